@@ -1,0 +1,5 @@
+"""Run the command-line interface: ``python -m qa``."""
+
+from qa.cli import main
+
+main()

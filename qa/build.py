@@ -1,0 +1,115 @@
+"""Build the index from the corpus: load, chunk, embed, write, publish; one writer at a time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from qa import store
+from qa.chunking import Chunk, ChunkingParams, chunk_release, embed_text
+from qa.config import Settings
+from qa.corpus import Problem, load_releases
+from qa.errors import CorpusError, IndexBusy
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from qa.embedding import Encoder
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass
+class BuildSummary:
+    """What a rebuild did."""
+
+    build_id: str
+    releases: int
+    chunks: int
+    files: int
+    problems: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def default_encoder(settings: Settings) -> Encoder:
+    """Return the shared sentence-transformers encoder for the configured model."""
+    from qa.embedding import get_encoder
+
+    return get_encoder(settings.model, settings.resolved_model_path())
+
+
+def rebuild_index(
+    settings: Settings, encoder: Encoder | None = None, progress: Progress | None = None
+) -> BuildSummary:
+    """Rebuild the index of ``settings.corpus`` into ``settings.index_dir`` and publish it."""
+    from filelock import FileLock, Timeout
+
+    started = time.perf_counter()
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.index_dir / ".lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise IndexBusy(
+            f"another `qa rebuild-index` is writing {settings.index_dir}/ (lock "
+            f"{settings.index_dir}/.lock): wait for it to finish"
+        ) from None
+    try:
+        return _rebuild(settings, encoder or default_encoder(settings), progress, started)
+    finally:
+        lock.release()
+
+
+def _rebuild(
+    settings: Settings, encoder: Encoder, progress: Progress | None, started: float
+) -> BuildSummary:
+    loaded = load_releases(settings.corpus)
+    if not loaded.releases:
+        where = ", ".join(str(p) for p in settings.corpus)
+        reasons = "; ".join(f"{p.path}: {p.reason}" for p in loaded.problems[:5])
+        raise CorpusError(f"no readable releases in {where}" + (f" ({reasons})" if reasons else ""))
+    params = ChunkingParams(
+        max_tokens=min(settings.chunk_tokens, encoder.max_tokens), overlap=settings.chunk_overlap
+    )
+    chunks: list[Chunk] = []
+    titles: list[str] = []
+    for n, release in enumerate(loaded.releases, 1):
+        for chunk in chunk_release(release, encoder.count_tokens, params):
+            chunks.append(chunk)
+            titles.append(release.title)
+        if progress:
+            progress("chunk", n, len(loaded.releases))
+    texts = [embed_text(t, c.text, params) for t, c in zip(titles, chunks, strict=True)]
+    vectors = embed_sorted(encoder, texts, [c.tokens for c in chunks], settings.batch_size,
+                           progress)
+    manifest = store.write_build(
+        settings.index_dir, loaded.releases, chunks, vectors, model=settings.model,
+        params=params, lexical_texts=[f"{t}\n{c.text}" for t, c in zip(titles, chunks, strict=True)],
+    )
+    return BuildSummary(
+        build_id=manifest.build_id, releases=manifest.releases, chunks=manifest.chunks,
+        files=loaded.files, problems=loaded.problems, seconds=time.perf_counter() - started,
+    )
+
+
+def embed_sorted(
+    encoder: Encoder, texts: list[str], lengths: list[int], batch_size: int,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """Embed texts in batches of similar length (less padding), returned in input order."""
+    import numpy as np
+
+    order = sorted(range(len(texts)), key=lambda i: -lengths[i])
+    out: np.ndarray | None = None
+    step = max(1, batch_size * 4)
+    for begin in range(0, len(order), step):
+        batch = order[begin : begin + step]
+        vectors = encoder.encode([texts[i] for i in batch], batch_size=batch_size)
+        if out is None:
+            out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+        out[batch] = vectors
+        if progress:
+            progress("embed", min(begin + step, len(order)), len(order))
+    return out if out is not None else np.zeros((0, encoder.dimension), dtype=np.float32)

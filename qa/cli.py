@@ -1,0 +1,145 @@
+"""The `qa` command: rebuild-index, ask, serve. Commands parse, call one function, print."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from qa.config import Settings, describe
+from qa.errors import QAError
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return Settings.from_env(**overrides)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _settings_help() -> str:
+    return "\n".join(f"  {name:<24} {help_}" for name, _default, help_ in describe())
+
+
+@click.group(epilog="Settings (environment variables):\n\n" + _settings_help())
+@click.version_option(package_name="releases-qa")
+def main() -> None:
+    """Ask questions of press releases; answers quote the releases and cite them."""
+
+
+index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path),
+                            help="Index folder (default: index/ or QA_INDEX_DIR).")
+
+
+@main.command("rebuild-index")
+@click.option("--corpus", "corpus", multiple=True, type=click.Path(path_type=Path),
+              help="Release file or folder (repeatable; default: corpus/ or QA_CORPUS).")
+@index_option
+def rebuild_index_cmd(corpus: tuple[Path, ...], index_dir: Path | None) -> None:
+    """Build the index from the corpus and publish it atomically."""
+    settings = _settings(corpus=corpus or None, index_dir=index_dir)
+    summary = _build(settings)
+    if summary is None:
+        sys.exit(1)
+
+
+def _build(settings: Settings) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from qa.build import rebuild_index
+
+    err = click.get_text_stream("stderr")
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), transient=True, disable=not err.isatty()) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task({"chunk": "Chunking", "embed": "Embedding"}[stage],
+                                            total=total)
+            bar.update(tasks[stage], completed=done)
+
+        try:
+            summary = rebuild_index(settings, progress=progress)
+        except QAError as exc:
+            raise click.ClickException(exc.message) from None
+    for p in summary.problems:
+        click.echo(f"skipped {p.path}: {p.reason}", err=True)
+    click.echo(
+        f"Indexed {summary.releases} releases from {summary.files} files into {summary.chunks} "
+        f"chunks in {summary.seconds:.1f} s; skipped {len(summary.problems)} "
+        f"({settings.index_dir}/, build {summary.build_id})."
+    )
+    return summary
+
+
+@main.command()
+@click.argument("question")
+@index_option
+@click.option("-k", "k", type=int, default=None, help="Passages to retrieve.")
+@click.option("--date-from", help="Only releases on or after this date (YYYY-MM-DD).")
+@click.option("--date-to", help="Only releases on or before this date (YYYY-MM-DD).")
+@click.option("--source", help="Only releases from this source.")
+@click.option("--history", "history_file", type=click.File("r"),
+              help="JSON file with the earlier turns: [{\"role\", \"content\"}, ...].")
+@click.option("--json", "as_json", is_flag=True, help="Print the same JSON object as the API.")
+def ask(question: str, index_dir: Path | None, k: int | None, date_from: str | None,
+        date_to: str | None, source: str | None, history_file: Any, as_json: bool) -> None:
+    """Answer QUESTION from the indexed releases, citing them."""
+    from qa.engine import EngineHolder, parse_request, result_json
+
+    settings = _settings(index_dir=index_dir)
+    payload: dict[str, Any] = {"question": question, "k": k or settings.top_k,
+                               "filters": {"date_from": date_from, "date_to": date_to,
+                                           "source": source}}
+    try:
+        if history_file:
+            payload["history"] = json.load(history_file)
+        parsed = parse_request(settings, payload)
+        result = EngineHolder(settings).get().ask(parsed[0], parsed[1], k=parsed[2],
+                                                  filters=parsed[3])
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"--history is not valid JSON: {exc}") from None
+    except QAError as exc:
+        raise click.ClickException(exc.message) from None
+    data = result_json(result)
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    click.echo(data["answer"])
+    if data["abstained"] and data["suggestions"]:
+        click.echo("\nYou may be looking for:")
+        for s in data["suggestions"]:
+            click.echo(f"  - {s['title']} ({s['date'] or 'undated'})")
+    if data["sources"]:
+        click.echo("\nSources:")
+        for s in data["sources"]:
+            click.echo(f"[{s['n']}] {s['title']} ({s['date'] or 'undated'})"
+                       + (f" {s['url']}" if s["url"] else f" [{s['release_id']}]"))
+
+
+@main.command()
+@index_option
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (default 8000).")
+@click.option("--workers", type=int, default=None, help="Worker processes.")
+@click.option("--threads", type=int, default=None, help="Threads per worker.")
+def serve(index_dir: Path | None, host: str | None, port: int | None, workers: int | None,
+          threads: int | None) -> None:
+    """Serve the chat page and the API (gunicorn), building the index first if there is none."""
+    from qa import store
+    from qa.server import run
+
+    settings = _settings(index_dir=index_dir, host=host, port=port, workers=workers,
+                         threads=threads)
+    try:
+        store.live_build_id(settings.index_dir)
+    except QAError:
+        click.echo(f"No index in {settings.index_dir}/ yet: building it from "
+                   f"{', '.join(map(str, settings.corpus))} first.", err=True)
+        _build(settings)
+    click.echo(f"Serving http://{settings.host}:{settings.port}/ (Ctrl+C stops)", err=True)
+    run(settings)

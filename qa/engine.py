@@ -1,0 +1,202 @@
+"""The question-answering pipeline behind every face: standalone query, retrieve, compose."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from qa import store
+from qa.answer import Answer, Composer
+from qa.chat import Turn, standalone_query
+from qa.config import Settings
+from qa.embedding import Encoder
+from qa.errors import BadRequest
+from qa.retrieval import Filters, Hit, Retriever
+
+
+@dataclass(frozen=True)
+class Result:
+    """An answer with the query that produced it and how long each step took."""
+
+    answer: Answer
+    question: str
+    query: str
+    filters: Filters
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class Engine:
+    """One loaded build with its retriever and composer."""
+
+    def __init__(self, settings: Settings, index: store.Index, encoder: Encoder) -> None:
+        self.settings = settings
+        self.index = index
+        self.retriever = Retriever(index, encoder, rrf_k=settings.rrf_k,
+                                   candidates=settings.candidates)
+        self.composer = Composer(index, max_sentences=settings.max_answer_sentences,
+                                 abstain_below=settings.abstain_below)
+
+    def search(self, query: str, k: int, filters: Filters | None = None,
+               mode: str = "hybrid") -> list[Hit]:
+        """Return ranked passages for ``query``."""
+        return self.retriever.search(query, k=k, filters=filters, mode=mode)
+
+    def ask(self, question: str, history: Sequence[Turn] = (), k: int | None = None,
+            filters: Filters | None = None) -> Result:
+        """Answer a question (with its chat history) from the releases."""
+        started = time.perf_counter()
+        query = standalone_query(question, history)
+        filters = filters or Filters()
+        hits = self.retriever.search(query, k=k or self.settings.top_k, filters=filters)
+        retrieved = time.perf_counter()
+        answer = self.composer.compose(query, hits)
+        done = time.perf_counter()
+        return Result(
+            answer=answer, question=question, query=query, filters=filters,
+            timings_ms={
+                "retrieve": round((retrieved - started) * 1000, 2),
+                "compose": round((done - retrieved) * 1000, 2),
+                "total": round((done - started) * 1000, 2),
+            },
+        )
+
+
+class EngineHolder:
+    """Load the live build lazily, once, and switch to a newly published build."""
+
+    def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
+        self.settings = settings
+        self._encoder = encoder
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Engine:
+        """Return the engine for the live build, loading or reloading it when needed."""
+        live = store.live_build_id(self.settings.index_dir)
+        engine = self._engine
+        if engine is not None and engine.index.manifest.build_id == live:
+            return engine
+        with self._lock:
+            engine = self._engine
+            if engine is None or engine.index.manifest.build_id != live:
+                if self._encoder is None:
+                    from qa.build import default_encoder
+
+                    self._encoder = default_encoder(self.settings)
+                index = store.open_index(self.settings.index_dir, self.settings.model)
+                engine = self._engine = Engine(self.settings, index, self._encoder)
+        return engine
+
+
+def parse_request(settings: Settings, payload: Any) -> tuple[str, list[Turn], int, Filters]:
+    """Validate a query payload; raise ``BadRequest`` saying what is wrong."""
+    if not isinstance(payload, dict):
+        raise BadRequest("the body must be a JSON object like {\"question\": \"...\"}")
+    question = payload.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise BadRequest("`question` is required and must be a non-empty string")
+    if len(question) > settings.max_question_chars:
+        raise BadRequest(f"`question` is {len(question)} characters; the limit is "
+                         f"{settings.max_question_chars}")
+    k = parse_k(settings, payload.get("k", settings.top_k))
+    history_raw = payload.get("history") or []
+    if not isinstance(history_raw, list):
+        raise BadRequest("`history` must be a list of {\"role\", \"content\"} objects")
+    if len(history_raw) > settings.max_history:
+        raise BadRequest(f"`history` has {len(history_raw)} turns; the limit is "
+                         f"{settings.max_history}")
+    history = []
+    for n, turn in enumerate(history_raw):
+        if (not isinstance(turn, dict) or turn.get("role") not in ("user", "assistant")
+                or not isinstance(turn.get("content"), str)):
+            raise BadRequest(f"`history[{n}]` must be {{\"role\": \"user\"|\"assistant\", "
+                             f"\"content\": str}}")
+        if len(turn["content"]) > settings.max_question_chars * 10:
+            raise BadRequest(f"`history[{n}].content` is too long")
+        history.append(Turn(turn["role"], turn["content"]))
+    return question.strip(), history, k, parse_filters(payload.get("filters"))
+
+
+def parse_k(settings: Settings, value: Any) -> int:
+    """Validate ``k``: a whole number from 1 to ``settings.max_k``."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= settings.max_k:
+        raise BadRequest(f"`k` must be a whole number from 1 to {settings.max_k}")
+    return value
+
+
+def parse_filters(value: Any) -> Filters:
+    """Validate filters: ``date_from``/``date_to`` as YYYY-MM-DD, ``source`` as text."""
+    if value in (None, {}):
+        return Filters()
+    if not isinstance(value, dict):
+        raise BadRequest("`filters` must be an object with date_from, date_to, source")
+    unknown = set(value) - {"date_from", "date_to", "source"}
+    if unknown:
+        raise BadRequest(f"unknown filter(s): {', '.join(sorted(unknown))}")
+    dates = {}
+    for name in ("date_from", "date_to"):
+        raw = value.get(name)
+        if raw in (None, ""):
+            dates[name] = None
+            continue
+        if not isinstance(raw, str):
+            raise BadRequest(f"`filters.{name}` must be a date like 2016-03-01")
+        try:
+            from datetime import date
+
+            dates[name] = date.fromisoformat(raw).isoformat()
+        except ValueError:
+            raise BadRequest(f"`filters.{name}` must be a date like 2016-03-01, not {raw!r}") \
+                from None
+    source = value.get("source")
+    if source is not None and not isinstance(source, str):
+        raise BadRequest("`filters.source` must be a string")
+    if dates["date_from"] and dates["date_to"] and dates["date_from"] > dates["date_to"]:
+        raise BadRequest("`filters.date_from` is after `filters.date_to`")
+    return Filters(date_from=dates["date_from"], date_to=dates["date_to"], source=source or None)
+
+
+def result_json(result: Result) -> dict[str, Any]:
+    """Render a result as the JSON object the API and `qa ask --json` return."""
+    a = result.answer
+    return {
+        "question": result.question,
+        "answer": a.text,
+        "sentences": [{"text": s.text, "citations": list(s.citations), "kind": s.kind}
+                      for s in a.sentences],
+        "sources": [
+            {"n": s.n, "release_id": s.release.id, "title": s.release.title,
+             "date": s.release.date, "url": s.release.url, "source": s.release.source,
+             "passage": s.passage, "highlights": [list(h) for h in s.highlights],
+             "score": s.score}
+            for s in a.sources
+        ],
+        "abstained": a.abstained,
+        "message": a.message,
+        "suggestions": [release_summary(r) for r in a.suggestions],
+        "query": {"text": result.query, "filters": filters_json(result.filters)},
+        "timings_ms": result.timings_ms,
+    }
+
+
+def release_summary(r: Any) -> dict[str, Any]:
+    """Render the identifying fields of a release."""
+    return {"release_id": r.id, "title": r.title, "date": r.date, "url": r.url}
+
+
+def filters_json(f: Filters) -> dict[str, str]:
+    """Render the filters that were applied (empty ones left out)."""
+    return {k: v for k, v in (("date_from", f.date_from), ("date_to", f.date_to),
+                              ("source", f.source)) if v}
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    """Render a search hit."""
+    return {"release_id": hit.release.id, "chunk_id": hit.chunk.id, "title": hit.release.title,
+            "date": hit.release.date, "url": hit.release.url, "text": hit.chunk.text,
+            "score": round(hit.score, 6), "similarity": round(hit.similarity, 4)}

@@ -1,0 +1,37 @@
+"""Exceptions that carry the HTTP status they map to."""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base error: a message a person can act on, and the HTTP status it maps to."""
+
+    status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(QAError):
+    status = 400
+
+
+class NotFound(QAError):
+    status = 404
+
+
+class IndexMissing(QAError):
+    status = 503
+
+
+class IndexMismatch(QAError):
+    status = 503
+
+
+class IndexBusy(QAError):
+    status = 409
+
+
+class CorpusError(QAError):
+    status = 400

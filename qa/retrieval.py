@@ -1,0 +1,154 @@
+"""Hybrid retrieval: dense (faiss) and lexical (BM25) candidates fused by reciprocal rank."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from qa.chunking import Chunk
+from qa.corpus import Release
+from qa.store import Index, lexical_tokens
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from qa.embedding import Encoder
+
+MODES = ("hybrid", "dense", "lexical")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Metadata restrictions on which releases may answer."""
+
+    date_from: str | None = None  # ISO dates, inclusive
+    date_to: str | None = None
+    source: str | None = None
+
+    def __bool__(self) -> bool:
+        return any((self.date_from, self.date_to, self.source))
+
+    def admits(self, date: str | None, source: str | None) -> bool:
+        """Tell whether a release with this date and source passes the filters."""
+        if self.date_from and (date is None or date < self.date_from):
+            return False
+        if self.date_to and (date is None or date > self.date_to):
+            return False
+        return not (self.source and (source or "").lower() != self.source.lower())
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its fused score and the evidence behind it."""
+
+    chunk: Chunk
+    release: Release
+    score: float
+    similarity: float  # cosine between question and chunk
+    dense_rank: int | None
+    lexical_rank: int | None
+
+
+class Retriever:
+    """Search one loaded index with one encoder."""
+
+    def __init__(self, index: Index, encoder: Encoder, rrf_k: int = 60, candidates: int = 100,
+                 per_release: int = 2) -> None:
+        self.index = index
+        self.encoder = encoder
+        self.rrf_k = rrf_k
+        self.candidates = candidates
+        self.per_release = per_release
+
+    def search(
+        self, query: str, k: int = 8, filters: Filters | None = None, mode: str = "hybrid"
+    ) -> list[Hit]:
+        """Return the ``k`` best chunks for ``query``, at most ``per_release`` per release first."""
+        import numpy as np
+
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        allowed = self._allowed(filters) if filters else None
+        if allowed is not None and not allowed.any():
+            return []
+        qvec = self.encoder.encode([query])[0]
+        dense = self._dense(qvec, allowed) if mode != "lexical" else []
+        lexical = self._lexical(query, allowed) if mode != "dense" else []
+        fused: dict[int, float] = {}
+        for ranking in (dense, lexical):
+            for rank, i in enumerate(ranking):
+                fused[i] = fused.get(i, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+        order = sorted(fused, key=lambda i: -fused[i])
+        chosen = _diversify(order, [self.index.chunks[i].release_id for i in order], k,
+                            self.per_release)
+        if not chosen:
+            return []
+        sims = self._similarities(qvec, chosen)
+        dense_rank = {i: r for r, i in enumerate(dense)}
+        lexical_rank = {i: r for r, i in enumerate(lexical)}
+        return [
+            Hit(
+                chunk=self.index.chunks[i], release=self.index.releases[self.index.chunks[i].release_id],
+                score=fused[i], similarity=float(sim), dense_rank=dense_rank.get(i),
+                lexical_rank=lexical_rank.get(i),
+            )
+            for i, sim in zip(chosen, sims, strict=True)
+        ]
+
+    def _allowed(self, filters: Filters) -> np.ndarray:
+        import numpy as np
+
+        return np.fromiter(
+            (filters.admits(d, s) for d, s in zip(self.index.release_dates,
+                                                   self.index.release_sources, strict=True)),
+            dtype=bool, count=len(self.index.chunks),
+        )
+
+    def _dense(self, qvec: np.ndarray, allowed: np.ndarray | None) -> list[int]:
+        import faiss
+        import numpy as np
+
+        n = min(self.candidates, self.index.vectors.ntotal)
+        params: Any = None
+        if allowed is not None:
+            ids = np.flatnonzero(allowed).astype(np.int64)
+            n = min(n, len(ids))
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
+        _, idx = self.index.vectors.search(qvec[None, :], n, params=params)
+        return [int(i) for i in idx[0] if i >= 0]
+
+    def _lexical(self, query: str, allowed: np.ndarray | None) -> list[int]:
+        import numpy as np
+
+        tokens = lexical_tokens([query])[0]
+        if not tokens:
+            return []
+        scores = np.asarray(self.index.bm25.get_scores(tokens), dtype=np.float32)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        n = min(self.candidates, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [int(i) for i in top if scores[i] > 0]
+
+    def _similarities(self, qvec: np.ndarray, ids: list[int]) -> np.ndarray:
+        import numpy as np
+
+        vecs = np.vstack([self.index.vectors.reconstruct(int(i)) for i in ids])
+        return vecs @ qvec
+
+
+def _diversify(order: list[int], groups: list[str], k: int, per_group: int) -> list[int]:
+    """Take the best ``k``, letting no group take more than ``per_group`` slots while others wait."""
+    first: list[int] = []
+    rest: list[int] = []
+    taken: dict[str, int] = {}
+    for i, g in zip(order, groups, strict=True):
+        if taken.get(g, 0) < per_group:
+            first.append(i)
+            taken[g] = taken.get(g, 0) + 1
+        else:
+            rest.append(i)
+        if len(first) >= k:
+            break
+    return (first + rest)[:k]

@@ -1,0 +1,37 @@
+"""Run the app under gunicorn (threaded workers), loading the index once per worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from qa.config import Settings
+
+
+def run(settings: Settings) -> None:
+    """Serve until interrupted."""
+    from gunicorn.app.base import BaseApplication
+
+    from qa.web import create_app
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            options = {
+                "bind": f"{settings.host}:{settings.port}",
+                "workers": settings.workers,
+                "threads": settings.threads,
+                "worker_class": "gthread",
+                "timeout": 120,
+                "accesslog": "-",
+                "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            app = create_app(settings)
+            with app.app_context():
+                # Load the model and the index before the first request, not during it.
+                app.extensions["qa"].get().retriever.encoder.encode(["warm up"])
+            return app
+
+    Server().run()

@@ -1,0 +1,310 @@
+"""The on-disk index: faiss vectors, release and chunk metadata, BM25, and a manifest.
+
+Layout of ``index/``::
+
+    CURRENT              the id of the live build (replaced atomically)
+    builds/<id>/         one complete build: manifest.json, vectors.faiss, releases.jsonl,
+                         chunks.jsonl, bm25/
+    builds/.tmp-<id>/    a build being written (never read; removed by the next build)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import threading
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qa import __version__
+from qa.chunking import Chunk, ChunkingParams, Unit
+from qa.corpus import Block, Release
+from qa.errors import IndexMismatch, IndexMissing
+
+if TYPE_CHECKING:
+    import numpy as np
+
+FORMAT_VERSION = 1
+FILES = ("vectors.faiss", "releases.jsonl", "chunks.jsonl")
+REBUILD_HINT = "run `qa rebuild-index`"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a build is: its model, parameters, counts and checksums."""
+
+    build_id: str
+    model: str
+    dimension: int
+    normalized: bool
+    chunking: dict[str, Any]
+    releases: int
+    chunks: int
+    date_from: str | None
+    date_to: str | None
+    corpus_fingerprint: str
+    built_at: str
+    package_version: str
+    format_version: int
+    index_type: str
+    checksums: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Index:
+    """A loaded, read-only build."""
+
+    path: Path
+    manifest: Manifest
+    releases: dict[str, Release]
+    chunks: list[Chunk]
+    vectors: Any  # faiss.Index
+    bm25: Any  # bm25s.BM25
+    release_dates: list[str | None] = field(default_factory=list)  # per chunk, for filters
+    release_sources: list[str | None] = field(default_factory=list)
+
+    def chunk_text(self, chunk: Chunk) -> str:
+        """Return the text of a chunk."""
+        return self.releases[chunk.release_id].text[chunk.start : chunk.end]
+
+
+_stemmer_lock = threading.Lock()
+_stemmer: Any = None
+
+
+def lexical_tokens(texts: Sequence[str]) -> list[list[str]]:
+    """Tokenize for BM25: lower-case words, English stop words removed, Snowball-stemmed."""
+    import bm25s
+    import Stemmer
+
+    global _stemmer
+    with _stemmer_lock:
+        if _stemmer is None:
+            _stemmer = Stemmer.Stemmer("english")
+        stemmer = _stemmer
+    tokens = bm25s.tokenize(
+        list(texts), stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False
+    )
+    return [list(t) for t in tokens]
+
+
+def fingerprint(releases: Sequence[Release]) -> str:
+    """Hash the content of a corpus, so two builds of the same releases can be recognised."""
+    digest = hashlib.sha256()
+    for r in sorted(releases, key=lambda r: r.id):
+        digest.update(json.dumps(_release_record(r), sort_keys=True).encode())
+    return digest.hexdigest()[:32]
+
+
+def write_build(
+    index_dir: Path,
+    releases: Sequence[Release],
+    chunks: Sequence[Chunk],
+    vectors: np.ndarray,
+    *,
+    model: str,
+    params: ChunkingParams,
+    lexical_texts: Sequence[str],
+) -> Manifest:
+    """Write a complete build beside the live one and publish it with one atomic rename."""
+    import bm25s
+    import faiss
+    import numpy as np
+
+    if len(chunks) != len(vectors) or len(chunks) != len(lexical_texts):
+        raise ValueError("chunks, vectors and lexical texts differ in length")
+    if not chunks:
+        raise ValueError("nothing to index: no release produced any text")
+    builds = index_dir / "builds"
+    builds.mkdir(parents=True, exist_ok=True)
+    now = datetime.now(UTC)
+    build_id = now.strftime("%Y%m%dT%H%M%S%fZ")
+    tmp = builds / f".tmp-{build_id}-{os.getpid()}"
+    tmp.mkdir()
+    try:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        flat = faiss.IndexFlatIP(vectors.shape[1])
+        flat.add(vectors)
+        faiss.write_index(flat, str(tmp / "vectors.faiss"))
+        with open(tmp / "releases.jsonl", "w", encoding="utf-8") as fh:
+            for r in releases:
+                fh.write(json.dumps(_release_record(r), ensure_ascii=False) + "\n")
+        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
+            for c in chunks:
+                fh.write(json.dumps(_chunk_record(c)) + "\n")
+        bm25 = bm25s.BM25()
+        bm25.index(lexical_tokens(lexical_texts), show_progress=False)
+        bm25.save(str(tmp / "bm25"), show_progress=False)
+        dates = sorted(r.date for r in releases if r.date)
+        manifest = Manifest(
+            build_id=build_id, model=model, dimension=int(vectors.shape[1]), normalized=True,
+            chunking=asdict(params), releases=len(releases), chunks=len(chunks),
+            date_from=dates[0] if dates else None, date_to=dates[-1] if dates else None,
+            corpus_fingerprint=fingerprint(releases), built_at=now.isoformat(timespec="seconds"),
+            package_version=__version__, format_version=FORMAT_VERSION, index_type="Flat",
+            checksums={name: _sha256(tmp / name) for name in FILES},
+        )
+        (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2) + "\n")
+        _fsync_tree(tmp)
+        final = builds / build_id
+        os.rename(tmp, final)
+        _publish(index_dir, build_id)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    remove_stale(index_dir, keep=build_id)
+    return manifest
+
+
+def _publish(index_dir: Path, build_id: str) -> None:
+    pointer = index_dir / f".CURRENT.{os.getpid()}"
+    with open(pointer, "w") as fh:
+        fh.write(build_id + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(pointer, index_dir / "CURRENT")
+    dir_fd = os.open(index_dir, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def remove_stale(index_dir: Path, keep: str) -> None:
+    """Remove leftovers of killed builds and builds older than the live one and its predecessor."""
+    builds = index_dir / "builds"
+    if not builds.is_dir():
+        return
+    finished = sorted(p.name for p in builds.iterdir() if not p.name.startswith("."))
+    keep_ids = {keep, *[b for b in finished if b < keep][-1:]}
+    for path in builds.iterdir():
+        if path.name not in keep_ids:
+            shutil.rmtree(path, ignore_errors=True)
+    for stray in index_dir.glob(".CURRENT.*"):
+        stray.unlink(missing_ok=True)
+
+
+def live_build_id(index_dir: Path) -> str:
+    """Return the id of the published build, or raise ``IndexMissing``."""
+    try:
+        build_id = (index_dir / "CURRENT").read_text().strip()
+    except FileNotFoundError:
+        raise IndexMissing(f"no index in {index_dir}/: {REBUILD_HINT}") from None
+    if not build_id or not (index_dir / "builds" / build_id).is_dir():
+        raise IndexMissing(f"{index_dir}/CURRENT names no build: {REBUILD_HINT}")
+    return build_id
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Read a build's manifest, or raise ``IndexMismatch`` saying what is wrong."""
+    try:
+        data = json.loads((path / "manifest.json").read_text())
+        return Manifest(**data)
+    except FileNotFoundError:
+        raise IndexMismatch(f"{path} has no manifest.json: {REBUILD_HINT}") from None
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise IndexMismatch(f"{path}/manifest.json is damaged ({exc}): {REBUILD_HINT}") from None
+
+
+def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
+    """Load the live build read-only, refusing a model mismatch or damaged files."""
+    import bm25s
+    import faiss
+
+    path = index_dir / "builds" / live_build_id(index_dir)
+    manifest = read_manifest(path)
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexMismatch(
+            f"{index_dir}/ has index format {manifest.format_version}, this version reads "
+            f"{FORMAT_VERSION}: {REBUILD_HINT}"
+        )
+    if manifest.model != model:
+        raise IndexMismatch(
+            f"{index_dir}/ was built with model {manifest.model}, configured model is {model}: "
+            f"{REBUILD_HINT}"
+        )
+    if verify:
+        for name, expected in manifest.checksums.items():
+            try:
+                actual = _sha256(path / name)
+            except FileNotFoundError:
+                raise IndexMismatch(f"{path / name} is missing: {REBUILD_HINT}") from None
+            if actual != expected:
+                raise IndexMismatch(f"{path / name} does not match its checksum: {REBUILD_HINT}")
+    try:
+        releases = {}
+        with open(path / "releases.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                r = _release_from(json.loads(line))
+                releases[r.id] = r
+        chunks = []
+        with open(path / "chunks.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                chunks.append(_chunk_from(json.loads(line), releases))
+        vectors = faiss.read_index(str(path / "vectors.faiss"), faiss.IO_FLAG_MMAP)
+        bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True, show_progress=False)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise IndexMismatch(f"{path} cannot be read ({exc}): {REBUILD_HINT}") from None
+    if vectors.ntotal != len(chunks) or len(chunks) != manifest.chunks:
+        raise IndexMismatch(f"{path} has {vectors.ntotal} vectors for {len(chunks)} chunks: "
+                            f"{REBUILD_HINT}")
+    return Index(
+        path=path, manifest=manifest, releases=releases, chunks=chunks, vectors=vectors,
+        bm25=bm25, release_dates=[releases[c.release_id].date for c in chunks],
+        release_sources=[releases[c.release_id].source for c in chunks],
+    )
+
+
+def _release_record(r: Release) -> dict[str, Any]:
+    return {
+        "id": r.id, "title": r.title, "date": r.date, "url": r.url, "source": r.source,
+        "place": r.place, "tags": list(r.tags), "origin": r.origin, "text": r.text,
+        "blocks": [[b.kind, b.start, b.end] for b in r.blocks],
+    }
+
+
+def _release_from(d: dict[str, Any]) -> Release:
+    return Release(
+        id=d["id"], title=d["title"], text=d["text"],
+        blocks=tuple(Block(k, s, e) for k, s, e in d["blocks"]), date=d["date"], url=d["url"],
+        source=d["source"], place=d["place"], tags=tuple(d["tags"]), origin=d["origin"],
+    )
+
+
+def _chunk_record(c: Chunk) -> dict[str, Any]:
+    return {
+        "id": c.id, "release_id": c.release_id, "ordinal": c.ordinal, "start": c.start,
+        "end": c.end, "tokens": c.tokens, "units": [[u.kind, u.start, u.end] for u in c.units],
+    }
+
+
+def _chunk_from(d: dict[str, Any], releases: dict[str, Release]) -> Chunk:
+    text = releases[d["release_id"]].text[d["start"] : d["end"]]
+    return Chunk(
+        id=d["id"], release_id=d["release_id"], ordinal=d["ordinal"], start=d["start"],
+        end=d["end"], text=text, units=tuple(Unit(k, s, e) for k, s, e in d["units"]),
+        tokens=d["tokens"],
+    )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in root.rglob("*"):
+        if path.is_file():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)

@@ -1,0 +1,142 @@
+"""The Flask app: the JSON API, the chat page, and one JSON error shape for every failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, current_app, jsonify, request, send_from_directory
+from werkzeug.exceptions import HTTPException
+
+from qa.config import Settings
+from qa.embedding import Encoder
+from qa.engine import (
+    Engine,
+    EngineHolder,
+    hit_json,
+    parse_filters,
+    parse_k,
+    parse_request,
+    release_summary,
+    result_json,
+)
+from qa.errors import BadRequest, NotFound, QAError
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+api = Blueprint("api", __name__, url_prefix="/api")
+
+
+def create_app(settings: Settings | None = None, encoder: Encoder | None = None) -> Flask:
+    """Create the app for ``settings`` (default: from the environment)."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, static_folder=str(settings.web_dir), static_url_path="/static")
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    app.config["JSON_SORT_KEYS"] = False
+    app.extensions["qa"] = EngineHolder(settings, encoder)
+    app.extensions["qa_settings"] = settings
+    app.register_blueprint(api)
+
+    @app.get("/")
+    def page() -> Any:
+        return send_from_directory(settings.web_dir, "index.html")
+
+    app.register_error_handler(QAError, _qa_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+    app.after_request(_security_headers)
+    return app
+
+
+def get_engine() -> Engine:
+    """Return the engine of the current app (loaded on first use, reloaded on a new build)."""
+    holder: EngineHolder = current_app.extensions["qa"]
+    return holder.get()
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["qa_settings"]
+    return settings
+
+
+@api.post("/query")
+def query() -> Any:
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise BadRequest("the body must be JSON like {\"question\": \"...\"} with "
+                         "Content-Type: application/json")
+    question, history, k, filters = parse_request(_settings(), payload)
+    return jsonify(result_json(get_engine().ask(question, history, k=k, filters=filters)))
+
+
+@api.get("/query")
+def query_get() -> Any:
+    payload = {"question": request.args.get("q", ""), "k": request.args.get("k", _settings().top_k)}
+    question, history, k, filters = parse_request(_settings(), payload)
+    return jsonify(result_json(get_engine().ask(question, history, k=k, filters=filters)))
+
+
+@api.get("/search")
+def search() -> Any:
+    settings = _settings()
+    q = request.args.get("q", "")
+    if not q.strip():
+        raise BadRequest("`q` is required")
+    if len(q) > settings.max_question_chars:
+        raise BadRequest(f"`q` is longer than {settings.max_question_chars} characters")
+    k = parse_k(settings, request.args.get("k", 10))
+    filters = parse_filters({name: request.args[name] for name in
+                             ("date_from", "date_to", "source") if name in request.args})
+    hits = get_engine().search(q, k=k, filters=filters)
+    return jsonify({"hits": [hit_json(h) for h in hits]})
+
+
+@api.get("/releases/<path:release_id>")
+def release(release_id: str) -> Any:
+    r = get_engine().index.releases.get(release_id)
+    if r is None:
+        raise NotFound(f"no release with id {release_id!r}")
+    return jsonify({**release_summary(r), "source": r.source, "place": r.place,
+                    "tags": list(r.tags), "text": r.text})
+
+
+@api.get("/health")
+def health() -> Any:
+    m = get_engine().index.manifest
+    return jsonify({"status": "ok", "index": {
+        "build_id": m.build_id, "releases": m.releases, "chunks": m.chunks,
+        "date_from": m.date_from, "date_to": m.date_to, "built_at": m.built_at,
+        "model": m.model}})
+
+
+def _error(status: int, message: str) -> Any:
+    response = jsonify({"error": {"status": status, "message": message}})
+    response.status_code = status
+    return response
+
+
+def _qa_error(exc: QAError) -> Any:
+    return _error(exc.status, exc.message)
+
+
+def _http_error(exc: HTTPException) -> Any:
+    status = exc.code or 500
+    messages = {
+        404: f"no such endpoint: {request.path}",
+        405: f"{request.method} is not allowed on {request.path}",
+        413: "the request body is too large",
+    }
+    return _error(status, messages.get(status, exc.description or exc.name))
+
+
+def _unexpected_error(exc: Exception) -> Any:
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return _error(500, f"internal error ({type(exc).__name__}); the server log has the details")
+
+
+def _security_headers(response: Any) -> Any:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
