@@ -22,6 +22,7 @@ ABSTAIN_MESSAGE = (
     "to quote; the closest ones are listed below."
 )
 MAX_LIST_ITEMS = 15
+NO_OVERLAP_MARGIN = 0.15
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,9 @@ class Composer:
         q_terms = set(lexical_tokens([question])[0])
         if not hits or best < self.abstain_below:
             return self._abstain(question, hits)
-        candidates = self._candidates(q_terms, hits)
-        if not candidates or candidates[0].score <= 0:
+        candidates, coverage = self._candidates(q_terms, hits)
+        # Without a single shared word, only strong semantic evidence may answer.
+        if not candidates or (coverage == 0 and best < self.abstain_below + NO_OVERLAP_MARGIN):
             return self._abstain(question, hits)
         picked = self._select(question, candidates)
         return self._render(question, picked, hits)
@@ -98,11 +100,15 @@ class Composer:
     def _weight(self, term: str) -> float:
         return self._idf.get(term, self._idf.get("", 1.0))
 
-    def _candidates(self, q_terms: set[str], hits: Sequence[Hit]) -> list[_Candidate]:
+    def _candidates(
+        self, q_terms: set[str], hits: Sequence[Hit]
+    ) -> tuple[list[_Candidate], float]:
+        """Score every unit of the hits; also return the best coverage of the question's terms."""
         total = sum(self._weight(t) for t in q_terms) or 1.0
         top_sim = max(h.similarity for h in hits)
         seen: set[tuple[str, int]] = set()
         out: list[_Candidate] = []
+        best_coverage = 0.0
         for rank, hit in enumerate(hits):
             # Passages far below the best one contribute only if their words match strongly.
             prior = max(0.0, hit.similarity) / top_sim if top_sim > 0 else 0.0
@@ -113,10 +119,11 @@ class Composer:
                     continue
                 seen.add(key)
                 coverage = sum(self._weight(t) for t in q_terms & set(terms)) / total
+                best_coverage = max(best_coverage, coverage)
                 score = 0.65 * coverage + 0.35 * prior - 0.01 * rank
                 out.append(_Candidate(hit.release, unit, score, rank))
         out.sort(key=lambda c: -c.score)
-        return out
+        return out, best_coverage
 
     def _select(self, question: str, candidates: list[_Candidate]) -> list[list[_Candidate]]:
         """Pick groups of units: a single sentence, or a lead-in with its whole list."""

@@ -71,6 +71,8 @@ def query() -> Any:
 
 @api.get("/query")
 def query_get() -> Any:
+    if not request.args.get("q", "").strip():
+        raise BadRequest("`q` is required: /api/query?q=your+question")
     payload = {"question": request.args.get("q", ""), "k": request.args.get("k", _settings().top_k)}
     question, history, k, filters = parse_request(_settings(), payload)
     return jsonify(result_json(get_engine().ask(question, history, k=k, filters=filters)))

@@ -1,0 +1,150 @@
+"""Shared fixtures: a deterministic fake encoder, small corpora, an app, and a live server."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.build import rebuild_index
+from qa.config import Settings
+from qa.web import create_app
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+DOJ_283 = SHARED / "corpus" / "doj-intl-283.jsonl"
+SEED_ID = "interpol-asian-conference-2023"
+SEED_TITLE = "INTERPOL Asian Conference calls for greater cross-sector cooperation"
+TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+class FakeEncoder:
+    """A deterministic bag-of-words encoder: shared words make vectors similar."""
+
+    name = "fake-bow"
+    dimension = 256
+    max_tokens = 256
+
+    def __init__(self) -> None:
+        self.encoded = 0
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        self.encoded += len(texts)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z]{3,}", text.lower()):
+                bucket = int(hashlib.md5(word[:6].encode()).hexdigest(), 16) % self.dimension
+                out[row, bucket] += 1.0
+            out[row] /= max(np.linalg.norm(out[row]), 1e-9)
+        return out
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return [len(TOKEN.findall(t)) for t in texts]
+
+
+@pytest.fixture
+def fake_encoder() -> FakeEncoder:
+    return FakeEncoder()
+
+
+@pytest.fixture
+def corpus_dir(tmp_path: Path) -> Path:
+    """A small corpus: the INTERPOL seed plus a JSONL of three other releases."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(REPO / "corpus" / f"{SEED_ID}.txt", corpus / f"{SEED_ID}.txt")
+    records = [
+        {"id": 101, "title": "Company Pleads Guilty to Bribing Officials in Nigeria",
+         "date": "2009-02-11T00:00:00-05:00", "url": "https://example.gov/101",
+         "body": "WASHINGTON A construction company pleaded guilty today to bribing Nigerian "
+                 "government officials. The company agreed to pay a $402 million criminal fine."
+                 "\n\nThe bribes were paid through consultants in Gibraltar and Japan."},
+        {"id": 102, "title": "Wildlife Trafficker Sentenced for Smuggling Rhinoceros Horns",
+         "date": "2016-05-20", "url": "https://example.gov/102",
+         "body": "A man was sentenced to 70 months in prison for smuggling rhinoceros horns and "
+                 "elephant ivory from the United States to China.\n\nHe sold the horns through "
+                 "a network of dealers in New York and Los Angeles."},
+        {"id": 103, "title": "Hacker Extradited from Malaysia for Supporting ISIL",
+         "date": "2016-01-28", "url": "https://example.gov/103",
+         "body": "A citizen of Kosovo was extradited from Malaysia to face charges of providing "
+                 "material support to ISIL.\n\nHe stole personal data of US service members and "
+                 "passed it to ISIL."},
+    ]
+    import json
+
+    (corpus / "doj.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    return corpus
+
+
+@pytest.fixture
+def settings(tmp_path: Path, corpus_dir: Path) -> Settings:
+    return Settings.from_env(environ={}, corpus=(corpus_dir,), index_dir=tmp_path / "index",
+                             model=FakeEncoder.name, abstain_below=0.05)
+
+
+@pytest.fixture
+def built(settings: Settings, fake_encoder: FakeEncoder) -> Settings:
+    rebuild_index(settings, encoder=fake_encoder)
+    return settings
+
+
+@pytest.fixture
+def app(built: Settings, fake_encoder: FakeEncoder):
+    return create_app(built, encoder=fake_encoder)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `qa serve` (real model, gunicorn) over the repo's corpus; it builds the index."""
+    index_dir = tmp_path_factory.mktemp("live") / "index"
+    port = _free_port()
+    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_CORPUS": str(REPO / "corpus"),
+           "QA_PORT": str(port)}
+    log = open(index_dir.parent / "serve.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve"], cwd=REPO, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 240
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/api/health", timeout=5) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                raise RuntimeError("qa serve did not come up:\n"
+                                   + (index_dir.parent / "serve.log").read_text()[-3000:])
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

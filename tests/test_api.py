@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import SEED_ID, SEED_TITLE, FakeEncoder
+
+from qa.config import Settings
+from qa.web import create_app
+
+
+def _error(resp, status: int) -> str:
+    assert resp.status_code == status, resp.get_data(as_text=True)
+    body = resp.get_json()
+    assert body["error"]["status"] == status
+    assert body["error"]["message"]
+    return body["error"]["message"]
+
+
+def test_query_returns_a_cited_answer(client) -> None:
+    resp = client.post("/api/query", json={"question": "Which measures target terrorism?"})
+    assert resp.status_code == 200
+    data = resp.get_json()
+    assert set(data) >= {"answer", "sentences", "sources", "abstained", "query", "timings_ms"}
+    assert data["abstained"] is False
+    source = data["sources"][0]
+    assert (source["n"], source["release_id"], source["title"], source["date"]) == (
+        1, SEED_ID, SEED_TITLE, "2023-02-09")
+    assert {"passage", "highlights", "score", "url"} <= set(source)
+    assert [s["kind"] for s in data["sentences"]].count("bullet") == 3
+    assert data["query"] == {"text": "Which measures target terrorism?", "filters": {}}
+    assert data["timings_ms"]["total"] >= data["timings_ms"]["retrieve"]
+
+
+def test_query_with_filters_and_history(client) -> None:
+    resp = client.post("/api/query", json={
+        "question": "Where did he sell them?", "k": 3,
+        "history": [{"role": "user", "content": "Who smuggled rhinoceros horns?"}],
+        "filters": {"date_from": "2016-01-01", "date_to": "2016-12-31"}})
+    data = resp.get_json()
+    assert resp.status_code == 200
+    assert data["query"]["filters"] == {"date_from": "2016-01-01", "date_to": "2016-12-31"}
+    assert "rhinoceros" in data["query"]["text"]
+    assert all(s["date"].startswith("2016") for s in data["sources"])
+
+
+def test_get_query_and_search(client) -> None:
+    data = client.get("/api/query?q=Which+measures+target+terrorism%3F").get_json()
+    assert data["sources"][0]["release_id"] == SEED_ID
+    hits = client.get("/api/search?q=rhinoceros+horns&k=2").get_json()["hits"]
+    assert len(hits) == 2 and hits[0]["release_id"] == "102"
+    assert hits[0]["score"] >= hits[1]["score"]
+    assert {"release_id", "chunk_id", "title", "date", "text", "score"} <= set(hits[0])
+    filtered = client.get("/api/search?q=rhinoceros&date_to=2010-01-01").get_json()["hits"]
+    assert {h["release_id"] for h in filtered} <= {"101"}
+
+
+def test_release_and_health(client) -> None:
+    data = client.get(f"/api/releases/{SEED_ID}").get_json()
+    assert data["title"] == SEED_TITLE and "Jürgen Stock" in data["text"]
+    health = client.get("/api/health").get_json()
+    assert health["status"] == "ok"
+    assert health["index"]["releases"] == 4 and health["index"]["model"] == FakeEncoder.name
+    _error(client.get("/api/releases/nope"), 404)
+
+
+@pytest.mark.parametrize("kwargs, fragment", [
+    ({"data": "{not json", "content_type": "application/json"}, "must be JSON"),
+    ({"data": "question=hi", "content_type": "application/x-www-form-urlencoded"}, "must be JSON"),
+    ({"json": ["a list"]}, "JSON object"),
+    ({"json": {}}, "`question` is required"),
+    ({"json": {"question": "   "}}, "`question` is required"),
+    ({"json": {"question": 42}}, "`question` is required"),
+    ({"json": {"question": "x" * 1001}}, "limit is 1000"),
+    ({"json": {"question": "q", "k": 0}}, "`k` must be"),
+    ({"json": {"question": "q", "k": 51}}, "`k` must be"),
+    ({"json": {"question": "q", "k": "many"}}, "`k` must be"),
+    ({"json": {"question": "q", "k": True}}, "`k` must be"),
+    ({"json": {"question": "q", "history": "no"}}, "`history` must be"),
+    ({"json": {"question": "q", "history": [{"role": "bot", "content": "x"}]}}, "history[0]"),
+    ({"json": {"question": "q", "history": [{"role": "user", "content": "x"}] * 21}},
+     "limit is 20"),
+    ({"json": {"question": "q", "filters": {"date_from": "yesterday"}}}, "date like"),
+    ({"json": {"question": "q", "filters": {"colour": "red"}}}, "unknown filter"),
+    ({"json": {"question": "q", "filters": {"date_from": "2020-01-02",
+                                             "date_to": "2020-01-01"}}}, "after"),
+])
+def test_bad_queries_get_a_json_400(client, kwargs, fragment) -> None:
+    assert fragment in _error(client.post("/api/query", **kwargs), 400)
+
+
+def test_other_errors_are_json(client) -> None:
+    assert "no such endpoint" in _error(client.get("/api/nothing"), 404)
+    assert "not allowed" in _error(client.delete("/api/query"), 405)
+    assert "too large" in _error(client.post("/api/query", data="x" * 70_000,
+                                             content_type="application/json"), 413)
+    assert "`q` is required" in _error(client.get("/api/search"), 400)
+    assert "`k` must be" in _error(client.get("/api/search?q=x&k=-1"), 400)
+    assert "`q` is required" in _error(client.get("/api/query"), 400)
+
+
+def test_no_index_is_a_503_with_the_command(tmp_path: Path) -> None:
+    settings = Settings.from_env(environ={}, index_dir=tmp_path / "none", model=FakeEncoder.name)
+    client = create_app(settings, encoder=FakeEncoder()).test_client()
+    for resp in (client.post("/api/query", json={"question": "hello?"}),
+                 client.get("/api/health"), client.get("/api/search?q=x")):
+        assert "qa rebuild-index" in _error(resp, 503)
+
+
+def test_unexpected_failure_is_a_json_500(app, client, monkeypatch) -> None:
+    holder = app.extensions["qa"]
+
+    def boom():
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(holder, "get", boom)
+    app.logger.disabled = True
+    assert "internal error" in _error(client.get("/api/health"), 500)
+
+
+def test_page_and_security_headers(client, built: Settings) -> None:
+    with client.get("/") as resp:
+        assert resp.status_code == 200 and b"<html" in resp.data.lower()
+        csp = resp.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    with client.get("/static/app.js") as script:
+        assert script.status_code == 200

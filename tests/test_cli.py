@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, SEED_ID, SEED_TITLE
+
+
+def _qa(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO):
+    return subprocess.run([sys.executable, "-m", "qa", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, cwd=cwd, timeout=600)
+
+
+def test_import_and_help_load_no_model() -> None:
+    code = (
+        "import sys, qa, qa.cli, qa.web, qa.engine\n"
+        "from click.testing import CliRunner\n"
+        "r = CliRunner().invoke(qa.cli.main, ['--help'])\n"
+        "assert r.exit_code == 0 and 'rebuild-index' in r.output, r.output\n"
+        "heavy = {'torch', 'sentence_transformers', 'transformers', 'faiss', 'bm25s'}\n"
+        "print(sorted(heavy & set(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_help_lists_commands_and_settings() -> None:
+    out = _qa("--help")
+    assert out.returncode == 0
+    for word in ("rebuild-index", "ask", "serve", "QA_INDEX_DIR", "QA_CORPUS"):
+        assert word in out.stdout
+
+
+def test_ask_without_index_says_what_to_run(tmp_path: Path) -> None:
+    out = _qa("ask", "anything?", "--index", str(tmp_path / "none"))
+    assert out.returncode == 1
+    assert "qa rebuild-index" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.model
+def test_rebuild_and_ask_end_to_end_with_the_real_model(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / f"{SEED_ID}.txt").write_text((REPO / "corpus" / f"{SEED_ID}.txt").read_text())
+    (corpus / "broken.json").write_text("{oops")
+    index = tmp_path / "index"
+    built = _qa("rebuild-index", "--corpus", str(corpus), "--index", str(index))
+    assert built.returncode == 0, built.stderr
+    assert "Indexed 1 releases from 2 files" in built.stdout
+    assert "skipped" in built.stderr and "broken.json" in built.stderr
+
+    out = _qa("ask", "Which measures target terrorism?", "--index", str(index))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    bullets = [line for line in lines if line.startswith("• ")]
+    assert len(bullets) == 3
+    for bullet, phrase in zip(bullets, ("intelligence sharing", "biometrics",
+                                        "intelligence-led screening operations"), strict=True):
+        assert phrase in bullet and bullet.endswith("[1]")
+    assert f"[1] {SEED_TITLE} (2023-02-09)" in out.stdout
+
+    as_json = _qa("ask", "Which measures target terrorism?", "--index", str(index), "--json")
+    data = json.loads(as_json.stdout)
+    assert data["sources"][0]["date"] == "2023-02-09"
+    assert [s["kind"] for s in data["sentences"]].count("bullet") == 3
+    assert data["answer"] in out.stdout
+
+    off_topic = json.loads(_qa("ask", "What is a good recipe for chocolate cake?", "--index",
+                               str(index), "--json").stdout)
+    assert off_topic["abstained"] is True and off_topic["sources"] == []

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from conftest import REPO, SEED_ID, SEED_TITLE
+
+from qa.corpus import load_releases
+
+
+def test_seed_text_release_has_title_date_place_and_bullets() -> None:
+    result = load_releases([REPO / "corpus"])
+    assert result.problems == []
+    (release,) = result.releases
+    assert release.id == SEED_ID
+    assert release.title == SEED_TITLE
+    assert release.date == "2023-02-09"
+    assert release.place == "ABU DHABI, United Arab Emirates"
+    bullets = [release.block_text(b) for b in release.blocks if b.kind == "bullet"]
+    assert len(bullets) == 3
+    assert bullets[1].startswith("Increasing systematic inclusion of biometrics")
+    headings = [release.block_text(b) for b in release.blocks if b.kind == "heading"]
+    assert headings == ["Stronger global coalition"]
+    # Blocks point into the text exactly.
+    for block in release.blocks:
+        assert release.text[block.start : block.end] == release.block_text(block)
+        assert release.block_text(block).strip() == release.block_text(block)
+
+
+def test_markdown_with_front_matter(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text(
+        "---\ntitle: Ports agree on data sharing\ndate: 2021-06-03\nurl: https://x.org/a\n"
+        "source: Port Authority\ntags: [ports, data]\n---\n# Heading ignored as title\n\n"
+        "The ports signed a **memorandum** on [data](https://x.org) sharing.\n\n"
+        "The measures are:\n- joint patrols\n- shared manifests\n"
+    )
+    (release,) = load_releases([tmp_path]).releases
+    assert (release.id, release.title, release.date) == ("a", "Ports agree on data sharing",
+                                                        "2021-06-03")
+    assert release.url == "https://x.org/a" and release.source == "Port Authority"
+    assert release.tags == ("ports", "data")
+    kinds = [(b.kind, release.block_text(b)) for b in release.blocks]
+    assert ("heading", "Heading ignored as title") in kinds
+    assert ("paragraph", "The ports signed a memorandum on data sharing.") in kinds
+    assert [t for k, t in kinds if k == "bullet"] == ["joint patrols", "shared manifests"]
+
+
+def test_json_jsonl_and_gzip_records(tmp_path: Path) -> None:
+    records = [{"_id": "x1", "title": "T1", "date": "2016-03-01", "text": "Body one."},
+               {"title": "T2", "content": "Body two.", "topics": ["Fraud"]}]
+    (tmp_path / "list.json").write_text(json.dumps(records))
+    with gzip.open(tmp_path / "recs.jsonl.gz", "wt") as fh:
+        fh.write(json.dumps({"id": 7, "title": "T7", "body": "Seven.", "date": "May 4, 2015"}))
+    result = load_releases([tmp_path])
+    assert result.problems == []
+    by_id = {r.id: r for r in result.releases}
+    assert set(by_id) == {"x1", "list:2", "7"}
+    assert by_id["7"].date == "2015-05-04"
+    assert by_id["list:2"].tags == ("Fraud",)
+    assert by_id["x1"].text == "Body one."
+
+
+def test_html_page(tmp_path: Path) -> None:
+    (tmp_path / "p.html").write_text(
+        "<html><head><title>Site | Release</title>"
+        "<meta property='og:title' content='Agencies dismantle botnet'>"
+        "<link rel='canonical' href='https://agency.example/botnet'></head>"
+        "<body><nav>Home | News</nav><article><h1>Agencies dismantle botnet</h1>"
+        "<time datetime='2019-11-05'>5 November 2019</time>"
+        "<p>Police in six countries took down a botnet.</p><ul><li>Servers seized</li>"
+        "<li>Two arrests</li></ul><script>alert(1)</script></article>"
+        "<footer>Contact us</footer></body></html>"
+    )
+    (release,) = load_releases([tmp_path]).releases
+    assert release.title == "Agencies dismantle botnet"
+    assert release.date == "2019-11-05"
+    assert release.url == "https://agency.example/botnet"
+    assert "Police in six countries took down a botnet." in release.text
+    assert "alert" not in release.text and "Home" not in release.text
+    assert [release.block_text(b) for b in release.blocks if b.kind == "bullet"] == [
+        "Servers seized", "Two arrests"]
+
+
+def test_malformed_files_are_reported_and_skipped(tmp_path: Path) -> None:
+    (tmp_path / "good.txt").write_text("Good title\n\n1 March 2020\n\nA good body sentence.\n")
+    (tmp_path / "latin1.txt").write_bytes("Titre\n\nCaf\xe9 cr\xe8me".encode("latin-1"))
+    (tmp_path / "empty.md").write_text("   \n")
+    (tmp_path / "broken.json").write_text('{"title": "x", ')
+    (tmp_path / "front.md").write_text("---\ntitle: [unclosed\n---\nBody\n")
+    (tmp_path / "lines.jsonl").write_text(
+        '{"id": 1, "title": "One", "body": "Fine."}\nnot json\n{"id": 2, "title": "No body"}\n'
+    )
+    (tmp_path / "bad.jsonl.gz").write_bytes(b"not gzip at all")
+    (tmp_path / "notes.csv").write_text("ignored,format\n")
+    result = load_releases([tmp_path, tmp_path / "missing"])
+    assert sorted(r.id for r in result.releases) == ["1", "good"]
+    reasons = {Path(p.path.split(" (")[0].split(":")[0]).name: p.reason for p in result.problems}
+    assert "not UTF-8" in reasons["latin1.txt"]
+    assert reasons["empty.md"] == "empty file"
+    assert "broken JSON" in reasons["broken.json"]
+    assert "front matter" in reasons["front.md"]
+    assert "cannot read" in reasons["bad.jsonl.gz"]
+    assert "no such file" in reasons["missing"]
+    jsonl = [p.reason for p in result.problems if "lines.jsonl" in p.path]
+    assert any("broken JSON line" in r for r in jsonl)
+    assert any("no body" in r for r in jsonl)
+    assert len(result.problems) == 8
+
+
+def test_duplicate_ids_keep_the_first(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text('{"id": 5, "title": "A", "body": "First."}\n')
+    (tmp_path / "b.jsonl").write_text('{"id": 5, "title": "B", "body": "Second."}\n')
+    result = load_releases([tmp_path])
+    assert [r.title for r in result.releases] == ["A"]
+    assert "duplicate release id '5'" in result.problems[0].reason
+
+
+def test_doj_corpus_loads_with_record_ids() -> None:
+    from conftest import DOJ_283
+
+    result = load_releases([DOJ_283])
+    assert result.problems == []
+    assert len(result.releases) == 283
+    ids = {json.loads(line)["id"] for line in DOJ_283.read_text().splitlines()}
+    assert {r.id for r in result.releases} == {str(i) for i in ids}
+    assert all(r.date and r.title and r.text for r in result.releases)

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import SEED_ID, FakeEncoder
+
+from qa import store
+from qa.build import rebuild_index
+from qa.config import Settings
+from qa.errors import CorpusError, IndexBusy, IndexMismatch, IndexMissing
+
+
+def test_round_trip(built: Settings) -> None:
+    index = store.open_index(built.index_dir, FakeEncoder.name)
+    m = index.manifest
+    assert m.releases == 4 and m.chunks == len(index.chunks) == index.vectors.ntotal
+    assert (m.date_from, m.date_to) == ("2009-02-11", "2023-02-09")
+    assert m.model == FakeEncoder.name and m.dimension == FakeEncoder.dimension
+    assert m.chunking["max_tokens"] == built.chunk_tokens
+    assert set(index.releases) == {SEED_ID, "101", "102", "103"}
+    seed = index.releases[SEED_ID]
+    assert seed.date == "2023-02-09" and seed.place == "ABU DHABI, United Arab Emirates"
+    for chunk in index.chunks:
+        assert index.chunk_text(chunk) == chunk.text
+    assert index.bm25.get_scores(["rhinocero"]).max() > 0
+
+
+def test_model_mismatch_is_refused_with_the_fix(built: Settings) -> None:
+    with pytest.raises(IndexMismatch) as err:
+        store.open_index(built.index_dir, "sentence-transformers/all-MiniLM-L6-v2")
+    assert "built with model fake-bow" in err.value.message
+    assert "qa rebuild-index" in err.value.message
+
+
+def test_damaged_file_is_refused(built: Settings) -> None:
+    build = built.index_dir / "builds" / store.live_build_id(built.index_dir)
+    with open(build / "chunks.jsonl", "a") as fh:
+        fh.write("{}\n")
+    with pytest.raises(IndexMismatch, match="checksum"):
+        store.open_index(built.index_dir, FakeEncoder.name)
+
+
+def test_missing_index(tmp_path: Path) -> None:
+    with pytest.raises(IndexMissing, match="qa rebuild-index"):
+        store.open_index(tmp_path / "nothing", FakeEncoder.name)
+
+
+def test_rebuild_publishes_atomically_and_cleans_up(built: Settings) -> None:
+    first = store.live_build_id(built.index_dir)
+    stale = built.index_dir / "builds" / ".tmp-killed-123"
+    stale.mkdir()
+    (stale / "vectors.faiss").write_bytes(b"partial")
+    rebuild_index(built, encoder=FakeEncoder())
+    second = store.live_build_id(built.index_dir)
+    assert second != first
+    names = {p.name for p in (built.index_dir / "builds").iterdir()}
+    assert names == {first, second}  # the live build and its predecessor; leftovers removed
+    rebuild_index(built, encoder=FakeEncoder())
+    assert first not in {p.name for p in (built.index_dir / "builds").iterdir()}
+    manifest = json.loads((built.index_dir / "builds" / store.live_build_id(built.index_dir)
+                           / "manifest.json").read_text())
+    assert set(manifest["checksums"]) == set(store.FILES)
+
+
+def test_a_failed_build_leaves_the_live_index(built: Settings) -> None:
+    live = store.live_build_id(built.index_dir)
+
+    class Exploding(FakeEncoder):
+        def encode(self, texts, batch_size=32):
+            raise RuntimeError("encoder crashed")
+
+    with pytest.raises(RuntimeError):
+        rebuild_index(built, encoder=Exploding())
+    assert store.live_build_id(built.index_dir) == live
+    store.open_index(built.index_dir, FakeEncoder.name)
+
+
+def test_second_writer_fails_at_once(built: Settings) -> None:
+    from filelock import FileLock
+
+    with FileLock(str(built.index_dir / ".lock")), pytest.raises(IndexBusy, match="another"):
+        rebuild_index(built, encoder=FakeEncoder())
+
+
+def test_empty_corpus_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "c").mkdir()
+    settings = Settings.from_env(environ={}, corpus=(tmp_path / "c",), index_dir=tmp_path / "i")
+    with pytest.raises(CorpusError, match="no readable releases"):
+        rebuild_index(settings, encoder=FakeEncoder())
