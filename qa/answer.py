@@ -93,16 +93,20 @@ class Composer:
         seen: dict[str, Release] = {}
         for h in hits:
             seen.setdefault(h.release.id, h.release)
-        return Answer(question=question, text=ABSTAIN_MESSAGE, sentences=(), sources=(),
-                      abstained=True, message=ABSTAIN_MESSAGE,
-                      suggestions=tuple(list(seen.values())[:5]))
+        return Answer(
+            question=question,
+            text=ABSTAIN_MESSAGE,
+            sentences=(),
+            sources=(),
+            abstained=True,
+            message=ABSTAIN_MESSAGE,
+            suggestions=tuple(list(seen.values())[:5]),
+        )
 
     def _weight(self, term: str) -> float:
         return self._idf.get(term, self._idf.get("", 1.0))
 
-    def _candidates(
-        self, q_terms: set[str], hits: Sequence[Hit]
-    ) -> tuple[list[_Candidate], float]:
+    def _candidates(self, q_terms: set[str], hits: Sequence[Hit]) -> tuple[list[_Candidate], float]:
         """Score every unit of the hits; also return the best coverage of the question's terms."""
         total = sum(self._weight(t) for t in q_terms) or 1.0
         top_sim = max(h.similarity for h in hits)
@@ -143,8 +147,9 @@ class Composer:
                 group = self._whole_list(cand)
             else:
                 group = [cand]
-            text_words = _words(" ".join(cand.release.text[c.unit.start : c.unit.end]
-                                         for c in group))
+            text_words = _words(
+                " ".join(cand.release.text[c.unit.start : c.unit.end] for c in group)
+            )
             if any(_jaccard(text_words, other) >= 0.8 for other in seen_texts):
                 continue  # the same sentence, repeated by another release
             seen_texts.append(text_words)
@@ -159,7 +164,9 @@ class Composer:
         """Return the lead-in and every bullet of the list ``cand`` belongs to."""
         release = cand.release
         blocks = release.blocks
-        idx = next((i for i, b in enumerate(blocks) if b.start <= cand.unit.start < b.end + 1), None)
+        idx = next(
+            (i for i, b in enumerate(blocks) if b.start <= cand.unit.start < b.end + 1), None
+        )
         if idx is None:
             return [cand]
         if blocks[idx].kind == "paragraph":  # the lead-in: the list follows it
@@ -181,8 +188,9 @@ class Composer:
         j = first_bullet
         while j < len(blocks) and blocks[j].kind == "bullet" and j - first_bullet < MAX_LIST_ITEMS:
             b = blocks[j]
-            group.append(_Candidate(release, Unit("bullet", b.start, b.end), cand.score,
-                                    cand.hit_rank))
+            group.append(
+                _Candidate(release, Unit("bullet", b.start, b.end), cand.score, cand.hit_rank)
+            )
             j += 1
         return group
 
@@ -195,8 +203,11 @@ class Composer:
                 rid = cand.release.id
                 n = numbers.setdefault(rid, len(numbers) + 1)
                 cited.setdefault(rid, []).append(cand.unit)
-                kind = "bullet" if cand.unit.kind == "bullet" else (
-                    "lead" if cand.unit.kind == "lead" else "sentence")
+                kind = (
+                    "bullet"
+                    if cand.unit.kind == "bullet"
+                    else ("lead" if cand.unit.kind == "lead" else "sentence")
+                )
                 text = cand.release.text[cand.unit.start : cand.unit.end].strip()
                 sentences.append(AnswerSentence(text=text, citations=(n,), kind=kind))
         sources = []
@@ -206,20 +217,34 @@ class Composer:
         for rid, n in numbers.items():
             release_hits = hit_by_release[rid]
             units = cited[rid]
-            containing = [h for h in release_hits
-                          if any(h.chunk.start <= u.start < h.chunk.end for u in units)]
+            containing = [
+                h
+                for h in release_hits
+                if any(h.chunk.start <= u.start < h.chunk.end for u in units)
+            ]
             span_start = min([u.start for u in units] + [h.chunk.start for h in containing])
             span_end = max([u.end for u in units] + [h.chunk.end for h in containing])
             release = release_hits[0].release
-            sources.append(Source(
-                n=n, release=release, passage=release.text[span_start:span_end],
-                start=span_start,
-                highlights=tuple(sorted((u.start - span_start, u.end - span_start) for u in units)),
-                score=round(max(h.score for h in release_hits), 6),
-            ))
+            sources.append(
+                Source(
+                    n=n,
+                    release=release,
+                    passage=release.text[span_start:span_end],
+                    start=span_start,
+                    highlights=tuple(
+                        sorted((u.start - span_start, u.end - span_start) for u in units)
+                    ),
+                    score=round(max(h.score for h in release_hits), 6),
+                )
+            )
         sources.sort(key=lambda s: s.n)
-        return Answer(question=question, text=render_text(sentences), sentences=tuple(sentences),
-                      sources=tuple(sources), abstained=False)
+        return Answer(
+            question=question,
+            text=render_text(sentences),
+            sentences=tuple(sentences),
+            sources=tuple(sources),
+            abstained=False,
+        )
 
 
 def render_text(sentences: Sequence[AnswerSentence]) -> str:
@@ -232,8 +257,10 @@ def render_text(sentences: Sequence[AnswerSentence]) -> str:
         elif s.kind == "lead":
             out.append(("\n" if out else "") + f"{s.text} {marker}")
         else:
-            out.append(("\n" if out and out[-1].startswith("\n•") else " " if out else "")
-                       + f"{s.text} {marker}")
+            out.append(
+                ("\n" if out and out[-1].startswith("\n•") else " " if out else "")
+                + f"{s.text} {marker}"
+            )
     return "".join(out).strip()
 
 

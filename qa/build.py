@@ -82,20 +82,33 @@ def _rebuild(
         if progress:
             progress("chunk", n, len(loaded.releases))
     texts = [embed_text(t, c.text, params) for t, c in zip(titles, chunks, strict=True)]
-    vectors = embed_sorted(encoder, texts, [c.tokens for c in chunks], settings.batch_size,
-                           progress)
+    vectors = embed_sorted(
+        encoder, texts, [c.tokens for c in chunks], settings.batch_size, progress
+    )
     manifest = store.write_build(
-        settings.index_dir, loaded.releases, chunks, vectors, model=settings.model,
-        params=params, lexical_texts=[f"{t}\n{c.text}" for t, c in zip(titles, chunks, strict=True)],
+        settings.index_dir,
+        loaded.releases,
+        chunks,
+        vectors,
+        model=settings.model,
+        params=params,
+        lexical_texts=[f"{t}\n{c.text}" for t, c in zip(titles, chunks, strict=True)],
     )
     return BuildSummary(
-        build_id=manifest.build_id, releases=manifest.releases, chunks=manifest.chunks,
-        files=loaded.files, problems=loaded.problems, seconds=time.perf_counter() - started,
+        build_id=manifest.build_id,
+        releases=manifest.releases,
+        chunks=manifest.chunks,
+        files=loaded.files,
+        problems=loaded.problems,
+        seconds=time.perf_counter() - started,
     )
 
 
 def embed_sorted(
-    encoder: Encoder, texts: list[str], lengths: list[int], batch_size: int,
+    encoder: Encoder,
+    texts: list[str],
+    lengths: list[int],
+    batch_size: int,
     progress: Progress | None = None,
 ) -> np.ndarray:
     """Embed texts in batches of similar length (less padding), returned in input order."""

@@ -28,7 +28,8 @@ def standalone_query(question: str, history: Sequence[Turn]) -> str:
     previous = [t.content.strip() for t in history if t.role == "user" and t.content.strip()]
     if not previous:
         return question.strip()
-    if not (ANAPHORA.search(question) or FOLLOW_UP_START.search(question)
-            or len(question.split()) <= 3):
+    if not (
+        ANAPHORA.search(question) or FOLLOW_UP_START.search(question) or len(question.split()) <= 3
+    ):
         return question.strip()
     return f"{question.strip()} ({previous[-1]})"

@@ -93,8 +93,13 @@ def chunk_release(release: Release, count: TokenCounter, params: ChunkingParams)
         start, end = window[0][0].start, window[-1][0].end
         chunks.append(
             Chunk(
-                id=f"{release.id}#{n}", release_id=release.id, ordinal=n, start=start, end=end,
-                text=release.text[start:end], units=tuple(u for u, _ in window),
+                id=f"{release.id}#{n}",
+                release_id=release.id,
+                ordinal=n,
+                start=start,
+                end=end,
+                text=release.text[start:end],
+                units=tuple(u for u, _ in window),
                 tokens=title_tokens + sum(t for _, t in window) + SPECIAL_TOKENS,
             )
         )
@@ -113,8 +118,10 @@ def _split_long(
     """Cut a unit longer than the budget at word boundaries (tables, run-on lines)."""
     if size <= budget:
         return [(unit, size)]
-    words = [(m.start() + unit.start, m.end() + unit.start)
-             for m in re.finditer(r"\S+", text[unit.start : unit.end])]
+    words = [
+        (m.start() + unit.start, m.end() + unit.start)
+        for m in re.finditer(r"\S+", text[unit.start : unit.end])
+    ]
     word_sizes = count([text[s:e] for s, e in words])
     out: list[tuple[Unit, int]] = []
     first, total = 0, 0

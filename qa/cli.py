@@ -30,13 +30,22 @@ def main() -> None:
     """Ask questions of press releases; answers quote the releases and cite them."""
 
 
-index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path),
-                            help="Index folder (default: index/ or QA_INDEX_DIR).")
+index_option = click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    help="Index folder (default: index/ or QA_INDEX_DIR).",
+)
 
 
 @main.command("rebuild-index")
-@click.option("--corpus", "corpus", multiple=True, type=click.Path(path_type=Path),
-              help="Release file or folder (repeatable; default: corpus/ or QA_CORPUS).")
+@click.option(
+    "--corpus",
+    "corpus",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Release file or folder (repeatable; default: corpus/ or QA_CORPUS).",
+)
 @index_option
 def rebuild_index_cmd(corpus: tuple[Path, ...], index_dir: Path | None) -> None:
     """Build the index from the corpus and publish it atomically."""
@@ -52,14 +61,21 @@ def _build(settings: Settings) -> Any:
     from qa.build import rebuild_index
 
     err = click.get_text_stream("stderr")
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), transient=True, disable=not err.isatty()) as bar:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=True,
+        disable=not err.isatty(),
+    ) as bar:
         tasks: dict[str, Any] = {}
 
         def progress(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
-                tasks[stage] = bar.add_task({"chunk": "Chunking", "embed": "Embedding"}[stage],
-                                            total=total)
+                tasks[stage] = bar.add_task(
+                    {"chunk": "Chunking", "embed": "Embedding"}[stage], total=total
+                )
             bar.update(tasks[stage], completed=done)
 
         try:
@@ -83,24 +99,39 @@ def _build(settings: Settings) -> Any:
 @click.option("--date-from", help="Only releases on or after this date (YYYY-MM-DD).")
 @click.option("--date-to", help="Only releases on or before this date (YYYY-MM-DD).")
 @click.option("--source", help="Only releases from this source.")
-@click.option("--history", "history_file", type=click.File("r"),
-              help="JSON file with the earlier turns: [{\"role\", \"content\"}, ...].")
+@click.option(
+    "--history",
+    "history_file",
+    type=click.File("r"),
+    help='JSON file with the earlier turns: [{"role", "content"}, ...].',
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the same JSON object as the API.")
-def ask(question: str, index_dir: Path | None, k: int | None, date_from: str | None,
-        date_to: str | None, source: str | None, history_file: Any, as_json: bool) -> None:
+def ask(
+    question: str,
+    index_dir: Path | None,
+    k: int | None,
+    date_from: str | None,
+    date_to: str | None,
+    source: str | None,
+    history_file: Any,
+    as_json: bool,
+) -> None:
     """Answer QUESTION from the indexed releases, citing them."""
     from qa.engine import EngineHolder, parse_request, result_json
 
     settings = _settings(index_dir=index_dir)
-    payload: dict[str, Any] = {"question": question, "k": k or settings.top_k,
-                               "filters": {"date_from": date_from, "date_to": date_to,
-                                           "source": source}}
+    payload: dict[str, Any] = {
+        "question": question,
+        "k": k or settings.top_k,
+        "filters": {"date_from": date_from, "date_to": date_to, "source": source},
+    }
     try:
         if history_file:
             payload["history"] = json.load(history_file)
         parsed = parse_request(settings, payload)
-        result = EngineHolder(settings).get().ask(parsed[0], parsed[1], k=parsed[2],
-                                                  filters=parsed[3])
+        result = (
+            EngineHolder(settings).get().ask(parsed[0], parsed[1], k=parsed[2], filters=parsed[3])
+        )
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"--history is not valid JSON: {exc}") from None
     except QAError as exc:
@@ -117,8 +148,118 @@ def ask(question: str, index_dir: Path | None, k: int | None, date_from: str | N
     if data["sources"]:
         click.echo("\nSources:")
         for s in data["sources"]:
-            click.echo(f"[{s['n']}] {s['title']} ({s['date'] or 'undated'})"
-                       + (f" {s['url']}" if s["url"] else f" [{s['release_id']}]"))
+            click.echo(
+                f"[{s['n']}] {s['title']} ({s['date'] or 'undated'})"
+                + (f" {s['url']}" if s["url"] else f" [{s['release_id']}]")
+            )
+
+
+@main.command("eval")
+@index_option
+@click.option(
+    "--questions",
+    type=click.Path(exists=True, path_type=Path),
+    help="JSONL question set (default: bench/questions/dev.jsonl).",
+)
+@click.option(
+    "--beir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/test.tsv); its "
+    "index is built in --index (default build/beir-<name>) on first use.",
+)
+@click.option("--baselines", is_flag=True, help="Also run BM25-only and dense-only retrieval.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(path_type=Path),
+    help="Write the numbers to this JSON file.",
+)
+@click.option("--failures", is_flag=True, help="List the questions the answers got wrong.")
+def eval_cmd(
+    index_dir: Path | None,
+    questions: Path | None,
+    beir: Path | None,
+    baselines: bool,
+    json_path: Path | None,
+    failures: bool,
+) -> None:
+    """Measure retrieval and answers on a question set and print a table."""
+    from qa.engine import EngineHolder
+    from qa.evaluation import beir_index, evaluate, load_beir, load_questions
+
+    settings = _settings(index_dir=index_dir)
+    try:
+        if beir:
+            settings = beir_index(beir, index_dir or Path("build") / f"beir-{beir.name}", settings)
+            qs = load_beir(beir)[1]
+        else:
+            qs = load_questions(questions or Path("bench/questions/dev.jsonl"))
+        engine = EngineHolder(settings).get()
+        modes = ("hybrid", "lexical", "dense") if baselines else ("hybrid",)
+        reports = evaluate(engine, qs, modes, answers=beir is None)
+    except QAError as exc:
+        raise click.ClickException(exc.message) from None
+    _print_reports(reports, len(qs))
+    if failures:
+        for f in reports[0].failures:
+            click.echo(
+                f"\n[{f['id']} {f['kind']}] {f['question']}\n  query: {f['query']}\n"
+                f"  answer: {f['answer']}"
+            )
+    if json_path:
+        json_path.write_text(
+            json.dumps(
+                {
+                    "questions": len(qs),
+                    "index": str(settings.index_dir),
+                    "reports": [
+                        {"mode": r.mode, "metrics": r.metrics, "by_kind": r.by_kind}
+                        for r in reports
+                    ],
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+
+
+def _print_reports(reports: list[Any], n: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    names = {"hybrid": "hybrid", "lexical": "BM25 only", "dense": "dense only"}
+    table = Table(title=f"{n} questions")
+    table.add_column("metric")
+    for r in reports:
+        table.add_column(names[r.mode], justify="right")
+    keys = list(dict.fromkeys(k for r in reports for k in r.metrics))
+    for key in keys:
+        table.add_row(key, *[_fmt(r.metrics.get(key)) for r in reports])
+    console = Console(width=120)
+    console.print(table)
+    hybrid = reports[0]
+    if len(hybrid.by_kind) > 1:
+        kinds = Table(title="hybrid, by kind of question")
+        kinds.add_column("kind")
+        cols = [
+            "recall@5",
+            "mrr@10",
+            "answer_hit",
+            "citation_precision",
+            "false_abstention",
+            "abstained_right",
+        ]
+        for c in cols:
+            kinds.add_column(c, justify="right")
+        for kind, m in hybrid.by_kind.items():
+            kinds.add_row(kind, *[_fmt(m.get(c)) for c in cols])
+        console.print(kinds)
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1f}" if value > 1.5 else f"{value:.3f}"
 
 
 @main.command()
@@ -127,19 +268,28 @@ def ask(question: str, index_dir: Path | None, k: int | None, date_from: str | N
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
 @click.option("--workers", type=int, default=None, help="Worker processes.")
 @click.option("--threads", type=int, default=None, help="Threads per worker.")
-def serve(index_dir: Path | None, host: str | None, port: int | None, workers: int | None,
-          threads: int | None) -> None:
+def serve(
+    index_dir: Path | None,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    threads: int | None,
+) -> None:
     """Serve the chat page and the API (gunicorn), building the index first if there is none."""
     from qa import store
     from qa.server import run
 
-    settings = _settings(index_dir=index_dir, host=host, port=port, workers=workers,
-                         threads=threads)
+    settings = _settings(
+        index_dir=index_dir, host=host, port=port, workers=workers, threads=threads
+    )
     try:
         store.live_build_id(settings.index_dir)
     except QAError:
-        click.echo(f"No index in {settings.index_dir}/ yet: building it from "
-                   f"{', '.join(map(str, settings.corpus))} first.", err=True)
+        click.echo(
+            f"No index in {settings.index_dir}/ yet: building it from "
+            f"{', '.join(map(str, settings.corpus))} first.",
+            err=True,
+        )
         _build(settings)
     click.echo(f"Serving http://{settings.host}:{settings.port}/ (Ctrl+C stops)", err=True)
     run(settings)

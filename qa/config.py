@@ -95,7 +95,9 @@ def _parse(name: str, raw: str, default: Any) -> Any:
         if isinstance(default, Path):
             return Path(raw)
     except ValueError as exc:
-        raise ValueError(f"QA_{name.upper()}={raw!r} is not a valid {type(default).__name__}") from exc
+        raise ValueError(
+            f"QA_{name.upper()}={raw!r} is not a valid {type(default).__name__}"
+        ) from exc
     return raw
 
 

@@ -20,9 +20,13 @@ IGNORED_NAMES = {"readme.md", "readme.txt", "license", "license.txt", "license.m
 
 BULLET = re.compile(r"^\s*(?:[•·▪◦‣●*–-]|\d{1,2}[.)])\s+")
 # "ABU DHABI, United Arab Emirates –" or "WASHINGTON —": a place before a dash at the start.
-DATELINE = re.compile(r"^([A-Z][A-Z.'’ -]{1,40}[A-Z.](?:,\s*[A-Z][\w.'’ -]{1,40})*)\s*[–—-]{1,2}\s+")
+DATELINE = re.compile(
+    r"^([A-Z][A-Z.'’ -]{1,40}[A-Z.](?:,\s*[A-Z][\w.'’ -]{1,40})*)\s*[–—-]{1,2}\s+"
+)
 # "WASHINGTON Kellogg Brown & Root ..." (DOJ bodies lost the dash on export).
-DATELINE_BARE = re.compile(r"^([A-Z]{5,}(?: [A-Z]{2,})*(?:, [A-Z]{2,}(?: [A-Z]{2,})*)?) (?=[A-Z][a-z])")
+DATELINE_BARE = re.compile(
+    r"^([A-Z]{5,}(?: [A-Z]{2,})*(?:, [A-Z]{2,}(?: [A-Z]{2,})*)?) (?=[A-Z][a-z])"
+)
 
 
 @dataclass(frozen=True)
@@ -94,8 +98,11 @@ def load_releases(paths: Iterable[str | Path]) -> LoadResult:
             for release in loaded:
                 if release.id in seen:
                     result.problems.append(
-                        Problem(release.origin, f"duplicate release id {release.id!r} "
-                                f"(first seen in {seen[release.id]}); skipped")
+                        Problem(
+                            release.origin,
+                            f"duplicate release id {release.id!r} "
+                            f"(first seen in {seen[release.id]}); skipped",
+                        )
                     )
                     continue
                 seen[release.id] = release.origin
@@ -260,8 +267,15 @@ def _looks_like_date(line: str) -> str | None:
 
 
 def _make(
-    *, id: str, title: str, pieces: list[tuple[str, str]], origin: str, date: str | None = None,
-    url: str | None = None, source: str | None = None, tags: Iterable[str] = (),
+    *,
+    id: str,
+    title: str,
+    pieces: list[tuple[str, str]],
+    origin: str,
+    date: str | None = None,
+    url: str | None = None,
+    source: str | None = None,
+    tags: Iterable[str] = (),
 ) -> Release:
     title = " ".join(title.split())
     text, blocks = _assemble(pieces)
@@ -273,8 +287,15 @@ def _make(
     place = next((p for p in map(_dateline, paragraphs) if p), None)
     clean_tags = tuple(dict.fromkeys(str(t).strip() for t in tags if str(t).strip()))
     return Release(
-        id=id, title=title, text=text, blocks=blocks, date=date,
-        url=url or None, source=source or None, place=place, tags=clean_tags,
+        id=id,
+        title=title,
+        text=text,
+        blocks=blocks,
+        date=date,
+        url=url or None,
+        source=source or None,
+        place=place,
+        tags=clean_tags,
         origin=origin,
     )
 
@@ -327,9 +348,14 @@ def _markdown_release(text: str, path_id: str, origin: str) -> Release:
     if isinstance(tags, str):
         tags = [t for t in re.split(r"[,;]", tags)]
     return _make(
-        id=str(meta.get("id") or path_id), title=title, pieces=pieces, origin=origin,
-        date=_iso_date(meta.get("date"), "front matter"), url=_str_or_none(meta.get("url")),
-        source=_str_or_none(meta.get("source")), tags=tags,
+        id=str(meta.get("id") or path_id),
+        title=title,
+        pieces=pieces,
+        origin=origin,
+        date=_iso_date(meta.get("date"), "front matter"),
+        url=_str_or_none(meta.get("url")),
+        source=_str_or_none(meta.get("source")),
+        tags=tags,
     )
 
 
@@ -387,9 +413,13 @@ def _record_release(record: Any, fallback_id: str, origin: str) -> Release:
     tags = [*_as_list(record.get("topics")), *_as_list(record.get("tags"))]
     return _make(
         id=str(rid) if rid not in (None, "") else fallback_id,
-        title=str(record.get("title") or ""), pieces=_paragraph_pieces(body), origin=origin,
-        date=_iso_date(record.get("date"), "date field"), url=_str_or_none(record.get("url")),
-        source=_str_or_none(record.get("source")), tags=tags,
+        title=str(record.get("title") or ""),
+        pieces=_paragraph_pieces(body),
+        origin=origin,
+        date=_iso_date(record.get("date"), "date field"),
+        url=_str_or_none(record.get("url")),
+        source=_str_or_none(record.get("source")),
+        tags=tags,
     )
 
 
@@ -419,8 +449,10 @@ def _html_release(text: str, path_id: str, origin: str) -> Release:
         (time_tag.get("datetime") or time_tag.get_text(" ", strip=True)) if time_tag else None
     )
     h1 = soup.find("h1")
-    title = meta("og:title") or (h1.get_text(" ", strip=True) if h1 else None) or (
-        soup.title.get_text(" ", strip=True) if soup.title else ""
+    title = (
+        meta("og:title")
+        or (h1.get_text(" ", strip=True) if h1 else None)
+        or (soup.title.get_text(" ", strip=True) if soup.title else "")
     )
     for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form"]):
         tag.decompose()
@@ -437,8 +469,15 @@ def _html_release(text: str, path_id: str, origin: str) -> Release:
         else:
             pieces.append(("paragraph", content))
     canonical = soup.find("link", rel="canonical")
-    url = meta("og:url") or (str(canonical["href"]) if canonical and canonical.get("href") else None)
+    url = meta("og:url") or (
+        str(canonical["href"]) if canonical and canonical.get("href") else None
+    )
     return _make(
-        id=meta("release-id") or path_id, title=str(title), pieces=pieces, origin=origin,
-        date=_iso_date(date_value, "page date"), url=url, source=meta("og:site_name"),
+        id=meta("release-id") or path_id,
+        title=str(title),
+        pieces=pieces,
+        origin=origin,
+        date=_iso_date(date_value, "page date"),
+        url=url,
+        source=meta("og:site_name"),
     )

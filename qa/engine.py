@@ -34,18 +34,26 @@ class Engine:
     def __init__(self, settings: Settings, index: store.Index, encoder: Encoder) -> None:
         self.settings = settings
         self.index = index
-        self.retriever = Retriever(index, encoder, rrf_k=settings.rrf_k,
-                                   candidates=settings.candidates)
-        self.composer = Composer(index, max_sentences=settings.max_answer_sentences,
-                                 abstain_below=settings.abstain_below)
+        self.retriever = Retriever(
+            index, encoder, rrf_k=settings.rrf_k, candidates=settings.candidates
+        )
+        self.composer = Composer(
+            index, max_sentences=settings.max_answer_sentences, abstain_below=settings.abstain_below
+        )
 
-    def search(self, query: str, k: int, filters: Filters | None = None,
-               mode: str = "hybrid") -> list[Hit]:
+    def search(
+        self, query: str, k: int, filters: Filters | None = None, mode: str = "hybrid"
+    ) -> list[Hit]:
         """Return ranked passages for ``query``."""
         return self.retriever.search(query, k=k, filters=filters, mode=mode)
 
-    def ask(self, question: str, history: Sequence[Turn] = (), k: int | None = None,
-            filters: Filters | None = None) -> Result:
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        k: int | None = None,
+        filters: Filters | None = None,
+    ) -> Result:
         """Answer a question (with its chat history) from the releases."""
         started = time.perf_counter()
         query = standalone_query(question, history)
@@ -55,7 +63,10 @@ class Engine:
         answer = self.composer.compose(query, hits)
         done = time.perf_counter()
         return Result(
-            answer=answer, question=question, query=query, filters=filters,
+            answer=answer,
+            question=question,
+            query=query,
+            filters=filters,
             timings_ms={
                 "retrieve": round((retrieved - started) * 1000, 2),
                 "compose": round((done - retrieved) * 1000, 2),
@@ -94,26 +105,32 @@ class EngineHolder:
 def parse_request(settings: Settings, payload: Any) -> tuple[str, list[Turn], int, Filters]:
     """Validate a query payload; raise ``BadRequest`` saying what is wrong."""
     if not isinstance(payload, dict):
-        raise BadRequest("the body must be a JSON object like {\"question\": \"...\"}")
+        raise BadRequest('the body must be a JSON object like {"question": "..."}')
     question = payload.get("question")
     if not isinstance(question, str) or not question.strip():
         raise BadRequest("`question` is required and must be a non-empty string")
     if len(question) > settings.max_question_chars:
-        raise BadRequest(f"`question` is {len(question)} characters; the limit is "
-                         f"{settings.max_question_chars}")
+        raise BadRequest(
+            f"`question` is {len(question)} characters; the limit is {settings.max_question_chars}"
+        )
     k = parse_k(settings, payload.get("k", settings.top_k))
     history_raw = payload.get("history") or []
     if not isinstance(history_raw, list):
-        raise BadRequest("`history` must be a list of {\"role\", \"content\"} objects")
+        raise BadRequest('`history` must be a list of {"role", "content"} objects')
     if len(history_raw) > settings.max_history:
-        raise BadRequest(f"`history` has {len(history_raw)} turns; the limit is "
-                         f"{settings.max_history}")
+        raise BadRequest(
+            f"`history` has {len(history_raw)} turns; the limit is {settings.max_history}"
+        )
     history = []
     for n, turn in enumerate(history_raw):
-        if (not isinstance(turn, dict) or turn.get("role") not in ("user", "assistant")
-                or not isinstance(turn.get("content"), str)):
-            raise BadRequest(f"`history[{n}]` must be {{\"role\": \"user\"|\"assistant\", "
-                             f"\"content\": str}}")
+        if (
+            not isinstance(turn, dict)
+            or turn.get("role") not in ("user", "assistant")
+            or not isinstance(turn.get("content"), str)
+        ):
+            raise BadRequest(
+                f'`history[{n}]` must be {{"role": "user"|"assistant", "content": str}}'
+            )
         if len(turn["content"]) > settings.max_question_chars * 10:
             raise BadRequest(f"`history[{n}].content` is too long")
         history.append(Turn(turn["role"], turn["content"]))
@@ -151,8 +168,9 @@ def parse_filters(value: Any) -> Filters:
 
             dates[name] = date.fromisoformat(raw).isoformat()
         except ValueError:
-            raise BadRequest(f"`filters.{name}` must be a date like 2016-03-01, not {raw!r}") \
-                from None
+            raise BadRequest(
+                f"`filters.{name}` must be a date like 2016-03-01, not {raw!r}"
+            ) from None
     source = value.get("source")
     if source is not None and not isinstance(source, str):
         raise BadRequest("`filters.source` must be a string")
@@ -167,13 +185,21 @@ def result_json(result: Result) -> dict[str, Any]:
     return {
         "question": result.question,
         "answer": a.text,
-        "sentences": [{"text": s.text, "citations": list(s.citations), "kind": s.kind}
-                      for s in a.sentences],
+        "sentences": [
+            {"text": s.text, "citations": list(s.citations), "kind": s.kind} for s in a.sentences
+        ],
         "sources": [
-            {"n": s.n, "release_id": s.release.id, "title": s.release.title,
-             "date": s.release.date, "url": s.release.url, "source": s.release.source,
-             "passage": s.passage, "highlights": [list(h) for h in s.highlights],
-             "score": s.score}
+            {
+                "n": s.n,
+                "release_id": s.release.id,
+                "title": s.release.title,
+                "date": s.release.date,
+                "url": s.release.url,
+                "source": s.release.source,
+                "passage": s.passage,
+                "highlights": [list(h) for h in s.highlights],
+                "score": s.score,
+            }
             for s in a.sources
         ],
         "abstained": a.abstained,
@@ -191,12 +217,22 @@ def release_summary(r: Any) -> dict[str, Any]:
 
 def filters_json(f: Filters) -> dict[str, str]:
     """Render the filters that were applied (empty ones left out)."""
-    return {k: v for k, v in (("date_from", f.date_from), ("date_to", f.date_to),
-                              ("source", f.source)) if v}
+    return {
+        k: v
+        for k, v in (("date_from", f.date_from), ("date_to", f.date_to), ("source", f.source))
+        if v
+    }
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
     """Render a search hit."""
-    return {"release_id": hit.release.id, "chunk_id": hit.chunk.id, "title": hit.release.title,
-            "date": hit.release.date, "url": hit.release.url, "text": hit.chunk.text,
-            "score": round(hit.score, 6), "similarity": round(hit.similarity, 4)}
+    return {
+        "release_id": hit.release.id,
+        "chunk_id": hit.chunk.id,
+        "title": hit.release.title,
+        "date": hit.release.date,
+        "url": hit.release.url,
+        "text": hit.chunk.text,
+        "score": round(hit.score, 6),
+        "similarity": round(hit.similarity, 4),
+    }

@@ -52,8 +52,14 @@ class Hit:
 class Retriever:
     """Search one loaded index with one encoder."""
 
-    def __init__(self, index: Index, encoder: Encoder, rrf_k: int = 60, candidates: int = 100,
-                 per_release: int = 2) -> None:
+    def __init__(
+        self,
+        index: Index,
+        encoder: Encoder,
+        rrf_k: int = 60,
+        candidates: int = 100,
+        per_release: int = 2,
+    ) -> None:
         self.index = index
         self.encoder = encoder
         self.rrf_k = rrf_k
@@ -64,7 +70,6 @@ class Retriever:
         self, query: str, k: int = 8, filters: Filters | None = None, mode: str = "hybrid"
     ) -> list[Hit]:
         """Return the ``k`` best chunks for ``query``, at most ``per_release`` per release first."""
-        import numpy as np
 
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
@@ -79,8 +84,9 @@ class Retriever:
             for rank, i in enumerate(ranking):
                 fused[i] = fused.get(i, 0.0) + 1.0 / (self.rrf_k + rank + 1)
         order = sorted(fused, key=lambda i: -fused[i])
-        chosen = _diversify(order, [self.index.chunks[i].release_id for i in order], k,
-                            self.per_release)
+        chosen = _diversify(
+            order, [self.index.chunks[i].release_id for i in order], k, self.per_release
+        )
         if not chosen:
             return []
         sims = self._similarities(qvec, chosen)
@@ -88,8 +94,11 @@ class Retriever:
         lexical_rank = {i: r for r, i in enumerate(lexical)}
         return [
             Hit(
-                chunk=self.index.chunks[i], release=self.index.releases[self.index.chunks[i].release_id],
-                score=fused[i], similarity=float(sim), dense_rank=dense_rank.get(i),
+                chunk=self.index.chunks[i],
+                release=self.index.releases[self.index.chunks[i].release_id],
+                score=fused[i],
+                similarity=float(sim),
+                dense_rank=dense_rank.get(i),
                 lexical_rank=lexical_rank.get(i),
             )
             for i, sim in zip(chosen, sims, strict=True)
@@ -99,9 +108,12 @@ class Retriever:
         import numpy as np
 
         return np.fromiter(
-            (filters.admits(d, s) for d, s in zip(self.index.release_dates,
-                                                   self.index.release_sources, strict=True)),
-            dtype=bool, count=len(self.index.chunks),
+            (
+                filters.admits(d, s)
+                for d, s in zip(self.index.release_dates, self.index.release_sources, strict=True)
+            ),
+            dtype=bool,
+            count=len(self.index.chunks),
         )
 
     def _dense(self, qvec: np.ndarray, allowed: np.ndarray | None) -> list[int]:
@@ -139,7 +151,7 @@ class Retriever:
 
 
 def _diversify(order: list[int], groups: list[str], k: int, per_group: int) -> list[int]:
-    """Take the best ``k``, letting no group take more than ``per_group`` slots while others wait."""
+    """Take the best ``k``; no group takes more than ``per_group`` slots while others wait."""
     first: list[int] = []
     rest: list[int] = []
     taken: dict[str, int] = {}

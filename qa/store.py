@@ -142,11 +142,20 @@ def write_build(
         bm25.save(str(tmp / "bm25"), show_progress=False)
         dates = sorted(r.date for r in releases if r.date)
         manifest = Manifest(
-            build_id=build_id, model=model, dimension=int(vectors.shape[1]), normalized=True,
-            chunking=asdict(params), releases=len(releases), chunks=len(chunks),
-            date_from=dates[0] if dates else None, date_to=dates[-1] if dates else None,
-            corpus_fingerprint=fingerprint(releases), built_at=now.isoformat(timespec="seconds"),
-            package_version=__version__, format_version=FORMAT_VERSION, index_type="Flat",
+            build_id=build_id,
+            model=model,
+            dimension=int(vectors.shape[1]),
+            normalized=True,
+            chunking=asdict(params),
+            releases=len(releases),
+            chunks=len(chunks),
+            date_from=dates[0] if dates else None,
+            date_to=dates[-1] if dates else None,
+            corpus_fingerprint=fingerprint(releases),
+            built_at=now.isoformat(timespec="seconds"),
+            package_version=__version__,
+            format_version=FORMAT_VERSION,
+            index_type="Flat",
             checksums={name: _sha256(tmp / name) for name in FILES},
         )
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2) + "\n")
@@ -251,43 +260,73 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexMismatch(f"{path} cannot be read ({exc}): {REBUILD_HINT}") from None
     if vectors.ntotal != len(chunks) or len(chunks) != manifest.chunks:
-        raise IndexMismatch(f"{path} has {vectors.ntotal} vectors for {len(chunks)} chunks: "
-                            f"{REBUILD_HINT}")
+        raise IndexMismatch(
+            f"{path} has {vectors.ntotal} vectors for {len(chunks)} chunks: {REBUILD_HINT}"
+        )
     return Index(
-        path=path, manifest=manifest, releases=releases, chunks=chunks, vectors=vectors,
-        bm25=bm25, release_dates=[releases[c.release_id].date for c in chunks],
+        path=path,
+        manifest=manifest,
+        releases=releases,
+        chunks=chunks,
+        vectors=vectors,
+        bm25=bm25,
+        release_dates=[releases[c.release_id].date for c in chunks],
         release_sources=[releases[c.release_id].source for c in chunks],
     )
 
 
 def _release_record(r: Release) -> dict[str, Any]:
     return {
-        "id": r.id, "title": r.title, "date": r.date, "url": r.url, "source": r.source,
-        "place": r.place, "tags": list(r.tags), "origin": r.origin, "text": r.text,
+        "id": r.id,
+        "title": r.title,
+        "date": r.date,
+        "url": r.url,
+        "source": r.source,
+        "place": r.place,
+        "tags": list(r.tags),
+        "origin": r.origin,
+        "text": r.text,
         "blocks": [[b.kind, b.start, b.end] for b in r.blocks],
     }
 
 
 def _release_from(d: dict[str, Any]) -> Release:
     return Release(
-        id=d["id"], title=d["title"], text=d["text"],
-        blocks=tuple(Block(k, s, e) for k, s, e in d["blocks"]), date=d["date"], url=d["url"],
-        source=d["source"], place=d["place"], tags=tuple(d["tags"]), origin=d["origin"],
+        id=d["id"],
+        title=d["title"],
+        text=d["text"],
+        blocks=tuple(Block(k, s, e) for k, s, e in d["blocks"]),
+        date=d["date"],
+        url=d["url"],
+        source=d["source"],
+        place=d["place"],
+        tags=tuple(d["tags"]),
+        origin=d["origin"],
     )
 
 
 def _chunk_record(c: Chunk) -> dict[str, Any]:
     return {
-        "id": c.id, "release_id": c.release_id, "ordinal": c.ordinal, "start": c.start,
-        "end": c.end, "tokens": c.tokens, "units": [[u.kind, u.start, u.end] for u in c.units],
+        "id": c.id,
+        "release_id": c.release_id,
+        "ordinal": c.ordinal,
+        "start": c.start,
+        "end": c.end,
+        "tokens": c.tokens,
+        "units": [[u.kind, u.start, u.end] for u in c.units],
     }
 
 
 def _chunk_from(d: dict[str, Any], releases: dict[str, Release]) -> Chunk:
     text = releases[d["release_id"]].text[d["start"] : d["end"]]
     return Chunk(
-        id=d["id"], release_id=d["release_id"], ordinal=d["ordinal"], start=d["start"],
-        end=d["end"], text=text, units=tuple(Unit(k, s, e) for k, s, e in d["units"]),
+        id=d["id"],
+        release_id=d["release_id"],
+        ordinal=d["ordinal"],
+        start=d["start"],
+        end=d["end"],
+        text=text,
+        units=tuple(Unit(k, s, e) for k, s, e in d["units"]),
         tokens=d["tokens"],
     )
 

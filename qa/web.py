@@ -21,8 +21,10 @@ from qa.engine import (
 )
 from qa.errors import BadRequest, NotFound, QAError
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 api = Blueprint("api", __name__, url_prefix="/api")
 
@@ -63,8 +65,9 @@ def _settings() -> Settings:
 def query() -> Any:
     payload = request.get_json(silent=True)
     if payload is None:
-        raise BadRequest("the body must be JSON like {\"question\": \"...\"} with "
-                         "Content-Type: application/json")
+        raise BadRequest(
+            'the body must be JSON like {"question": "..."} with Content-Type: application/json'
+        )
     question, history, k, filters = parse_request(_settings(), payload)
     return jsonify(result_json(get_engine().ask(question, history, k=k, filters=filters)))
 
@@ -87,8 +90,13 @@ def search() -> Any:
     if len(q) > settings.max_question_chars:
         raise BadRequest(f"`q` is longer than {settings.max_question_chars} characters")
     k = parse_k(settings, request.args.get("k", 10))
-    filters = parse_filters({name: request.args[name] for name in
-                             ("date_from", "date_to", "source") if name in request.args})
+    filters = parse_filters(
+        {
+            name: request.args[name]
+            for name in ("date_from", "date_to", "source")
+            if name in request.args
+        }
+    )
     hits = get_engine().search(q, k=k, filters=filters)
     return jsonify({"hits": [hit_json(h) for h in hits]})
 
@@ -98,17 +106,34 @@ def release(release_id: str) -> Any:
     r = get_engine().index.releases.get(release_id)
     if r is None:
         raise NotFound(f"no release with id {release_id!r}")
-    return jsonify({**release_summary(r), "source": r.source, "place": r.place,
-                    "tags": list(r.tags), "text": r.text})
+    return jsonify(
+        {
+            **release_summary(r),
+            "source": r.source,
+            "place": r.place,
+            "tags": list(r.tags),
+            "text": r.text,
+        }
+    )
 
 
 @api.get("/health")
 def health() -> Any:
     m = get_engine().index.manifest
-    return jsonify({"status": "ok", "index": {
-        "build_id": m.build_id, "releases": m.releases, "chunks": m.chunks,
-        "date_from": m.date_from, "date_to": m.date_to, "built_at": m.built_at,
-        "model": m.model}})
+    return jsonify(
+        {
+            "status": "ok",
+            "index": {
+                "build_id": m.build_id,
+                "releases": m.releases,
+                "chunks": m.chunks,
+                "date_from": m.date_from,
+                "date_to": m.date_to,
+                "built_at": m.built_at,
+                "model": m.model,
+            },
+        }
+    )
 
 
 def _error(status: int, message: str) -> Any:

@@ -65,21 +65,33 @@ def corpus_dir(tmp_path: Path) -> Path:
     corpus.mkdir()
     shutil.copy(REPO / "corpus" / f"{SEED_ID}.txt", corpus / f"{SEED_ID}.txt")
     records = [
-        {"id": 101, "title": "Company Pleads Guilty to Bribing Officials in Nigeria",
-         "date": "2009-02-11T00:00:00-05:00", "url": "https://example.gov/101",
-         "body": "WASHINGTON A construction company pleaded guilty today to bribing Nigerian "
-                 "government officials. The company agreed to pay a $402 million criminal fine."
-                 "\n\nThe bribes were paid through consultants in Gibraltar and Japan."},
-        {"id": 102, "title": "Wildlife Trafficker Sentenced for Smuggling Rhinoceros Horns",
-         "date": "2016-05-20", "url": "https://example.gov/102",
-         "body": "A man was sentenced to 70 months in prison for smuggling rhinoceros horns and "
-                 "elephant ivory from the United States to China.\n\nHe sold the horns through "
-                 "a network of dealers in New York and Los Angeles."},
-        {"id": 103, "title": "Hacker Extradited from Malaysia for Supporting ISIL",
-         "date": "2016-01-28", "url": "https://example.gov/103",
-         "body": "A citizen of Kosovo was extradited from Malaysia to face charges of providing "
-                 "material support to ISIL.\n\nHe stole personal data of US service members and "
-                 "passed it to ISIL."},
+        {
+            "id": 101,
+            "title": "Company Pleads Guilty to Bribing Officials in Nigeria",
+            "date": "2009-02-11T00:00:00-05:00",
+            "url": "https://example.gov/101",
+            "body": "WASHINGTON A construction company pleaded guilty today to bribing Nigerian "
+            "government officials. The company agreed to pay a $402 million criminal fine."
+            "\n\nThe bribes were paid through consultants in Gibraltar and Japan.",
+        },
+        {
+            "id": 102,
+            "title": "Wildlife Trafficker Sentenced for Smuggling Rhinoceros Horns",
+            "date": "2016-05-20",
+            "url": "https://example.gov/102",
+            "body": "A man was sentenced to 70 months in prison for smuggling rhinoceros horns and "
+            "elephant ivory from the United States to China.\n\nHe sold the horns through "
+            "a network of dealers in New York and Los Angeles.",
+        },
+        {
+            "id": 103,
+            "title": "Hacker Extradited from Malaysia for Supporting ISIL",
+            "date": "2016-01-28",
+            "url": "https://example.gov/103",
+            "body": "A citizen of Kosovo was extradited from Malaysia to face charges of providing "
+            "material support to ISIL.\n\nHe stole personal data of US service members and "
+            "passed it to ISIL.",
+        },
     ]
     import json
 
@@ -89,8 +101,13 @@ def corpus_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path, corpus_dir: Path) -> Settings:
-    return Settings.from_env(environ={}, corpus=(corpus_dir,), index_dir=tmp_path / "index",
-                             model=FakeEncoder.name, abstain_below=0.05)
+    return Settings.from_env(
+        environ={},
+        corpus=(corpus_dir,),
+        index_dir=tmp_path / "index",
+        model=FakeEncoder.name,
+        abstain_below=0.05,
+    )
 
 
 @pytest.fixture
@@ -120,11 +137,20 @@ def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `qa serve` (real model, gunicorn) over the repo's corpus; it builds the index."""
     index_dir = tmp_path_factory.mktemp("live") / "index"
     port = _free_port()
-    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_CORPUS": str(REPO / "corpus"),
-           "QA_PORT": str(port)}
-    log = open(index_dir.parent / "serve.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "qa", "serve"], cwd=REPO, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "QA_INDEX_DIR": str(index_dir),
+        "QA_CORPUS": str(REPO / "corpus"),
+        "QA_PORT": str(port),
+    }
+    log = open(index_dir.parent / "serve.log", "w")  # noqa: SIM115 - lives as long as the server
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa", "serve"],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 240
     try:
@@ -137,8 +163,10 @@ def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 log.flush()
-                raise RuntimeError("qa serve did not come up:\n"
-                                   + (index_dir.parent / "serve.log").read_text()[-3000:])
+                raise RuntimeError(
+                    "qa serve did not come up:\n"
+                    + (index_dir.parent / "serve.log").read_text()[-3000:]
+                )
             time.sleep(0.5)
         yield url
     finally:

@@ -25,7 +25,11 @@ def test_query_returns_a_cited_answer(client) -> None:
     assert data["abstained"] is False
     source = data["sources"][0]
     assert (source["n"], source["release_id"], source["title"], source["date"]) == (
-        1, SEED_ID, SEED_TITLE, "2023-02-09")
+        1,
+        SEED_ID,
+        SEED_TITLE,
+        "2023-02-09",
+    )
     assert {"passage", "highlights", "score", "url"} <= set(source)
     assert [s["kind"] for s in data["sentences"]].count("bullet") == 3
     assert data["query"] == {"text": "Which measures target terrorism?", "filters": {}}
@@ -33,10 +37,15 @@ def test_query_returns_a_cited_answer(client) -> None:
 
 
 def test_query_with_filters_and_history(client) -> None:
-    resp = client.post("/api/query", json={
-        "question": "Where did he sell them?", "k": 3,
-        "history": [{"role": "user", "content": "Who smuggled rhinoceros horns?"}],
-        "filters": {"date_from": "2016-01-01", "date_to": "2016-12-31"}})
+    resp = client.post(
+        "/api/query",
+        json={
+            "question": "Where did he sell them?",
+            "k": 3,
+            "history": [{"role": "user", "content": "Who smuggled rhinoceros horns?"}],
+            "filters": {"date_from": "2016-01-01", "date_to": "2016-12-31"},
+        },
+    )
     data = resp.get_json()
     assert resp.status_code == 200
     assert data["query"]["filters"] == {"date_from": "2016-01-01", "date_to": "2016-12-31"}
@@ -64,27 +73,42 @@ def test_release_and_health(client) -> None:
     _error(client.get("/api/releases/nope"), 404)
 
 
-@pytest.mark.parametrize("kwargs, fragment", [
-    ({"data": "{not json", "content_type": "application/json"}, "must be JSON"),
-    ({"data": "question=hi", "content_type": "application/x-www-form-urlencoded"}, "must be JSON"),
-    ({"json": ["a list"]}, "JSON object"),
-    ({"json": {}}, "`question` is required"),
-    ({"json": {"question": "   "}}, "`question` is required"),
-    ({"json": {"question": 42}}, "`question` is required"),
-    ({"json": {"question": "x" * 1001}}, "limit is 1000"),
-    ({"json": {"question": "q", "k": 0}}, "`k` must be"),
-    ({"json": {"question": "q", "k": 51}}, "`k` must be"),
-    ({"json": {"question": "q", "k": "many"}}, "`k` must be"),
-    ({"json": {"question": "q", "k": True}}, "`k` must be"),
-    ({"json": {"question": "q", "history": "no"}}, "`history` must be"),
-    ({"json": {"question": "q", "history": [{"role": "bot", "content": "x"}]}}, "history[0]"),
-    ({"json": {"question": "q", "history": [{"role": "user", "content": "x"}] * 21}},
-     "limit is 20"),
-    ({"json": {"question": "q", "filters": {"date_from": "yesterday"}}}, "date like"),
-    ({"json": {"question": "q", "filters": {"colour": "red"}}}, "unknown filter"),
-    ({"json": {"question": "q", "filters": {"date_from": "2020-01-02",
-                                             "date_to": "2020-01-01"}}}, "after"),
-])
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"data": "{not json", "content_type": "application/json"}, "must be JSON"),
+        (
+            {"data": "question=hi", "content_type": "application/x-www-form-urlencoded"},
+            "must be JSON",
+        ),
+        ({"json": ["a list"]}, "JSON object"),
+        ({"json": {}}, "`question` is required"),
+        ({"json": {"question": "   "}}, "`question` is required"),
+        ({"json": {"question": 42}}, "`question` is required"),
+        ({"json": {"question": "x" * 1001}}, "limit is 1000"),
+        ({"json": {"question": "q", "k": 0}}, "`k` must be"),
+        ({"json": {"question": "q", "k": 51}}, "`k` must be"),
+        ({"json": {"question": "q", "k": "many"}}, "`k` must be"),
+        ({"json": {"question": "q", "k": True}}, "`k` must be"),
+        ({"json": {"question": "q", "history": "no"}}, "`history` must be"),
+        ({"json": {"question": "q", "history": [{"role": "bot", "content": "x"}]}}, "history[0]"),
+        (
+            {"json": {"question": "q", "history": [{"role": "user", "content": "x"}] * 21}},
+            "limit is 20",
+        ),
+        ({"json": {"question": "q", "filters": {"date_from": "yesterday"}}}, "date like"),
+        ({"json": {"question": "q", "filters": {"colour": "red"}}}, "unknown filter"),
+        (
+            {
+                "json": {
+                    "question": "q",
+                    "filters": {"date_from": "2020-01-02", "date_to": "2020-01-01"},
+                }
+            },
+            "after",
+        ),
+    ],
+)
 def test_bad_queries_get_a_json_400(client, kwargs, fragment) -> None:
     assert fragment in _error(client.post("/api/query", **kwargs), 400)
 
@@ -92,8 +116,9 @@ def test_bad_queries_get_a_json_400(client, kwargs, fragment) -> None:
 def test_other_errors_are_json(client) -> None:
     assert "no such endpoint" in _error(client.get("/api/nothing"), 404)
     assert "not allowed" in _error(client.delete("/api/query"), 405)
-    assert "too large" in _error(client.post("/api/query", data="x" * 70_000,
-                                             content_type="application/json"), 413)
+    assert "too large" in _error(
+        client.post("/api/query", data="x" * 70_000, content_type="application/json"), 413
+    )
     assert "`q` is required" in _error(client.get("/api/search"), 400)
     assert "`k` must be" in _error(client.get("/api/search?q=x&k=-1"), 400)
     assert "`q` is required" in _error(client.get("/api/query"), 400)
@@ -102,8 +127,11 @@ def test_other_errors_are_json(client) -> None:
 def test_no_index_is_a_503_with_the_command(tmp_path: Path) -> None:
     settings = Settings.from_env(environ={}, index_dir=tmp_path / "none", model=FakeEncoder.name)
     client = create_app(settings, encoder=FakeEncoder()).test_client()
-    for resp in (client.post("/api/query", json={"question": "hello?"}),
-                 client.get("/api/health"), client.get("/api/search?q=x")):
+    for resp in (
+        client.post("/api/query", json={"question": "hello?"}),
+        client.get("/api/health"),
+        client.get("/api/search?q=x"),
+    ):
         assert "qa rebuild-index" in _error(resp, 503)
 
 

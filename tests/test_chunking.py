@@ -31,8 +31,10 @@ def test_offsets_map_back_and_cover_the_text(real_tokens) -> None:
     body_units = {(b.start, b.end) for b in release.blocks if b.kind != "paragraph"}
     assert body_units <= covered
     # Every sentence of the release appears in some chunk.
-    assert sum(len(release.text[s:e]) for s, e in covered) >= 0.95 * len(release.text.replace(
-        "\n", "")) - 200
+    assert (
+        sum(len(release.text[s:e]) for s, e in covered)
+        >= 0.95 * len(release.text.replace("\n", "")) - 200
+    )
 
 
 def test_bullets_stay_with_their_lead_in(real_tokens) -> None:
@@ -44,7 +46,7 @@ def test_bullets_stay_with_their_lead_in(real_tokens) -> None:
         kinds = [u.kind for u in holders[0].units]
         lead = kinds.index("lead")
         assert kinds[lead + 1 : lead + 4] == ["bullet"] * 3
-        assert release.text[holders[0].units[lead].start:].startswith("Measures to better address")
+        assert release.text[holders[0].units[lead].start :].startswith("Measures to better address")
 
 
 def test_no_chunk_over_the_token_limit_on_real_releases(real_tokens) -> None:

@@ -11,8 +11,14 @@ from conftest import REPO, SEED_ID, SEED_TITLE
 
 
 def _qa(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO):
-    return subprocess.run([sys.executable, "-m", "qa", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, cwd=cwd, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "qa", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=600,
+    )
 
 
 def test_import_and_help_load_no_model() -> None:
@@ -58,8 +64,11 @@ def test_rebuild_and_ask_end_to_end_with_the_real_model(tmp_path: Path) -> None:
     lines = out.stdout.splitlines()
     bullets = [line for line in lines if line.startswith("• ")]
     assert len(bullets) == 3
-    for bullet, phrase in zip(bullets, ("intelligence sharing", "biometrics",
-                                        "intelligence-led screening operations"), strict=True):
+    for bullet, phrase in zip(
+        bullets,
+        ("intelligence sharing", "biometrics", "intelligence-led screening operations"),
+        strict=True,
+    ):
         assert phrase in bullet and bullet.endswith("[1]")
     assert f"[1] {SEED_TITLE} (2023-02-09)" in out.stdout
 
@@ -69,6 +78,9 @@ def test_rebuild_and_ask_end_to_end_with_the_real_model(tmp_path: Path) -> None:
     assert [s["kind"] for s in data["sentences"]].count("bullet") == 3
     assert data["answer"] in out.stdout
 
-    off_topic = json.loads(_qa("ask", "What is a good recipe for chocolate cake?", "--index",
-                               str(index), "--json").stdout)
+    off_topic = json.loads(
+        _qa(
+            "ask", "What is a good recipe for chocolate cake?", "--index", str(index), "--json"
+        ).stdout
+    )
     assert off_topic["abstained"] is True and off_topic["sources"] == []

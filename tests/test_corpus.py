@@ -36,8 +36,11 @@ def test_markdown_with_front_matter(tmp_path: Path) -> None:
         "The measures are:\n- joint patrols\n- shared manifests\n"
     )
     (release,) = load_releases([tmp_path]).releases
-    assert (release.id, release.title, release.date) == ("a", "Ports agree on data sharing",
-                                                        "2021-06-03")
+    assert (release.id, release.title, release.date) == (
+        "a",
+        "Ports agree on data sharing",
+        "2021-06-03",
+    )
     assert release.url == "https://x.org/a" and release.source == "Port Authority"
     assert release.tags == ("ports", "data")
     kinds = [(b.kind, release.block_text(b)) for b in release.blocks]
@@ -47,8 +50,10 @@ def test_markdown_with_front_matter(tmp_path: Path) -> None:
 
 
 def test_json_jsonl_and_gzip_records(tmp_path: Path) -> None:
-    records = [{"_id": "x1", "title": "T1", "date": "2016-03-01", "text": "Body one."},
-               {"title": "T2", "content": "Body two.", "topics": ["Fraud"]}]
+    records = [
+        {"_id": "x1", "title": "T1", "date": "2016-03-01", "text": "Body one."},
+        {"title": "T2", "content": "Body two.", "topics": ["Fraud"]},
+    ]
     (tmp_path / "list.json").write_text(json.dumps(records))
     with gzip.open(tmp_path / "recs.jsonl.gz", "wt") as fh:
         fh.write(json.dumps({"id": 7, "title": "T7", "body": "Seven.", "date": "May 4, 2015"}))
@@ -79,7 +84,9 @@ def test_html_page(tmp_path: Path) -> None:
     assert "Police in six countries took down a botnet." in release.text
     assert "alert" not in release.text and "Home" not in release.text
     assert [release.block_text(b) for b in release.blocks if b.kind == "bullet"] == [
-        "Servers seized", "Two arrests"]
+        "Servers seized",
+        "Two arrests",
+    ]
 
 
 def test_malformed_files_are_reported_and_skipped(tmp_path: Path) -> None:

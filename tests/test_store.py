@@ -59,8 +59,11 @@ def test_rebuild_publishes_atomically_and_cleans_up(built: Settings) -> None:
     assert names == {first, second}  # the live build and its predecessor; leftovers removed
     rebuild_index(built, encoder=FakeEncoder())
     assert first not in {p.name for p in (built.index_dir / "builds").iterdir()}
-    manifest = json.loads((built.index_dir / "builds" / store.live_build_id(built.index_dir)
-                           / "manifest.json").read_text())
+    manifest = json.loads(
+        (
+            built.index_dir / "builds" / store.live_build_id(built.index_dir) / "manifest.json"
+        ).read_text()
+    )
     assert set(manifest["checksums"]) == set(store.FILES)
 
 

@@ -144,13 +144,10 @@ def check_question(
             problems.append(f"{where}: phrase {phrase!r} is empty or has surrounding spaces")
             continue
         if len(phrase.split()) > MAX_PHRASE_WORDS:
-            problems.append(
-                f"{where}: phrase {phrase!r} is longer than {MAX_PHRASE_WORDS} words"
-            )
+            problems.append(f"{where}: phrase {phrase!r} is longer than {MAX_PHRASE_WORDS} words")
         if gold_texts and not any(phrase in text for text in gold_texts):
             problems.append(
-                f"{where}: phrase {phrase!r} not found verbatim in any gold release "
-                f"{release_ids}"
+                f"{where}: phrase {phrase!r} not found verbatim in any gold release {release_ids}"
             )
 
     has_context = "context" in record
@@ -189,7 +186,9 @@ def check_question(
     return problems, kind
 
 
-def validate(questions_path: Path, releases: dict[str, str], min_questions: int) -> tuple[Counter[str], list[str]]:
+def validate(
+    questions_path: Path, releases: dict[str, str], min_questions: int
+) -> tuple[Counter[str], list[str]]:
     counts: Counter[str] = Counter()
     problems: list[str] = []
     seen_ids: dict[str, int] = {}
@@ -249,20 +248,41 @@ def print_summary(counts: Counter[str], questions_path: Path) -> None:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("questions", nargs="?", type=Path, default=DEFAULT_QUESTIONS,
-                        help=f"question file (default: {DEFAULT_QUESTIONS})")
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS,
-                        help=f"DOJ releases JSONL (default: {DEFAULT_CORPUS})")
-    parser.add_argument("--seed", type=Path, default=DEFAULT_SEED,
-                        help=f"INTERPOL release text (default: {DEFAULT_SEED})")
-    parser.add_argument("--min-questions", type=int, default=DEFAULT_MIN_QUESTIONS,
-                        help="minimum number of questions expected (default: %(default)s)")
+    parser.add_argument(
+        "questions",
+        nargs="?",
+        type=Path,
+        default=DEFAULT_QUESTIONS,
+        help=f"question file (default: {DEFAULT_QUESTIONS})",
+    )
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=DEFAULT_CORPUS,
+        help=f"DOJ releases JSONL (default: {DEFAULT_CORPUS})",
+    )
+    parser.add_argument(
+        "--seed",
+        type=Path,
+        default=DEFAULT_SEED,
+        help=f"INTERPOL release text (default: {DEFAULT_SEED})",
+    )
+    parser.add_argument(
+        "--min-questions",
+        type=int,
+        default=DEFAULT_MIN_QUESTIONS,
+        help="minimum number of questions expected (default: %(default)s)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    for label, path in (("corpus", args.corpus), ("seed", args.seed), ("questions", args.questions)):
+    for label, path in (
+        ("corpus", args.corpus),
+        ("seed", args.seed),
+        ("questions", args.questions),
+    ):
         if not path.is_file():
             print(f"error: {label} file not found: {path}", file=sys.stderr)
             return 1
