@@ -6,11 +6,15 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from qa.chunking import Unit
 from qa.corpus import Release
 from qa.retrieval import Hit
 from qa.store import Index, lexical_tokens
+
+if TYPE_CHECKING:
+    import numpy as np
 
 LIST_QUESTION = re.compile(
     r"^\s*(?:which|what)\s+(?:\w+\s+){0,2}?(?:\w+s)\b(?!\s+(?:is|was|does|did|has)\b)"
@@ -22,7 +26,9 @@ ABSTAIN_MESSAGE = (
     "to quote; the closest ones are listed below."
 )
 MAX_LIST_ITEMS = 15
-NO_OVERLAP_MARGIN = 0.15
+CONTEXT_WEIGHT = 0.3  # how much the earlier question's words count for a follow-up
+SELECT_MARGIN = 0.08
+EXPAND_RELEASES = 3  # releases whose every passage is read for the answer  # answer sentences score within this of the best one
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,67 @@ class Answer:
     abstained: bool
     message: str | None = None
     suggestions: tuple[Release, ...] = field(default_factory=tuple)
+    confidence: float = 0.0  # the best sentence's score; abstention is decided on it
+
+
+NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+    r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
+    r"hundred|thousand|dozens?"
+)
+MONTHS = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+# What kind of answer a question asks for, and what a sentence that gives it contains.
+ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+    (
+        "money",
+        re.compile(
+            r"\bhow much\b|\b(?:fine|penalty|penalties|forfeit\w*|restitution|bribes?|"
+            r"amount|sum|profits?|proceeds|worth|value)\b",
+            re.I,
+        ),
+        re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s*(?:million|billion|dollars|euros)\b", re.I),
+    ),
+    (
+        "duration",
+        re.compile(r"\bhow long\b|\bsentenced?\b|\bprison\b|\bterm\b|\bjail\b", re.I),
+        re.compile(
+            rf"\b(?:\d+|{NUMBER_WORDS})[- ](?:years?|months?|weeks?|days?)\b|\blife\b", re.I
+        ),
+    ),
+    (
+        "date",
+        re.compile(
+            r"^\s*when\b|\b(?:what|which) (?:date|day|days|year|month)\b|\bhow long ago\b", re.I
+        ),
+        re.compile(rf"\b(?:{MONTHS})\.? \d{{1,2}}\b|\b\d{{1,2}} (?:{MONTHS})\b|\b(?:19|20)\d\d\b|"
+                   r"\b(?:today|yesterday|monday|tuesday|wednesday|thursday|friday)\b", re.I),
+    ),
+    (
+        "count",
+        re.compile(r"\bhow many\b|\bnumber of\b", re.I),
+        re.compile(rf"\b\d[\d,.]*\b|\b(?:{NUMBER_WORDS})\b", re.I),
+    ),
+)
+WEIGHTS = {"semantic": 0.45, "coverage": 0.35, "passage": 0.2, "type": 0.15, "gain": 0.25}
+
+
+COMPOUND = re.compile(
+    r"\s*(?:,\s*and|;|,)\s+(?=(?:how|what|which|where|when|who|whom|whose|why)\b)", re.I
+)
+
+
+def question_parts(question: str) -> list[str]:
+    """Split a compound question ("How much ..., and how long ...?") into its sub-questions."""
+    parts = [p.strip(" ,;") for p in COMPOUND.split(question) if p.strip(" ,;")]
+    return parts if len(parts) > 1 and all(len(p.split()) >= 3 for p in parts) else [question]
+
+
+def expected_types(question: str) -> list[tuple[str, re.Pattern[str]]]:
+    """Return the kinds of answer a question asks for, with the pattern that finds each."""
+    return [(name, found) for name, asks, found in ANSWER_TYPES if asks.search(question)]
 
 
 @dataclass
@@ -64,32 +131,73 @@ class _Candidate:
     release: Release
     unit: Unit
     score: float
-    hit_rank: int
+    terms: frozenset[str]
 
 
 class Composer:
     """Select, order and cite answer sentences; abstain when the evidence is weak."""
 
-    def __init__(self, index: Index, max_sentences: int = 6, abstain_below: float = 0.3) -> None:
+    def __init__(self, index: Index, max_sentences: int = 4, abstain_below: float = 0.3) -> None:
         self.index = index
         self.max_sentences = max_sentences
         self.abstain_below = abstain_below
         self._idf = _idf_table(index)
 
-    def compose(self, question: str, hits: Sequence[Hit]) -> Answer:
-        """Answer ``question`` from ``hits`` with cited sentences, or abstain."""
-        best = max((h.similarity for h in hits), default=0.0)
-        q_terms = set(lexical_tokens([question])[0])
-        if not hits or best < self.abstain_below:
-            return self._abstain(question, hits)
-        candidates, coverage = self._candidates(q_terms, hits)
-        # Without a single shared word, only strong semantic evidence may answer.
-        if not candidates or (coverage == 0 and best < self.abstain_below + NO_OVERLAP_MARGIN):
-            return self._abstain(question, hits)
-        picked = self._select(question, candidates)
-        return self._render(question, picked, hits)
+    def compose(
+        self,
+        question: str,
+        hits: Sequence[Hit],
+        vector: np.ndarray,
+        context: str = "",
+        parts: Sequence[tuple[str, np.ndarray]] = (),
+    ) -> Answer:
+        """Answer ``question`` from ``hits`` with cited sentences, or abstain.
 
-    def _abstain(self, question: str, hits: Sequence[Hit]) -> Answer:
+        ``vector`` is the question's embedding; ``context`` the earlier question a follow-up
+        leans on (its words count, but less than the question's own); ``parts`` the
+        sub-questions of a compound question ("how much ..., and how long ...?") with their
+        embeddings, each of which gets its own sentences.
+        """
+        if not hits:
+            return self._abstain(question, hits, 0.0)
+        hits = self._expand(hits, vector)
+        candidates = self._candidates(question, context, hits, vector)
+        confidence = candidates[0].score if candidates else 0.0
+        if confidence < self.abstain_below:
+            return self._abstain(question, hits, confidence)
+        if len(parts) < 2:
+            return self._render(question, self._select(question, candidates), hits, confidence)
+        groups: list[list[_Candidate]] = []
+        share = max(1, self.max_sentences // len(parts))
+        for n, (part, part_vector) in enumerate(parts):
+            others = " ".join(p for m, (p, _) in enumerate(parts) if m != n)
+            part_candidates = self._candidates(part, f"{context} {others}", hits, part_vector)
+            taken = {(c.release.id, c.unit.start) for g in groups for c in g}
+            fresh = [g for g in self._select(part, part_candidates, share)
+                     if (g[0].release.id, g[0].unit.start) not in taken]
+            groups.extend(fresh)
+        return self._render(question, groups, hits, confidence)
+
+    def _expand(self, hits: Sequence[Hit], vector: np.ndarray) -> list[Hit]:
+        """Add the other chunks of the best releases: the answering sentence is often in the
+        release retrieval found, but in a passage it ranked lower."""
+        import numpy as np
+
+        out = list(hits)
+        have = {h.row for h in hits}
+        releases = list(dict.fromkeys(h.release.id for h in hits))[:EXPAND_RELEASES]
+        for rid in releases:
+            rows = [r for r in self.index.release_chunks.get(rid, []) if r not in have]
+            if not rows:
+                continue
+            vecs = np.vstack([self.index.vectors.reconstruct(r) for r in rows])
+            for row, sim in zip(rows, vecs @ vector, strict=True):
+                chunk = self.index.chunks[row]
+                out.append(Hit(row=row, chunk=chunk, release=self.index.releases[rid], score=0.0,
+                               similarity=float(sim), dense_rank=None, lexical_rank=None))
+        return out
+
+    def _abstain(self, question: str, hits: Sequence[Hit], confidence: float) -> Answer:
         seen: dict[str, Release] = {}
         for h in hits:
             seen.setdefault(h.release.id, h.release)
@@ -101,61 +209,86 @@ class Composer:
             abstained=True,
             message=ABSTAIN_MESSAGE,
             suggestions=tuple(list(seen.values())[:5]),
+            confidence=round(confidence, 4),
         )
 
     def _weight(self, term: str) -> float:
-        return self._idf.get(term, self._idf.get("", 1.0))
+        return self._idf.get(term, self._idf[""])
 
-    def _candidates(self, q_terms: set[str], hits: Sequence[Hit]) -> tuple[list[_Candidate], float]:
-        """Score every unit of the hits; also return the best coverage of the question's terms."""
-        total = sum(self._weight(t) for t in q_terms) or 1.0
-        top_sim = max(h.similarity for h in hits)
+    def _term_weights(self, question: str, context: str) -> dict[str, float]:
+        weights = {t: self._weight(t) * CONTEXT_WEIGHT for t in lexical_tokens([context])[0]}
+        weights.update({t: self._weight(t) for t in lexical_tokens([question])[0]})
+        return weights
+
+    def _candidates(
+        self, question: str, context: str, hits: Sequence[Hit], vector: np.ndarray
+    ) -> list[_Candidate]:
+        """Score every unit of the hits against the question."""
+        weights = self._term_weights(question, context)
+        total = sum(weights.values()) or 1.0
+        types = expected_types(question)
         seen: set[tuple[str, int]] = set()
         out: list[_Candidate] = []
-        best_coverage = 0.0
-        for rank, hit in enumerate(hits):
-            # Passages far below the best one contribute only if their words match strongly.
-            prior = max(0.0, hit.similarity) / top_sim if top_sim > 0 else 0.0
+        for hit in hits:
+            passage = max(0.0, hit.similarity)
+            semantic = self.index.unit_vectors_of(hit.row) @ vector
             texts = [hit.release.text[u.start : u.end] for u in hit.chunk.units]
-            for unit, terms in zip(hit.chunk.units, lexical_tokens(texts), strict=True):
+            for unit, text, terms, sem in zip(
+                hit.chunk.units, texts, lexical_tokens(texts), semantic, strict=True
+            ):
                 key = (hit.release.id, unit.start)
-                if key in seen or unit.kind == "heading":
+                if key in seen or unit.kind == "heading" or len(text) < 12:
                     continue
                 seen.add(key)
-                coverage = sum(self._weight(t) for t in q_terms & set(terms)) / total
-                best_coverage = max(best_coverage, coverage)
-                score = 0.65 * coverage + 0.35 * prior - 0.01 * rank
-                out.append(_Candidate(hit.release, unit, score, rank))
+                term_set = frozenset(terms)
+                coverage = sum(weights.get(t, 0.0) for t in term_set) / total
+                typed = sum(1 for _, found in types if found.search(text)) / len(types) if types \
+                    else 0.0
+                score = (
+                    WEIGHTS["semantic"] * float(sem)
+                    + WEIGHTS["coverage"] * coverage
+                    + WEIGHTS["passage"] * passage
+                    + WEIGHTS["type"] * typed
+                )
+                out.append(_Candidate(hit.release, unit, score, term_set))
         out.sort(key=lambda c: -c.score)
-        return out, best_coverage
+        return out
 
-    def _select(self, question: str, candidates: list[_Candidate]) -> list[list[_Candidate]]:
-        """Pick groups of units: a single sentence, or a lead-in with its whole list."""
+    def _select(
+        self, question: str, candidates: list[_Candidate], limit: int | None = None
+    ) -> list[list[_Candidate]]:
+        """Pick groups of units greedily: relevance plus the question words not yet covered."""
+        limit = limit or self.max_sentences
         wants_list = bool(LIST_QUESTION.search(question))
-        best = candidates[0].score
+        weights = {t: self._weight(t) for t in lexical_tokens([question])[0]}
+        total = sum(weights.values()) or 1.0
+        floor = candidates[0].score - SELECT_MARGIN
+        pool = [c for c in candidates if c.score >= floor]
+        covered: set[str] = set()
         groups: list[list[_Candidate]] = []
+        texts: list[set[str]] = []
         used: set[tuple[str, int]] = set()
-        seen_texts: list[set[str]] = []
-        count = 0
-        for cand in candidates:
-            if count >= self.max_sentences or cand.score < 0.6 * best:
-                break
-            key = (cand.release.id, cand.unit.start)
-            if key in used:
-                continue
-            if cand.unit.kind in ("lead", "bullet") and (wants_list or cand.unit.kind == "lead"):
-                group = self._whole_list(cand)
-            else:
-                group = [cand]
-            text_words = _words(
-                " ".join(cand.release.text[c.unit.start : c.unit.end] for c in group)
+        while pool and len(groups) < limit:
+            best = max(
+                pool,
+                key=lambda c: c.score
+                + WEIGHTS["gain"] * sum(weights.get(t, 0.0) for t in c.terms - covered) / total,
             )
-            if any(_jaccard(text_words, other) >= 0.8 for other in seen_texts):
+            pool.remove(best)
+            if (best.release.id, best.unit.start) in used:
+                continue
+            if best.unit.kind in ("lead", "bullet") and (wants_list or best.unit.kind == "lead"):
+                group = self._whole_list(best)
+            else:
+                group = [best]
+            words = _words(" ".join(c.release.text[c.unit.start : c.unit.end] for c in group))
+            if any(_jaccard(words, other) >= 0.8 for other in texts):
                 continue  # the same sentence, repeated by another release
-            seen_texts.append(text_words)
+            texts.append(words)
             used.update((c.release.id, c.unit.start) for c in group)
+            for c in group:
+                covered |= c.terms
             groups.append(group)
-            count += 1
             if wants_list and len(group) > 1:
                 break  # a list question answered by a whole list: the list is the answer
         return groups
@@ -184,17 +317,23 @@ class Composer:
                 spans = split_sentences(release.block_text(para), para.start)
                 if spans:
                     lead = Unit("lead", *spans[-1])
-        group = [_Candidate(release, lead, cand.score, cand.hit_rank)] if lead else []
+        units = [lead] if lead else []
         j = first_bullet
         while j < len(blocks) and blocks[j].kind == "bullet" and j - first_bullet < MAX_LIST_ITEMS:
-            b = blocks[j]
-            group.append(
-                _Candidate(release, Unit("bullet", b.start, b.end), cand.score, cand.hit_rank)
-            )
+            units.append(Unit("bullet", blocks[j].start, blocks[j].end))
             j += 1
-        return group
+        terms = lexical_tokens([release.text[u.start : u.end] for u in units])
+        return [
+            _Candidate(release, u, cand.score, frozenset(t)) for u, t in zip(units, terms, strict=True)
+        ]
 
-    def _render(self, question: str, groups: list[list[_Candidate]], hits: Sequence[Hit]) -> Answer:
+    def _render(
+        self,
+        question: str,
+        groups: list[list[_Candidate]],
+        hits: Sequence[Hit],
+        confidence: float,
+    ) -> Answer:
         numbers: dict[str, int] = {}
         cited: dict[str, list[Unit]] = {}
         sentences: list[AnswerSentence] = []
@@ -244,6 +383,7 @@ class Composer:
             sentences=tuple(sentences),
             sources=tuple(sources),
             abstained=False,
+            confidence=round(confidence, 4),
         )
 
 

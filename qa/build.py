@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qa import store
-from qa.chunking import Chunk, ChunkingParams, chunk_release, embed_text
+from qa.chunking import Chunk, ChunkingParams, chunk_release, context_length, embed_text
 from qa.config import Settings
 from qa.corpus import Problem, load_releases
 from qa.errors import CorpusError, IndexBusy
@@ -82,14 +82,20 @@ def _rebuild(
         if progress:
             progress("chunk", n, len(loaded.releases))
     texts = [embed_text(t, c.text, params) for t, c in zip(titles, chunks, strict=True)]
-    vectors = embed_sorted(
-        encoder, texts, [c.tokens for c in chunks], settings.batch_size, progress
+    spans = [
+        [(u.start - c.start + context_length(t, params), u.end - c.start
+          + context_length(t, params)) for u in c.units]
+        for t, c in zip(titles, chunks, strict=True)
+    ]
+    vectors, unit_vectors = embed_sorted(
+        encoder, texts, spans, [c.tokens for c in chunks], settings.batch_size, progress
     )
     manifest = store.write_build(
         settings.index_dir,
         loaded.releases,
         chunks,
         vectors,
+        unit_vectors,
         model=settings.model,
         params=params,
         lexical_texts=[f"{t}\n{c.text}" for t, c in zip(titles, chunks, strict=True)],
@@ -107,22 +113,34 @@ def _rebuild(
 def embed_sorted(
     encoder: Encoder,
     texts: list[str],
+    spans: list[list[tuple[int, int]]],
     lengths: list[int],
     batch_size: int,
     progress: Progress | None = None,
-) -> np.ndarray:
-    """Embed texts in batches of similar length (less padding), returned in input order."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """Embed texts and their unit spans in batches of similar length (less padding).
+
+    Returns the text vectors in input order and the span vectors of all texts, stacked in
+    input order.
+    """
     import numpy as np
 
     order = sorted(range(len(texts)), key=lambda i: -lengths[i])
     out: np.ndarray | None = None
+    per_text: list[np.ndarray | None] = [None] * len(texts)
     step = max(1, batch_size * 4)
     for begin in range(0, len(order), step):
         batch = order[begin : begin + step]
-        vectors = encoder.encode([texts[i] for i in batch], batch_size=batch_size)
+        vectors, span_vectors = encoder.encode_spans(
+            [texts[i] for i in batch], [spans[i] for i in batch], batch_size=batch_size
+        )
         if out is None:
             out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
         out[batch] = vectors
+        for i, rows in zip(batch, span_vectors, strict=True):
+            per_text[i] = rows
         if progress:
             progress("embed", min(begin + step, len(order)), len(order))
-    return out if out is not None else np.zeros((0, encoder.dimension), dtype=np.float32)
+    if out is None:
+        return np.zeros((0, encoder.dimension), np.float32), np.zeros((0, encoder.dimension))
+    return out, np.vstack([r for r in per_text if r is not None])

@@ -23,13 +23,27 @@ class Turn:
     content: str
 
 
-def standalone_query(question: str, history: Sequence[Turn]) -> str:
-    """Return ``question`` made self-contained with the previous user question when it needs it."""
+@dataclass(frozen=True)
+class Query:
+    """A question made self-contained: the text to search with, and the context it borrowed."""
+
+    question: str
+    context: str = ""
+
+    @property
+    def text(self) -> str:
+        """Return the standalone query: the question, then the borrowed context in brackets."""
+        return f"{self.question} ({self.context})" if self.context else self.question
+
+
+def standalone_query(question: str, history: Sequence[Turn]) -> Query:
+    """Make ``question`` self-contained with the previous user question when it needs it."""
+    question = question.strip()
     previous = [t.content.strip() for t in history if t.role == "user" and t.content.strip()]
     if not previous:
-        return question.strip()
+        return Query(question)
     if not (
         ANAPHORA.search(question) or FOLLOW_UP_START.search(question) or len(question.split()) <= 3
     ):
-        return question.strip()
-    return f"{question.strip()} ({previous[-1]})"
+        return Query(question)
+    return Query(question, previous[-1])

@@ -75,6 +75,11 @@ def embed_text(title: str, text: str, params: ChunkingParams) -> str:
     return f"{title}\n{text}" if params.context == "title" else text
 
 
+def context_length(title: str, params: ChunkingParams) -> int:
+    """Return how many characters of context ``embed_text`` puts before the chunk text."""
+    return len(title) + 1 if params.context == "title" else 0
+
+
 def chunk_release(release: Release, count: TokenCounter, params: ChunkingParams) -> list[Chunk]:
     """Cut one release into chunks of at most ``params.max_tokens`` tokens, title included."""
     units = release_units(release)

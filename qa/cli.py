@@ -185,7 +185,7 @@ def eval_cmd(
 ) -> None:
     """Measure retrieval and answers on a question set and print a table."""
     from qa.engine import EngineHolder
-    from qa.evaluation import beir_index, evaluate, load_beir, load_questions
+    from qa.evaluation import beir_index, calibrate, evaluate, load_beir, load_questions
 
     settings = _settings(index_dir=index_dir)
     try:
@@ -200,6 +200,14 @@ def eval_cmd(
     except QAError as exc:
         raise click.ClickException(exc.message) from None
     _print_reports(reports, len(qs))
+    calibration = calibrate(reports[0])
+    if calibration:
+        click.echo(
+            "Abstention threshold that keeps false abstentions <= 5%: "
+            f"QA_ABSTAIN_BELOW={calibration['threshold']:.3f} (abstains on "
+            f"{calibration['abstention_recall']:.0%} of unanswerable questions; "
+            f"configured: {settings.abstain_below})"
+        )
     if failures:
         for f in reports[0].failures:
             click.echo(

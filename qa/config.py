@@ -21,10 +21,10 @@ class Settings:
     """Every setting, declared once with its default and help text."""
 
     corpus: tuple[Path, ...] = _setting(
-        (Path("corpus"),), "Release files or folders to index (QA_CORPUS, ':'-separated)."
+        (Path("corpus"),), "Release files or folders to index (several: separated by :)."
     )
-    index_dir: Path = _setting(Path("index"), "Where index builds are published (QA_INDEX_DIR).")
-    model: str = _setting(MODEL_NAME, "Embedding model name recorded in the index (QA_MODEL).")
+    index_dir: Path = _setting(Path("index"), "Where index builds are published.")
+    model: str = _setting(MODEL_NAME, "Embedding model name recorded in the index.")
     model_path: str = _setting(
         "", "Folder of the sentence-transformers model; empty = the packaged MiniLM."
     )
@@ -37,17 +37,17 @@ class Settings:
     max_k: int = _setting(50, "Largest k a request may ask for.")
     max_question_chars: int = _setting(1000, "Longest question accepted, in characters.")
     max_history: int = _setting(20, "Most chat turns accepted in a request's history.")
-    max_answer_sentences: int = _setting(6, "Most sentences in an answer (a kept list counts one).")
+    max_answer_sentences: int = _setting(4, "Most sentences in an answer (a kept list counts one).")
     abstain_below: float = _setting(
         0.30, "Abstain when the best passage's cosine similarity to the question is below this."
     )
     rrf_k: int = _setting(60, "Reciprocal rank fusion constant.")
     candidates: int = _setting(100, "Candidates each retriever contributes before fusion.")
-    host: str = _setting("127.0.0.1", "Address `qa serve` listens on (QA_HOST).")
-    port: int = _setting(8000, "Port `qa serve` listens on (QA_PORT).")
-    workers: int = _setting(1, "Server worker processes (QA_WORKERS).")
-    threads: int = _setting(4, "Threads per server worker (QA_THREADS).")
-    web_dir: Path = _setting(REPO_ROOT / "web", "Folder with the chat page (QA_WEB_DIR).")
+    host: str = _setting("127.0.0.1", "Address `qa serve` listens on.")
+    port: int = _setting(8000, "Port `qa serve` listens on.")
+    workers: int = _setting(1, "Server worker processes.")
+    threads: int = _setting(4, "Threads per server worker.")
+    web_dir: Path = _setting(REPO_ROOT / "web", "Folder with the chat page.")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

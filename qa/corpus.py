@@ -218,7 +218,42 @@ def _paragraph_pieces(body: str, headings: bool = True) -> list[tuple[str, str]]
                 current.append(line.strip())
         if current:
             pieces.append((kind, " ".join(current)))
-    return _mark_headings(pieces) if headings else pieces
+    return _mark_implicit_lists(_mark_headings(pieces) if headings else pieces)
+
+
+def _mark_implicit_lists(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Treat short paragraphs after a lead-in ending in ':' as a list (exports lose bullets)."""
+    marked = list(pieces)
+    for i, (kind, text) in enumerate(pieces):
+        if kind != "paragraph" or not text.rstrip().endswith(":"):
+            continue
+        items: list[int] = []
+        j = i + 1
+        while j < len(pieces) and pieces[j][0] == "paragraph":
+            if not _continues_list(pieces[j][1], [pieces[k][1] for k in items]):
+                break
+            items.append(j)
+            j += 1
+        if len(items) >= 2:
+            for j in items:
+                marked[j] = ("bullet", pieces[j][1])
+    return marked
+
+
+def _continues_list(text: str, items: list[str]) -> bool:
+    """Tell whether a paragraph reads as the next item of a list (not the prose after it)."""
+    text = text.strip()
+    if len(text) > 400 or text.endswith(":") or len(re.findall(r"[.!?](?:\s|$)", text)) > 2:
+        return False
+    if not text.endswith((".", "!", "?")):
+        return True  # items ending in ",", ";", "and" or nothing
+    labelled = re.match(r"^[^.:]{2,60}:\s", text) is not None
+    if not items:
+        return True
+    first = text.split()[0].lower()
+    firsts = [item.split()[0].lower() for item in items]
+    same_start = first in firsts or (first.endswith("ing") and all(f.endswith("ing") for f in firsts))
+    return same_start or (labelled and all(re.match(r"^[^.:]{2,60}:\s", i) for i in items))
 
 
 def _mark_headings(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -26,6 +26,12 @@ class Encoder(Protocol):
         """Return the number of model tokens in each text, special tokens excluded."""
         ...
 
+    def encode_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], batch_size: int = 32
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Embed texts, and each character span of each text in the context of its text."""
+        ...
+
 
 class SentenceTransformerEncoder:
     """The packaged all-MiniLM-L6-v2 (or any local sentence-transformers folder), on the CPU."""
@@ -83,12 +89,57 @@ class SentenceTransformerEncoder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def encode_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], batch_size: int = 32
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Embed texts and, from the same forward pass, each span (mean of its token vectors).
+
+        The text vectors equal ``encode``'s (mean pooling, normalised); the span vectors cost
+        no extra model time, which is what lets answers score sentences semantically.
+        """
+        import numpy as np
+        import torch
+
+        model = self._load_model()
+        transformer = model[0].auto_model
+        text_vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        span_vectors: list[np.ndarray] = []
+        for begin in range(0, len(texts), batch_size):
+            batch = list(texts[begin : begin + batch_size])
+            features = model.tokenizer(
+                batch, padding=True, truncation=True, max_length=self.max_tokens,
+                return_offsets_mapping=True, return_tensors="pt",
+            )
+            offsets = features.pop("offset_mapping").numpy()
+            with torch.inference_mode():
+                hidden = transformer(**features).last_hidden_state
+            mask = features["attention_mask"]
+            pooled = (hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True).clamp(min=1)
+            text_vectors[begin : begin + len(batch)] = _normalise(pooled.numpy())
+            hidden_np = hidden.numpy()
+            real = (mask.numpy() > 0) & (offsets[:, :, 1] > offsets[:, :, 0])
+            for j, text_spans in enumerate(spans[begin : begin + len(batch)]):
+                rows = np.zeros((len(text_spans), self.dimension), dtype=np.float32)
+                for r, (start, end) in enumerate(text_spans):
+                    inside = real[j] & (offsets[j, :, 0] < end) & (offsets[j, :, 1] > start)
+                    # A span cut off by truncation falls back to its text's vector.
+                    rows[r] = hidden_np[j][inside].mean(0) if inside.any() else pooled[j].numpy()
+                span_vectors.append(_normalise(rows))
+        return text_vectors, span_vectors
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Count tokens with the model's own tokenizer (no torch needed)."""
         if not texts:
             return []
         encodings = self._load_tokenizer().encode_batch(list(texts), add_special_tokens=False)
         return [len(e.ids) for e in encodings]
+
+
+def _normalise(matrix: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
 _shared: dict[tuple[str, str], SentenceTransformerEncoder] = {}

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qa import store
-from qa.answer import Answer, Composer
+from qa.answer import Answer, Composer, question_parts
 from qa.chat import Turn, standalone_query
 from qa.config import Settings
 from qa.embedding import Encoder
@@ -58,14 +58,29 @@ class Engine:
         started = time.perf_counter()
         query = standalone_query(question, history)
         filters = filters or Filters()
-        hits = self.retriever.search(query, k=k or self.settings.top_k, filters=filters)
+        parts = question_parts(query.question)
+        # One batch: the standalone query, the question itself for a follow-up (its sentences
+        # are scored against the question, the earlier one's words counting less), and the
+        # parts of a compound question.
+        texts = [query.text] + ([query.question] if query.context else [])
+        texts += parts if len(parts) > 1 else []
+        vectors = self.retriever.encoder.encode(texts)
+        hits = self.retriever.search(
+            query.text, k=k or self.settings.top_k, filters=filters, vector=vectors[0]
+        )
         retrieved = time.perf_counter()
-        answer = self.composer.compose(query, hits)
+        answer = self.composer.compose(
+            query.question,
+            hits,
+            vectors[1] if query.context else vectors[0],
+            context=query.context,
+            parts=list(zip(parts, vectors[-len(parts) :], strict=True)) if len(parts) > 1 else (),
+        )
         done = time.perf_counter()
         return Result(
             answer=answer,
             question=question,
-            query=query,
+            query=query.text,
             filters=filters,
             timings_ms={
                 "retrieve": round((retrieved - started) * 1000, 2),
@@ -203,6 +218,7 @@ def result_json(result: Result) -> dict[str, Any]:
             for s in a.sources
         ],
         "abstained": a.abstained,
+        "confidence": a.confidence,
         "message": a.message,
         "suggestions": [release_summary(r) for r in a.suggestions],
         "query": {"text": result.query, "filters": filters_json(result.filters)},

@@ -41,6 +41,8 @@ class Report:
     metrics: dict[str, float] = field(default_factory=dict)
     by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
+    # (answerable?, confidence) per question, to calibrate the abstention threshold
+    confidences: list[tuple[bool, float]] = field(default_factory=list)
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -102,7 +104,7 @@ def evaluate(
         latencies: list[float] = []
         report = Report(mode=mode)
         for q in questions:
-            query = standalone_query(q.question, q.context)
+            query = standalone_query(q.question, q.context).text
             row: dict[str, float] = {}
             if q.release_ids:
                 hits = engine.search(query, k=30, mode=mode)
@@ -113,6 +115,7 @@ def evaluate(
                 result = engine.ask(q.question, q.context)
                 latencies.append((time.perf_counter() - started) * 1000)
                 row.update(_answer_metrics(q, result.answer))
+                report.confidences.append((bool(q.release_ids), result.answer.confidence))
                 if (
                     row.get("answer_hit") == 0.0
                     or row.get("abstained_right") == 0.0
@@ -163,9 +166,20 @@ def _percentile(values: Sequence[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, math.ceil(pct / 100 * len(ordered)) - 1)]
 
 
-def abstention_summary(report: Report) -> dict[str, float]:
-    """Abstention precision and recall from the per-question rows of a hybrid report."""
-    return {k: v for k, v in report.metrics.items() if "abstention" in k or "abstained" in k}
+def calibrate(report: Report, max_false_abstention: float = 0.05) -> dict[str, float]:
+    """Find the abstention threshold that abstains most on unanswerable questions while
+    abstaining on at most ``max_false_abstention`` of the answerable ones."""
+    answerable = sorted(c for a, c in report.confidences if a)
+    unanswerable = [c for a, c in report.confidences if not a]
+    if not answerable or not unanswerable:
+        return {}
+    allowed = int(max_false_abstention * len(answerable))
+    threshold = answerable[allowed]  # abstaining below this drops at most ``allowed``
+    return {
+        "threshold": threshold,
+        "abstention_recall": sum(c < threshold for c in unanswerable) / len(unanswerable),
+        "false_abstention": sum(c < threshold for c in answerable) / len(answerable),
+    }
 
 
 # --- BEIR ---------------------------------------------------------------------------------

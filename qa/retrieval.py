@@ -41,6 +41,7 @@ class Filters:
 class Hit:
     """A retrieved chunk with its fused score and the evidence behind it."""
 
+    row: int  # the chunk's position in the index
     chunk: Chunk
     release: Release
     score: float
@@ -67,16 +68,24 @@ class Retriever:
         self.per_release = per_release
 
     def search(
-        self, query: str, k: int = 8, filters: Filters | None = None, mode: str = "hybrid"
+        self,
+        query: str,
+        k: int = 8,
+        filters: Filters | None = None,
+        mode: str = "hybrid",
+        vector: np.ndarray | None = None,
     ) -> list[Hit]:
-        """Return the ``k`` best chunks for ``query``, at most ``per_release`` per release first."""
+        """Return the ``k`` best chunks for ``query``, at most ``per_release`` per release first.
+
+        ``vector`` is the query's embedding when the caller already has it.
+        """
 
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         allowed = self._allowed(filters) if filters else None
         if allowed is not None and not allowed.any():
             return []
-        qvec = self.encoder.encode([query])[0]
+        qvec = self.encoder.encode([query])[0] if vector is None else vector
         dense = self._dense(qvec, allowed) if mode != "lexical" else []
         lexical = self._lexical(query, allowed) if mode != "dense" else []
         fused: dict[int, float] = {}
@@ -94,6 +103,7 @@ class Retriever:
         lexical_rank = {i: r for r, i in enumerate(lexical)}
         return [
             Hit(
+                row=i,
                 chunk=self.index.chunks[i],
                 release=self.index.releases[self.index.chunks[i].release_id],
                 score=fused[i],

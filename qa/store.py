@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 FORMAT_VERSION = 1
-FILES = ("vectors.faiss", "releases.jsonl", "chunks.jsonl")
+FILES = ("vectors.faiss", "units.npy", "releases.jsonl", "chunks.jsonl")
 REBUILD_HINT = "run `qa rebuild-index`"
 
 
@@ -65,12 +65,23 @@ class Index:
     chunks: list[Chunk]
     vectors: Any  # faiss.Index
     bm25: Any  # bm25s.BM25
+    unit_vectors: Any = None  # float16 rows, one per unit of each chunk in order (memory-mapped)
+    unit_rows: Any = None  # first row of each chunk's units in ``unit_vectors``
+    release_chunks: dict[str, list[int]] = field(default_factory=dict)  # rows of each release
     release_dates: list[str | None] = field(default_factory=list)  # per chunk, for filters
     release_sources: list[str | None] = field(default_factory=list)
 
     def chunk_text(self, chunk: Chunk) -> str:
         """Return the text of a chunk."""
         return self.releases[chunk.release_id].text[chunk.start : chunk.end]
+
+    def unit_vectors_of(self, chunk_index: int) -> np.ndarray:
+        """Return the vectors of one chunk's units (in the order of ``chunk.units``)."""
+        import numpy as np
+
+        start = int(self.unit_rows[chunk_index])
+        end = start + len(self.chunks[chunk_index].units)
+        return np.asarray(self.unit_vectors[start:end], dtype=np.float32)
 
 
 _stemmer_lock = threading.Lock()
@@ -106,6 +117,7 @@ def write_build(
     releases: Sequence[Release],
     chunks: Sequence[Chunk],
     vectors: np.ndarray,
+    unit_vectors: np.ndarray,
     *,
     model: str,
     params: ChunkingParams,
@@ -118,6 +130,8 @@ def write_build(
 
     if len(chunks) != len(vectors) or len(chunks) != len(lexical_texts):
         raise ValueError("chunks, vectors and lexical texts differ in length")
+    if len(unit_vectors) != sum(len(c.units) for c in chunks):
+        raise ValueError("unit vectors do not match the chunks' units")
     if not chunks:
         raise ValueError("nothing to index: no release produced any text")
     builds = index_dir / "builds"
@@ -131,6 +145,7 @@ def write_build(
         flat = faiss.IndexFlatIP(vectors.shape[1])
         flat.add(vectors)
         faiss.write_index(flat, str(tmp / "vectors.faiss"))
+        np.save(tmp / "units.npy", np.asarray(unit_vectors, dtype=np.float16))
         with open(tmp / "releases.jsonl", "w", encoding="utf-8") as fh:
             for r in releases:
                 fh.write(json.dumps(_release_record(r), ensure_ascii=False) + "\n")
@@ -224,6 +239,7 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
     """Load the live build read-only, refusing a model mismatch or damaged files."""
     import bm25s
     import faiss
+    import numpy as np
 
     path = index_dir / "builds" / live_build_id(index_dir)
     manifest = read_manifest(path)
@@ -257,14 +273,24 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
                 chunks.append(_chunk_from(json.loads(line), releases))
         vectors = faiss.read_index(str(path / "vectors.faiss"), faiss.IO_FLAG_MMAP)
         bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True, show_progress=False)
+        unit_vectors = np.load(path / "units.npy", mmap_mode="r")
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexMismatch(f"{path} cannot be read ({exc}): {REBUILD_HINT}") from None
     if vectors.ntotal != len(chunks) or len(chunks) != manifest.chunks:
         raise IndexMismatch(
             f"{path} has {vectors.ntotal} vectors for {len(chunks)} chunks: {REBUILD_HINT}"
         )
+    unit_rows = np.concatenate([[0], np.cumsum([len(c.units) for c in chunks])])
+    if len(unit_vectors) != unit_rows[-1]:
+        raise IndexMismatch(f"{path}/units.npy does not match chunks.jsonl: {REBUILD_HINT}")
+    release_chunks: dict[str, list[int]] = {}
+    for row, chunk in enumerate(chunks):
+        release_chunks.setdefault(chunk.release_id, []).append(row)
     return Index(
         path=path,
+        release_chunks=release_chunks,
+        unit_vectors=unit_vectors,
+        unit_rows=unit_rows,
         manifest=manifest,
         releases=releases,
         chunks=chunks,

@@ -52,6 +52,11 @@ class FakeEncoder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(TOKEN.findall(t)) for t in texts]
 
+    def encode_spans(self, texts, spans, batch_size: int = 32):
+        return self.encode(texts), [
+            self.encode([text[s:e] for s, e in text_spans]) for text, text_spans in zip(texts, spans)
+        ]
+
 
 @pytest.fixture
 def fake_encoder() -> FakeEncoder:
