@@ -98,8 +98,11 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
         re.compile(
             r"^\s*when\b|\b(?:what|which) (?:date|day|days|year|month)\b|\bhow long ago\b", re.I
         ),
-        re.compile(rf"\b(?:{MONTHS})\.? \d{{1,2}}\b|\b\d{{1,2}} (?:{MONTHS})\b|\b(?:19|20)\d\d\b|"
-                   r"\b(?:today|yesterday|monday|tuesday|wednesday|thursday|friday)\b", re.I),
+        re.compile(
+            rf"\b(?:{MONTHS})\.? \d{{1,2}}\b|\b\d{{1,2}} (?:{MONTHS})\b|\b(?:19|20)\d\d\b|"
+            r"\b(?:today|yesterday|monday|tuesday|wednesday|thursday|friday)\b",
+            re.I,
+        ),
     ),
     (
         "count",
@@ -173,8 +176,11 @@ class Composer:
             others = " ".join(p for m, (p, _) in enumerate(parts) if m != n)
             part_candidates = self._candidates(part, f"{context} {others}", hits, part_vector)
             taken = {(c.release.id, c.unit.start) for g in groups for c in g}
-            fresh = [g for g in self._select(part, part_candidates, share)
-                     if (g[0].release.id, g[0].unit.start) not in taken]
+            fresh = [
+                g
+                for g in self._select(part, part_candidates, share)
+                if (g[0].release.id, g[0].unit.start) not in taken
+            ]
             groups.extend(fresh)
         return self._render(question, groups, hits, confidence)
 
@@ -193,8 +199,17 @@ class Composer:
             vecs = np.vstack([self.index.vectors.reconstruct(r) for r in rows])
             for row, sim in zip(rows, vecs @ vector, strict=True):
                 chunk = self.index.chunks[row]
-                out.append(Hit(row=row, chunk=chunk, release=self.index.releases[rid], score=0.0,
-                               similarity=float(sim), dense_rank=None, lexical_rank=None))
+                out.append(
+                    Hit(
+                        row=row,
+                        chunk=chunk,
+                        release=self.index.releases[rid],
+                        score=0.0,
+                        similarity=float(sim),
+                        dense_rank=None,
+                        lexical_rank=None,
+                    )
+                )
         return out
 
     def _abstain(self, question: str, hits: Sequence[Hit], confidence: float) -> Answer:
@@ -242,8 +257,11 @@ class Composer:
                 seen.add(key)
                 term_set = frozenset(terms)
                 coverage = sum(weights.get(t, 0.0) for t in term_set) / total
-                typed = sum(1 for _, found in types if found.search(text)) / len(types) if types \
+                typed = (
+                    sum(1 for _, found in types if found.search(text)) / len(types)
+                    if types
                     else 0.0
+                )
                 score = (
                     WEIGHTS["semantic"] * float(sem)
                     + WEIGHTS["coverage"] * coverage
@@ -271,8 +289,10 @@ class Composer:
         while pool and len(groups) < limit:
             best = max(
                 pool,
-                key=lambda c: c.score
-                + WEIGHTS["gain"] * sum(weights.get(t, 0.0) for t in c.terms - covered) / total,
+                key=lambda c: (
+                    c.score
+                    + WEIGHTS["gain"] * sum(weights.get(t, 0.0) for t in c.terms - covered) / total
+                ),
             )
             pool.remove(best)
             if (best.release.id, best.unit.start) in used:
@@ -324,7 +344,8 @@ class Composer:
             j += 1
         terms = lexical_tokens([release.text[u.start : u.end] for u in units])
         return [
-            _Candidate(release, u, cand.score, frozenset(t)) for u, t in zip(units, terms, strict=True)
+            _Candidate(release, u, cand.score, frozenset(t))
+            for u, t in zip(units, terms, strict=True)
         ]
 
     def _render(

@@ -83,8 +83,13 @@ def _rebuild(
             progress("chunk", n, len(loaded.releases))
     texts = [embed_text(t, c.text, params) for t, c in zip(titles, chunks, strict=True)]
     spans = [
-        [(u.start - c.start + context_length(t, params), u.end - c.start
-          + context_length(t, params)) for u in c.units]
+        [
+            (
+                u.start - c.start + context_length(t, params),
+                u.end - c.start + context_length(t, params),
+            )
+            for u in c.units
+        ]
         for t, c in zip(titles, chunks, strict=True)
     ]
     vectors, unit_vectors = embed_sorted(

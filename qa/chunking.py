@@ -93,8 +93,20 @@ def chunk_release(release: Release, count: TokenCounter, params: ChunkingParams)
         pieces.extend(_split_long(release.text, unit, size, budget, count))
     atoms = _atoms(pieces, budget)
     windows = _windows(atoms, budget, params.overlap)
+    # The unit sizes estimate a window; the exact count of its embedded text decides, since
+    # joins and list markers add tokens. An oversized window is halved until it fits.
+    fitted: list[tuple[list[tuple[Unit, int]], int]] = []
+    while windows:
+        window = windows.pop(0)
+        text = release.text[window[0][0].start : window[-1][0].end]
+        size = count([embed_text(release.title, text, params)])[0] + SPECIAL_TOKENS
+        if size > params.max_tokens and len(window) > 1:
+            half = len(window) // 2
+            windows[:0] = [window[:half], window[half:]]
+            continue
+        fitted.append((window, size))
     chunks = []
-    for n, window in enumerate(windows):
+    for n, (window, size) in enumerate(fitted):
         start, end = window[0][0].start, window[-1][0].end
         chunks.append(
             Chunk(
@@ -105,7 +117,7 @@ def chunk_release(release: Release, count: TokenCounter, params: ChunkingParams)
                 end=end,
                 text=release.text[start:end],
                 units=tuple(u for u, _ in window),
-                tokens=title_tokens + sum(t for _, t in window) + SPECIAL_TOKENS,
+                tokens=size,
             )
         )
     return chunks

@@ -252,7 +252,9 @@ def _continues_list(text: str, items: list[str]) -> bool:
         return True
     first = text.split()[0].lower()
     firsts = [item.split()[0].lower() for item in items]
-    same_start = first in firsts or (first.endswith("ing") and all(f.endswith("ing") for f in firsts))
+    same_start = first in firsts or (
+        first.endswith("ing") and all(f.endswith("ing") for f in firsts)
+    )
     return same_start or (labelled and all(re.match(r"^[^.:]{2,60}:\s", i) for i in items))
 
 

@@ -107,8 +107,12 @@ class SentenceTransformerEncoder:
         for begin in range(0, len(texts), batch_size):
             batch = list(texts[begin : begin + batch_size])
             features = model.tokenizer(
-                batch, padding=True, truncation=True, max_length=self.max_tokens,
-                return_offsets_mapping=True, return_tensors="pt",
+                batch,
+                padding=True,
+                truncation=True,
+                max_length=self.max_tokens,
+                return_offsets_mapping=True,
+                return_tensors="pt",
             )
             offsets = features.pop("offset_mapping").numpy()
             with torch.inference_mode():

@@ -29,9 +29,11 @@ from qa.errors import IndexMismatch, IndexMissing
 if TYPE_CHECKING:
     import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FILES = ("vectors.faiss", "units.npy", "releases.jsonl", "chunks.jsonl")
 REBUILD_HINT = "run `qa rebuild-index`"
+# Question words the NLTK list lacks; in a question they carry no topic.
+EXTRA_STOPWORDS = ("many", "much", "whose")
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ def lexical_tokens(texts: Sequence[str]) -> list[list[str]]:
     """Tokenize for BM25: lower-case words, English stop words removed, Snowball-stemmed."""
     import bm25s
     import Stemmer
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
 
     global _stemmer
     with _stemmer_lock:
@@ -99,7 +102,11 @@ def lexical_tokens(texts: Sequence[str]) -> list[list[str]]:
             _stemmer = Stemmer.Stemmer("english")
         stemmer = _stemmer
     tokens = bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=stemmer, return_ids=False, show_progress=False
+        list(texts),
+        stopwords=[*STOPWORDS_EN_PLUS, *EXTRA_STOPWORDS],
+        stemmer=stemmer,
+        return_ids=False,
+        show_progress=False,
     )
     return [list(t) for t in tokens]
 

@@ -111,7 +111,7 @@ def settings(tmp_path: Path, corpus_dir: Path) -> Settings:
         corpus=(corpus_dir,),
         index_dir=tmp_path / "index",
         model=FakeEncoder.name,
-        abstain_below=0.05,
+        abstain_below=0.2,
     )
 
 

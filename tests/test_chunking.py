@@ -58,9 +58,7 @@ def test_no_chunk_over_the_token_limit_on_real_releases(real_tokens) -> None:
         total += len(chunks)
         texts = [embed_text(release.title, c.text, params) for c in chunks]
         for c, n in zip(chunks, real_tokens(texts), strict=True):
-            # The estimate may differ from a joint tokenisation by a token or two at joins;
-            # the model's own limit (256) must never be reached.
-            assert n + SPECIAL_TOKENS <= params.max_tokens + 4, (c.id, n)
+            assert n + SPECIAL_TOKENS == c.tokens <= params.max_tokens, (c.id, n)
             assert c.text == release.text[c.start : c.end]
     assert total > len(releases)
 
