@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 LIST_QUESTION = re.compile(
-    r"^\s*(?:which|what)\s+(?:\w+\s+){0,2}?(?:\w+s)\b(?!\s+(?:is|was|does|did|has)\b)"
+    r"^\s*(?:which|what)\s+(?:\w+\s+){0,2}?(?:\w+s)\b(?!\s+(?:is|was|has)\b)"
     r"|\b(?:list|name all|enumerate|what are|what were|which are)\b",
     re.IGNORECASE,
 )
@@ -28,6 +28,7 @@ ABSTAIN_MESSAGE = (
 MAX_LIST_ITEMS = 15
 CONTEXT_WEIGHT = 0.3  # how much the earlier question's words count for a follow-up
 SELECT_MARGIN = 0.08
+LIST_MARGIN = 0.15  # how far below the best sentence a list may be and still answer a list question
 EXPAND_RELEASES = 3  # releases whose every passage is read for the answer  # answer sentences score within this of the best one
 
 
@@ -282,19 +283,28 @@ class Composer:
         total = sum(weights.values()) or 1.0
         floor = candidates[0].score - SELECT_MARGIN
         pool = [c for c in candidates if c.score >= floor]
+        forced: _Candidate | None = None
+        if wants_list:
+            # A list question is best answered by a list, even one a little below the best
+            # single sentence.
+            item = next((c for c in candidates if c.unit.kind in ("lead", "bullet")), None)
+            if item is not None and item.score >= candidates[0].score - LIST_MARGIN:
+                forced = item
+                pool = [c for c in pool if c is not item]
         covered: set[str] = set()
         groups: list[list[_Candidate]] = []
         texts: list[set[str]] = []
         used: set[tuple[str, int]] = set()
-        while pool and len(groups) < limit:
-            best = max(
-                pool,
-                key=lambda c: (
-                    c.score
-                    + WEIGHTS["gain"] * sum(weights.get(t, 0.0) for t in c.terms - covered) / total
-                ),
-            )
-            pool.remove(best)
+        while (pool or forced) and len(groups) < limit:
+            if forced is not None:
+                best, forced = forced, None
+            else:
+                best = max(
+                    pool,
+                    key=lambda c: c.score
+                    + WEIGHTS["gain"] * sum(weights.get(t, 0.0) for t in c.terms - covered) / total,
+                )
+                pool.remove(best)
             if (best.release.id, best.unit.start) in used:
                 continue
             if best.unit.kind in ("lead", "bullet") and (wants_list or best.unit.kind == "lead"):

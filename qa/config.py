@@ -39,7 +39,9 @@ class Settings:
     max_history: int = _setting(20, "Most chat turns accepted in a request's history.")
     max_answer_sentences: int = _setting(4, "Most sentences in an answer (a kept list counts one).")
     abstain_below: float = _setting(
-        0.30, "Abstain when the best passage's cosine similarity to the question is below this."
+        0.40,
+        "Abstain when the best sentence's score (0-1: meaning, shared words, passage) is below "
+        "this; calibrate with `qa eval`.",
     )
     rrf_k: int = _setting(60, "Reciprocal rank fusion constant.")
     candidates: int = _setting(100, "Candidates each retriever contributes before fusion.")
