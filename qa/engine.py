@@ -12,6 +12,7 @@ from qa import store
 from qa.answer import Answer, Composer, question_parts
 from qa.chat import Turn, standalone_query
 from qa.config import Settings
+from qa.dates import DateReading, merge, read_dates
 from qa.embedding import Encoder
 from qa.errors import BadRequest
 from qa.retrieval import Filters, Hit, Retriever
@@ -25,6 +26,7 @@ class Result:
     question: str
     query: str
     filters: Filters
+    dates: DateReading
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -57,7 +59,8 @@ class Engine:
         """Answer a question (with its chat history) from the releases."""
         started = time.perf_counter()
         query = standalone_query(question, history)
-        filters = filters or Filters()
+        dates = read_dates(query.question)
+        filters = merge(filters or Filters(), dates.filters if dates.strict else Filters())
         parts = question_parts(query.question)
         # One batch: the standalone query, the question itself for a follow-up (its sentences
         # are scored against the question, the earlier one's words counting less), and the
@@ -66,7 +69,12 @@ class Engine:
         texts += parts if len(parts) > 1 else []
         vectors = self.retriever.encoder.encode(texts)
         hits = self.retriever.search(
-            query.text, k=k or self.settings.top_k, filters=filters, vector=vectors[0]
+            query.text,
+            k=k or self.settings.top_k,
+            filters=filters,
+            vector=vectors[0],
+            prefer=None if dates.strict else dates.filters,
+            recent=dates.recent,
         )
         retrieved = time.perf_counter()
         answer = self.composer.compose(
@@ -82,6 +90,7 @@ class Engine:
             question=question,
             query=query.text,
             filters=filters,
+            dates=dates,
             timings_ms={
                 "retrieve": round((retrieved - started) * 1000, 2),
                 "compose": round((done - retrieved) * 1000, 2),
@@ -221,7 +230,11 @@ def result_json(result: Result) -> dict[str, Any]:
         "confidence": a.confidence,
         "message": a.message,
         "suggestions": [release_summary(r) for r in a.suggestions],
-        "query": {"text": result.query, "filters": filters_json(result.filters)},
+        "query": {
+            "text": result.query,
+            "filters": filters_json(result.filters),
+            "dates": dates_json(result.dates),
+        },
         "timings_ms": result.timings_ms,
     }
 
@@ -237,6 +250,18 @@ def filters_json(f: Filters) -> dict[str, str]:
         k: v
         for k, v in (("date_from", f.date_from), ("date_to", f.date_to), ("source", f.source))
         if v
+    }
+
+
+def dates_json(d: DateReading) -> dict[str, Any] | None:
+    """Render how the question's dates were read (None when it named none)."""
+    if not d.phrase:
+        return None
+    return {
+        "phrase": d.phrase,
+        **filters_json(d.filters),
+        "applied_as": "filter" if d.strict and d.filters else "preference",
+        "recent": d.recent,
     }
 
 

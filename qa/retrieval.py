@@ -74,10 +74,14 @@ class Retriever:
         filters: Filters | None = None,
         mode: str = "hybrid",
         vector: np.ndarray | None = None,
+        prefer: Filters | None = None,
+        recent: bool = False,
     ) -> list[Hit]:
         """Return the ``k`` best chunks for ``query``, at most ``per_release`` per release first.
 
-        ``vector`` is the query's embedding when the caller already has it.
+        ``vector`` is the query's embedding when the caller already has it; releases that
+        ``prefer`` admits rank first among equals; ``recent`` puts the newest of the
+        comparably relevant releases first.
         """
 
         if mode not in MODES:
@@ -92,6 +96,11 @@ class Retriever:
         for ranking in (dense, lexical):
             for rank, i in enumerate(ranking):
                 fused[i] = fused.get(i, 0.0) + 1.0 / (self.rrf_k + rank + 1)
+        if prefer:
+            bonus = 1.0 / (self.rrf_k + 1)  # worth one first place in one ranking
+            for i in fused:
+                if prefer.admits(self.index.release_dates[i], self.index.release_sources[i]):
+                    fused[i] += bonus
         order = sorted(fused, key=lambda i: -fused[i])
         chosen = _diversify(
             order, [self.index.chunks[i].release_id for i in order], k, self.per_release
@@ -101,7 +110,7 @@ class Retriever:
         sims = self._similarities(qvec, chosen)
         dense_rank = {i: r for r, i in enumerate(dense)}
         lexical_rank = {i: r for r, i in enumerate(lexical)}
-        return [
+        hits = [
             Hit(
                 row=i,
                 chunk=self.index.chunks[i],
@@ -113,6 +122,7 @@ class Retriever:
             )
             for i, sim in zip(chosen, sims, strict=True)
         ]
+        return _newest_first(hits) if recent else hits
 
     def _allowed(self, filters: Filters) -> np.ndarray:
         import numpy as np
@@ -158,6 +168,17 @@ class Retriever:
 
         vecs = np.vstack([self.index.vectors.reconstruct(int(i)) for i in ids])
         return vecs @ qvec
+
+
+RECENT_MARGIN = 0.1  # how much less similar than the best hit a newer release may be
+
+
+def _newest_first(hits: list[Hit]) -> list[Hit]:
+    """Order the hits about as relevant as the best one newest first; the rest after them."""
+    best = max(h.similarity for h in hits)
+    close = [h for h in hits if h.similarity >= best - RECENT_MARGIN]
+    close.sort(key=lambda h: h.release.date or "", reverse=True)
+    return close + [h for h in hits if h.similarity < best - RECENT_MARGIN]
 
 
 def _diversify(order: list[int], groups: list[str], k: int, per_group: int) -> list[int]:

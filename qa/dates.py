@@ -1,0 +1,92 @@
+"""Read the dates a question implies ("in 2016", "since March 2014", "latest") as filters."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass, replace
+
+from qa.retrieval import Filters
+
+MONTH_NAMES = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
+MONTH_NAMES.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m})
+MONTH = r"(?:" + "|".join(sorted(MONTH_NAMES, key=len, reverse=True)) + r")\.?"
+PERIOD = rf"(?:(?P<month>{MONTH})\s+)?(?P<year>(?:19|20)\d\d)"
+RANGE = re.compile(
+    rf"\bbetween\s+(?P<a>(?:19|20)\d\d)\s+and\s+(?P<b>(?:19|20)\d\d)\b", re.IGNORECASE
+)
+SINCE = re.compile(rf"\b(?P<word>since|after|from)\s+{PERIOD}\b", re.IGNORECASE)
+BEFORE = re.compile(rf"\b(?P<word>before|until|till|prior to|up to)\s+{PERIOD}\b", re.IGNORECASE)
+DURING = re.compile(rf"\b(?:in|during|throughout)\s+{PERIOD}\b", re.IGNORECASE)
+ANY_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+RECENT = re.compile(r"\b(?:latest|most recent(?:ly)?|newest|last (?:time|release))\b", re.I)
+
+
+@dataclass(frozen=True)
+class DateReading:
+    """What a question said about time: date filters and whether it wants the newest release."""
+
+    filters: Filters
+    recent: bool = False
+    phrase: str = ""  # the words that were read, e.g. "since March 2014"
+    # "since", "before", "between" scope the releases; "in 2011" may be when the events
+    # happened, reported later, so it only ranks releases of that period first.
+    strict: bool = True
+
+
+def read_dates(question: str) -> DateReading:
+    """Return the date filters and recency preference a question expresses.
+
+    Only one unambiguous expression is read: a question naming several years ("in July 2016
+    and in June 2017") is about several periods and gets no filter.
+    """
+    recent = bool(RECENT.search(question))
+    if len(ANY_YEAR.findall(question)) > (2 if RANGE.search(question) else 1):
+        return DateReading(Filters(), recent)
+    if m := RANGE.search(question):
+        return DateReading(
+            Filters(date_from=f"{m['a']}-01-01", date_to=f"{m['b']}-12-31"), recent, m.group(0)
+        )
+    if m := SINCE.search(question):
+        start, end = _period(m)
+        first = start if m["word"].lower() in ("since", "from") else _next_day(end)
+        return DateReading(Filters(date_from=first), recent, m.group(0))
+    if m := BEFORE.search(question):
+        start, end = _period(m)
+        last = _previous_day(start) if m["word"].lower() != "until" else end
+        return DateReading(Filters(date_to=last), recent, m.group(0))
+    if m := DURING.search(question):
+        start, end = _period(m)
+        return DateReading(Filters(date_from=start, date_to=end), recent, m.group(0), strict=False)
+    return DateReading(Filters(), recent, RECENT.search(question)[0] if recent else "")
+
+
+def merge(user: Filters, read: Filters) -> Filters:
+    """Combine the filters a user set with those read from the question (the user's win)."""
+    return replace(
+        read,
+        date_from=user.date_from or read.date_from,
+        date_to=user.date_to or read.date_to,
+        source=user.source or read.source,
+    )
+
+
+def _period(m: re.Match[str]) -> tuple[str, str]:
+    year = int(m["year"])
+    if m["month"]:
+        month = MONTH_NAMES[m["month"].rstrip(".").lower()]
+        last = calendar.monthrange(year, month)[1]
+        return f"{year}-{month:02d}-01", f"{year}-{month:02d}-{last:02d}"
+    return f"{year}-01-01", f"{year}-12-31"
+
+
+def _next_day(iso: str) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(iso) + timedelta(days=1)).isoformat()
+
+
+def _previous_day(iso: str) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(iso) - timedelta(days=1)).isoformat()

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import pytest
+from conftest import FakeEncoder
+
+from qa import store
+from qa.config import Settings
+from qa.dates import read_dates
+from qa.engine import Engine, result_json
+
+
+@pytest.mark.parametrize(
+    "question, date_from, date_to, strict",
+    [
+        ("Who was extradited in 2016?", "2016-01-01", "2016-12-31", False),
+        ("Who was charged in March 2014?", "2014-03-01", "2014-03-31", False),
+        ("What happened since March 2014?", "2014-03-01", None, True),
+        ("Fines imposed after 2015?", "2016-01-01", None, True),
+        ("Which cases came before 2012?", None, "2011-12-31", True),
+        ("Which cases until Feb. 2012?", None, "2012-02-29", True),
+        ("Bribery between 2010 and 2012?", "2010-01-01", "2012-12-31", True),
+    ],
+)
+def test_read_dates(question, date_from, date_to, strict) -> None:
+    reading = read_dates(question)
+    assert (reading.filters.date_from, reading.filters.date_to) == (date_from, date_to)
+    assert reading.strict is strict
+    assert reading.phrase and reading.phrase in question
+
+
+def test_several_years_or_none_give_no_filter() -> None:
+    assert not read_dates("What was seized in July 2016 and in June 2017?").filters
+    assert not read_dates("Which measures target terrorism?").filters
+    latest = read_dates("What is the latest release about smuggling?")
+    assert latest.recent and not latest.filters
+
+
+def _engine(settings: Settings) -> Engine:
+    return Engine(settings, store.open_index(settings.index_dir, FakeEncoder.name), FakeEncoder())
+
+
+def test_since_filters_and_the_response_says_so(built: Settings) -> None:
+    result = _engine(built).ask("What happened since 2016 with smuggling and bribery?")
+    data = result_json(result)
+    assert data["query"]["filters"] == {"date_from": "2016-01-01"}
+    assert data["query"]["dates"]["applied_as"] == "filter"
+    assert all(s["date"] >= "2016-01-01" for s in data["sources"])
+
+
+def test_in_year_is_a_preference_not_a_filter(built: Settings) -> None:
+    engine = _engine(built)
+    result = engine.ask("Who was fined for bribing Nigerian officials in 2016?")
+    data = result_json(result)
+    assert data["query"]["filters"] == {}
+    assert data["query"]["dates"]["applied_as"] == "preference"
+    assert data["sources"][0]["release_id"] == "101"  # dated 2009, still the answer
+
+
+def test_latest_puts_the_newest_relevant_release_first(built: Settings) -> None:
+    engine = _engine(built)
+    plain = engine.search("smuggling ISIL Malaysia rhinoceros Nigeria terrorism", k=8)
+    newest = engine.retriever.search(
+        "smuggling ISIL Malaysia rhinoceros Nigeria terrorism", k=8, recent=True
+    )
+    assert {h.release.id for h in plain} == {h.release.id for h in newest}
+    best = max(h.similarity for h in newest)
+    close = [h.release.date for h in newest if h.similarity >= best - 0.1]
+    assert [h.release.date for h in newest[: len(close)]] == sorted(close, reverse=True)
+    assert newest[0].release.date == max(close)
