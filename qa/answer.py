@@ -27,9 +27,9 @@ ABSTAIN_MESSAGE = (
 )
 MAX_LIST_ITEMS = 15
 CONTEXT_WEIGHT = 0.3  # how much the earlier question's words count for a follow-up
-SELECT_MARGIN = 0.08
-LIST_MARGIN = 0.15  # how far below the best sentence a list may be and still answer a list question
-EXPAND_RELEASES = 3  # releases whose every passage is read for the answer  # answer sentences score within this of the best one
+SELECT_MARGIN = 0.08  # answer sentences score within this of the best one
+LIST_MARGIN = 0.15  # how far below the best sentence a list may still answer a list question
+EXPAND_RELEASES = 3  # releases whose every passage is read for the answer
 
 
 @dataclass(frozen=True)
@@ -301,8 +301,12 @@ class Composer:
             else:
                 best = max(
                     pool,
-                    key=lambda c: c.score
-                    + WEIGHTS["gain"] * sum(weights.get(t, 0.0) for t in c.terms - covered) / total,
+                    key=lambda c: (
+                        c.score
+                        + WEIGHTS["gain"]
+                        * sum(weights.get(t, 0.0) for t in c.terms - covered)
+                        / total
+                    ),
                 )
                 pool.remove(best)
             if (best.release.id, best.unit.start) in used:

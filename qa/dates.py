@@ -13,7 +13,7 @@ MONTH_NAMES.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m
 MONTH = r"(?:" + "|".join(sorted(MONTH_NAMES, key=len, reverse=True)) + r")\.?"
 PERIOD = rf"(?:(?P<month>{MONTH})\s+)?(?P<year>(?:19|20)\d\d)"
 RANGE = re.compile(
-    rf"\bbetween\s+(?P<a>(?:19|20)\d\d)\s+and\s+(?P<b>(?:19|20)\d\d)\b", re.IGNORECASE
+    r"\bbetween\s+(?P<a>(?:19|20)\d\d)\s+and\s+(?P<b>(?:19|20)\d\d)\b", re.IGNORECASE
 )
 SINCE = re.compile(rf"\b(?P<word>since|after|from)\s+{PERIOD}\b", re.IGNORECASE)
 BEFORE = re.compile(rf"\b(?P<word>before|until|till|prior to|up to)\s+{PERIOD}\b", re.IGNORECASE)

@@ -53,9 +53,9 @@ class FakeEncoder:
         return [len(TOKEN.findall(t)) for t in texts]
 
     def encode_spans(self, texts, spans, batch_size: int = 32):
-        return self.encode(texts), [
-            self.encode([text[s:e] for s, e in text_spans]) for text, text_spans in zip(texts, spans)
-        ]
+        pairs = zip(texts, spans, strict=True)
+        pieces = [[text[s:e] for s, e in text_spans] for text, text_spans in pairs]
+        return self.encode(texts), [self.encode(p) for p in pieces]
 
 
 @pytest.fixture

@@ -32,7 +32,11 @@ def test_query_returns_a_cited_answer(client) -> None:
     )
     assert {"passage", "highlights", "score", "url"} <= set(source)
     assert [s["kind"] for s in data["sentences"]].count("bullet") == 3
-    assert data["query"] == {"text": "Which measures target terrorism?", "filters": {}, "dates": None}
+    assert data["query"] == {
+        "text": "Which measures target terrorism?",
+        "filters": {},
+        "dates": None,
+    }
     assert data["timings_ms"]["total"] >= data["timings_ms"]["retrieve"]
 
 
