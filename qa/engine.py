@@ -37,7 +37,12 @@ class Engine:
         self.settings = settings
         self.index = index
         self.retriever = Retriever(
-            index, encoder, rrf_k=settings.rrf_k, candidates=settings.candidates
+            index,
+            encoder,
+            rrf_k=settings.rrf_k,
+            candidates=settings.candidates,
+            fusion=settings.fusion,
+            dense_weight=settings.dense_weight,
         )
         self.composer = Composer(
             index, max_sentences=settings.max_answer_sentences, abstain_below=settings.abstain_below

@@ -1,4 +1,9 @@
-"""Hybrid retrieval: dense (faiss) and lexical (BM25) candidates fused by reciprocal rank."""
+"""Hybrid retrieval: dense (faiss) and lexical (BM25) candidates, fused, filtered, diversified.
+
+Fusion is a weighted sum of the two scores, each normalised over the candidates (dense
+min-max, BM25 by its maximum): on the development set and on SciFact it ranks better than
+reciprocal rank fusion, which stays available (``fusion="rrf"``). See README, "Quality".
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ if TYPE_CHECKING:
     from qa.embedding import Encoder
 
 MODES = ("hybrid", "dense", "lexical")
+FUSIONS = ("combsum", "rrf")
 
 
 @dataclass(frozen=True)
@@ -60,12 +66,18 @@ class Retriever:
         rrf_k: int = 60,
         candidates: int = 100,
         per_release: int = 2,
+        fusion: str = "combsum",
+        dense_weight: float = 0.5,
     ) -> None:
+        if fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {FUSIONS}, not {fusion!r}")
         self.index = index
         self.encoder = encoder
         self.rrf_k = rrf_k
         self.candidates = candidates
         self.per_release = per_release
+        self.fusion = fusion
+        self.dense_weight = dense_weight
 
     def search(
         self,
@@ -91,13 +103,17 @@ class Retriever:
             return []
         qvec = self.encoder.encode([query])[0] if vector is None else vector
         dense = self._dense(qvec, allowed) if mode != "lexical" else []
-        lexical = self._lexical(query, allowed) if mode != "dense" else []
-        fused: dict[int, float] = {}
-        for ranking in (dense, lexical):
-            for rank, i in enumerate(ranking):
-                fused[i] = fused.get(i, 0.0) + 1.0 / (self.rrf_k + rank + 1)
-        if prefer:
+        lexical, bm25 = self._lexical(query, allowed) if mode != "dense" else ([], None)
+        if mode == "hybrid" and self.fusion == "combsum":
+            fused = self._combsum(qvec, dense, lexical, bm25)
+            bonus = 0.1  # a tenth of the best possible score
+        else:
+            fused = {}
+            for ranking in (dense, lexical):
+                for rank, i in enumerate(ranking):
+                    fused[i] = fused.get(i, 0.0) + 1.0 / (self.rrf_k + rank + 1)
             bonus = 1.0 / (self.rrf_k + 1)  # worth one first place in one ranking
+        if prefer:
             for i in fused:
                 if prefer.admits(self.index.release_dates[i], self.index.release_sources[i]):
                     fused[i] += bonus
@@ -149,19 +165,36 @@ class Retriever:
         _, idx = self.index.vectors.search(qvec[None, :], n, params=params)
         return [int(i) for i in idx[0] if i >= 0]
 
-    def _lexical(self, query: str, allowed: np.ndarray | None) -> list[int]:
+    def _combsum(
+        self, qvec: np.ndarray, dense: list[int], lexical: list[int], bm25: np.ndarray | None
+    ) -> dict[int, float]:
+        """Weighted sum of min-max-normalised cosine and max-normalised BM25 over the candidates."""
+        import numpy as np
+
+        ids = list(dict.fromkeys(dense + lexical))
+        if not ids:
+            return {}
+        cos = self._similarities(qvec, ids)
+        lex = bm25[ids] if bm25 is not None else np.zeros(len(ids), dtype=np.float32)
+        cos_n = (cos - cos.min()) / max(float(cos.max() - cos.min()), 1e-9)
+        lex_n = lex / max(float(lex.max()), 1e-9)
+        scores = self.dense_weight * cos_n + (1.0 - self.dense_weight) * lex_n
+        return {i: float(v) for i, v in zip(ids, scores, strict=True)}
+
+    def _lexical(self, query: str, allowed: np.ndarray | None) -> tuple[list[int], np.ndarray]:
+        """Return the best BM25 candidates and the scores of every chunk."""
         import numpy as np
 
         tokens = lexical_tokens([query])[0]
         if not tokens:
-            return []
+            return [], np.zeros(len(self.index.chunks), dtype=np.float32)
         scores = np.asarray(self.index.bm25.get_scores(tokens), dtype=np.float32)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
         n = min(self.candidates, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top], kind="stable")]
-        return [int(i) for i in top if scores[i] > 0]
+        return [int(i) for i in top if scores[i] > 0], scores
 
     def _similarities(self, qvec: np.ndarray, ids: list[int]) -> np.ndarray:
         import numpy as np
