@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qa import store
-from qa.chunking import Chunk, ChunkingParams, chunk_release, context_length, embed_text
+from qa.chunking import (
+    Chunk,
+    ChunkingParams,
+    chunk_hash,
+    chunk_release,
+    context_length,
+    embed_text,
+)
 from qa.config import Settings
 from qa.corpus import Problem, load_releases
 from qa.errors import CorpusError, IndexBusy
@@ -31,6 +38,12 @@ class BuildSummary:
     files: int
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    added: int = 0  # releases new since the previous build
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    embedded: int = 0  # chunks run through the model
+    reused: int = 0  # chunks whose vectors came from the cache
 
 
 def default_encoder(settings: Settings) -> Encoder:
@@ -41,9 +54,15 @@ def default_encoder(settings: Settings) -> Encoder:
 
 
 def rebuild_index(
-    settings: Settings, encoder: Encoder | None = None, progress: Progress | None = None
+    settings: Settings,
+    encoder: Encoder | None = None,
+    progress: Progress | None = None,
+    full: bool = False,
 ) -> BuildSummary:
-    """Rebuild the index of ``settings.corpus`` into ``settings.index_dir`` and publish it."""
+    """Rebuild the index of ``settings.corpus`` into ``settings.index_dir`` and publish it.
+
+    Chunks whose vectors an earlier build computed are not embedded again unless ``full``.
+    """
     from filelock import FileLock, Timeout
 
     started = time.perf_counter()
@@ -57,13 +76,13 @@ def rebuild_index(
             f"{settings.index_dir}/.lock): wait for it to finish"
         ) from None
     try:
-        return _rebuild(settings, encoder or default_encoder(settings), progress, started)
+        return _rebuild(settings, encoder or default_encoder(settings), progress, started, full)
     finally:
         lock.release()
 
 
 def _rebuild(
-    settings: Settings, encoder: Encoder, progress: Progress | None, started: float
+    settings: Settings, encoder: Encoder, progress: Progress | None, started: float, full: bool
 ) -> BuildSummary:
     loaded = load_releases(settings.corpus)
     if not loaded.releases:
@@ -92,19 +111,41 @@ def _rebuild(
         ]
         for t, c in zip(titles, chunks, strict=True)
     ]
-    vectors, unit_vectors = embed_sorted(
-        encoder, texts, spans, [c.tokens for c in chunks], settings.batch_size, progress
-    )
-    manifest = store.write_build(
-        settings.index_dir,
-        loaded.releases,
-        chunks,
-        vectors,
-        unit_vectors,
-        model=settings.model,
-        params=params,
-        lexical_texts=[f"{t}\n{c.text}" for t, c in zip(titles, chunks, strict=True)],
-    )
+    keys = [
+        chunk_hash(settings.model, params, f"{text}\x00{span}")
+        for text, span in zip(texts, spans, strict=True)
+    ]
+    previous = store.live_release_hashes(settings.index_dir)
+    cache = store.EmbeddingCache(settings.index_dir / "embeddings.sqlite")
+    try:
+        cached = {} if full else cache.get_many(keys)
+        todo = [i for i, key in enumerate(keys) if key not in cached]
+        fresh_vectors, fresh_units = embed_sorted(
+            encoder,
+            [texts[i] for i in todo],
+            [spans[i] for i in todo],
+            [chunks[i].tokens for i in todo],
+            settings.batch_size,
+            progress,
+            on_batch=lambda rows, vecs, units: cache.put_many(
+                [(keys[todo[r]], v, u) for r, v, u in zip(rows, vecs, units, strict=True)]
+            ),
+        )
+        vectors, unit_vectors = _assemble(chunks, keys, cached, todo, fresh_vectors, fresh_units)
+        manifest = store.write_build(
+            settings.index_dir,
+            loaded.releases,
+            chunks,
+            vectors,
+            unit_vectors,
+            model=settings.model,
+            params=params,
+            lexical_texts=[f"{t}\n{c.text}" for t, c in zip(titles, chunks, strict=True)],
+        )
+        cache.keep_only(keys)
+    finally:
+        cache.close()
+    current = {r.id: store.release_hash(r) for r in loaded.releases}
     return BuildSummary(
         build_id=manifest.build_id,
         releases=manifest.releases,
@@ -112,7 +153,38 @@ def _rebuild(
         files=loaded.files,
         problems=loaded.problems,
         seconds=time.perf_counter() - started,
+        added=sum(1 for r in current if r not in previous),
+        changed=sum(1 for r, h in current.items() if r in previous and previous[r] != h),
+        removed=sum(1 for r in previous if r not in current),
+        unchanged=sum(1 for r, h in current.items() if previous.get(r) == h),
+        embedded=len(todo),
+        reused=len(chunks) - len(todo),
     )
+
+
+def _assemble(
+    chunks: list[Chunk],
+    keys: list[str],
+    cached: dict[str, tuple[np.ndarray, np.ndarray]],
+    todo: list[int],
+    fresh_vectors: np.ndarray,
+    fresh_units: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Put cached and freshly computed vectors together in chunk order."""
+    import numpy as np
+
+    fresh_rows = {i: n for n, i in enumerate(todo)}
+    unit_starts = np.concatenate([[0], np.cumsum([len(chunks[i].units) for i in todo])])
+    vectors, units = [], []
+    for i, key in enumerate(keys):
+        if i in fresh_rows:
+            n = fresh_rows[i]
+            vectors.append(fresh_vectors[n])
+            units.append(fresh_units[unit_starts[n] : unit_starts[n + 1]])
+        else:
+            vectors.append(cached[key][0])
+            units.append(cached[key][1])
+    return np.vstack(vectors), np.vstack(units)
 
 
 def embed_sorted(
@@ -122,6 +194,7 @@ def embed_sorted(
     lengths: list[int],
     batch_size: int,
     progress: Progress | None = None,
+    on_batch: Callable[[list[int], np.ndarray, list[np.ndarray]], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Embed texts and their unit spans in batches of similar length (less padding).
 
@@ -144,6 +217,8 @@ def embed_sorted(
         out[batch] = vectors
         for i, rows in zip(batch, span_vectors, strict=True):
             per_text[i] = rows
+        if on_batch:
+            on_batch(batch, vectors, span_vectors)
         if progress:
             progress("embed", min(begin + step, len(order)), len(order))
     if out is None:

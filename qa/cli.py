@@ -47,15 +47,19 @@ index_option = click.option(
     help="Release file or folder (repeatable; default: corpus/ or QA_CORPUS).",
 )
 @index_option
-def rebuild_index_cmd(corpus: tuple[Path, ...], index_dir: Path | None) -> None:
-    """Build the index from the corpus and publish it atomically."""
+@click.option("--full", is_flag=True, help="Embed every chunk again, ignoring the cache.")
+def rebuild_index_cmd(corpus: tuple[Path, ...], index_dir: Path | None, full: bool) -> None:
+    """Build the index from the corpus and publish it atomically.
+
+    Only chunks that changed since the last build are embedded again.
+    """
     settings = _settings(corpus=corpus or None, index_dir=index_dir)
-    summary = _build(settings)
+    summary = _build(settings, full=full)
     if summary is None:
         sys.exit(1)
 
 
-def _build(settings: Settings) -> Any:
+def _build(settings: Settings, full: bool = False) -> Any:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from qa.build import rebuild_index
@@ -79,7 +83,7 @@ def _build(settings: Settings) -> Any:
             bar.update(tasks[stage], completed=done)
 
         try:
-            summary = rebuild_index(settings, progress=progress)
+            summary = rebuild_index(settings, progress=progress, full=full)
         except QAError as exc:
             raise click.ClickException(exc.message) from None
     for p in summary.problems:
@@ -87,7 +91,10 @@ def _build(settings: Settings) -> Any:
     click.echo(
         f"Indexed {summary.releases} releases from {summary.files} files into {summary.chunks} "
         f"chunks in {summary.seconds:.1f} s; skipped {len(summary.problems)} "
-        f"({settings.index_dir}/, build {summary.build_id})."
+        f"({settings.index_dir}/, build {summary.build_id}).\n"
+        f"Releases: {summary.added} added, {summary.changed} changed, {summary.removed} removed, "
+        f"{summary.unchanged} unchanged. Chunks: {summary.embedded} embedded, "
+        f"{summary.reused} reused from the cache."
     )
     return summary
 

@@ -111,6 +111,84 @@ def lexical_tokens(texts: Sequence[str]) -> list[list[str]]:
     return [list(t) for t in tokens]
 
 
+def release_hash(release: Release) -> str:
+    """Hash everything stored of one release, to tell a changed release from an unchanged one."""
+    record = json.dumps(_release_record(release), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(record.encode()).hexdigest()[:32]
+
+
+def live_release_hashes(index_dir: Path) -> dict[str, str]:
+    """Return {release id: hash} of the live build, or {} when there is none to compare with."""
+    try:
+        path = index_dir / "builds" / live_build_id(index_dir) / "releases.jsonl"
+        with open(path, encoding="utf-8") as fh:
+            releases = [_release_from(json.loads(line)) for line in fh]
+    except (IndexMissing, OSError, ValueError, KeyError):
+        return {}
+    return {r.id: release_hash(r) for r in releases}
+
+
+class EmbeddingCache:
+    """Chunk and sentence vectors of earlier builds, keyed by what determines them.
+
+    A SQLite file beside the builds: rows are added as batches are embedded (so a killed build
+    keeps what it computed) and pruned to the live build's keys after each publish.
+    """
+
+    def __init__(self, path: Path) -> None:
+        import sqlite3
+
+        self._db = sqlite3.connect(path)
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, chunk BLOB, units BLOB)"
+        )
+        self._db.commit()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Return the cached (chunk vector, unit vectors) of the keys that are present."""
+        import numpy as np
+
+        found = {}
+        for begin in range(0, len(keys), 500):
+            batch = list(keys[begin : begin + 500])
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(
+                f"SELECT key, chunk, units FROM vectors WHERE key IN ({marks})", batch
+            )
+            for key, chunk, units in rows:
+                vector = np.frombuffer(chunk, dtype=np.float32)
+                found[key] = (vector, np.frombuffer(units, dtype=np.float32).reshape(-1, len(vector)))
+        return found
+
+    def put_many(self, items: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> None:
+        """Store vectors and commit."""
+        import numpy as np
+
+        self._db.executemany(
+            "INSERT OR REPLACE INTO vectors (key, chunk, units) VALUES (?, ?, ?)",
+            [
+                (key, np.asarray(c, np.float32).tobytes(), np.asarray(u, np.float32).tobytes())
+                for key, c, u in items
+            ],
+        )
+        self._db.commit()
+
+    def keep_only(self, keys: Sequence[str]) -> int:
+        """Delete every entry not in ``keys``; return how many were deleted."""
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS live (key TEXT PRIMARY KEY)")
+        self._db.execute("DELETE FROM live")
+        self._db.executemany("INSERT OR IGNORE INTO live VALUES (?)", [(k,) for k in keys])
+        deleted = self._db.execute(
+            "DELETE FROM vectors WHERE key NOT IN (SELECT key FROM live)"
+        ).rowcount
+        self._db.commit()
+        return int(deleted)
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+
 def fingerprint(releases: Sequence[Release]) -> str:
     """Hash the content of a corpus, so two builds of the same releases can be recognised."""
     digest = hashlib.sha256()

@@ -37,7 +37,8 @@ class FakeEncoder:
     max_tokens = 256
 
     def __init__(self) -> None:
-        self.encoded = 0
+        self.encoded = 0  # texts through ``encode``
+        self.chunks_embedded = 0  # texts through ``encode_spans`` (what a build embeds)
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         self.encoded += len(texts)
@@ -53,6 +54,7 @@ class FakeEncoder:
         return [len(TOKEN.findall(t)) for t in texts]
 
     def encode_spans(self, texts, spans, batch_size: int = 32):
+        self.chunks_embedded += len(texts)
         pairs = zip(texts, spans, strict=True)
         pieces = [[text[s:e] for s, e in text_spans] for text, text_spans in pairs]
         return self.encode(texts), [self.encode(p) for p in pieces]

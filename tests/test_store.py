@@ -75,7 +75,7 @@ def test_a_failed_build_leaves_the_live_index(built: Settings) -> None:
             raise RuntimeError("encoder crashed")
 
     with pytest.raises(RuntimeError):
-        rebuild_index(built, encoder=Exploding())
+        rebuild_index(built, encoder=Exploding(), full=True)
     assert store.live_build_id(built.index_dir) == live
     store.open_index(built.index_dir, FakeEncoder.name)
 
@@ -92,3 +92,45 @@ def test_empty_corpus_is_an_error(tmp_path: Path) -> None:
     settings = Settings.from_env(environ={}, corpus=(tmp_path / "c",), index_dir=tmp_path / "i")
     with pytest.raises(CorpusError, match="no readable releases"):
         rebuild_index(settings, encoder=FakeEncoder())
+
+
+def test_incremental_rebuild_embeds_only_what_changed(built: Settings, corpus_dir: Path) -> None:
+    encoder = FakeEncoder()
+    again = rebuild_index(built, encoder=encoder)
+    assert (again.embedded, again.reused) == (0, again.chunks)
+    assert (again.added, again.changed, again.removed, again.unchanged) == (0, 0, 0, 4)
+    assert encoder.chunks_embedded == 0
+
+    (corpus_dir / "new.md").write_text(
+        "---\ntitle: Ports agree on data sharing\ndate: 2021-06-03\n---\nThe ports signed.\n"
+    )
+    seed = corpus_dir / f"{SEED_ID}.txt"
+    seed.write_text(seed.read_text().replace("42 countries", "43 countries"))
+    (corpus_dir / "doj.jsonl").write_text(
+        "\n".join((corpus_dir / "doj.jsonl").read_text().splitlines()[:2]) + "\n"
+    )
+    summary = rebuild_index(built, encoder=encoder)
+    assert (summary.added, summary.changed, summary.removed, summary.unchanged) == (1, 1, 1, 2)
+    index = store.open_index(built.index_dir, FakeEncoder.name)
+    changed_chunks = [c for c in index.chunks if c.release_id in ("new", SEED_ID)]
+    # Only the new release's chunk and the seed chunk whose text changed are embedded.
+    assert 1 < summary.embedded < len(changed_chunks) + 1
+    assert encoder.chunks_embedded == summary.embedded
+    assert "43 countries" in index.releases[SEED_ID].text
+    assert "103" not in index.releases
+
+    full = rebuild_index(built, encoder=encoder, full=True)
+    assert full.embedded == full.chunks and full.reused == 0
+
+
+def test_cached_vectors_equal_fresh_ones(built: Settings) -> None:
+    import numpy as np
+
+    first = store.open_index(built.index_dir, FakeEncoder.name)
+    vectors = np.vstack([first.vectors.reconstruct(i) for i in range(first.vectors.ntotal)])
+    units = np.asarray(first.unit_vectors, dtype=np.float32)
+    rebuild_index(built, encoder=FakeEncoder())
+    second = store.open_index(built.index_dir, FakeEncoder.name)
+    again = np.vstack([second.vectors.reconstruct(i) for i in range(second.vectors.ntotal)])
+    assert np.array_equal(vectors, again)
+    assert np.array_equal(units, np.asarray(second.unit_vectors, dtype=np.float32))
