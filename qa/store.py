@@ -157,7 +157,8 @@ class EmbeddingCache:
             )
             for key, chunk, units in rows:
                 vector = np.frombuffer(chunk, dtype=np.float32)
-                found[key] = (vector, np.frombuffer(units, dtype=np.float32).reshape(-1, len(vector)))
+                rows_of_units = np.frombuffer(units, dtype=np.float32).reshape(-1, len(vector))
+                found[key] = (vector, rows_of_units)
         return found
 
     def put_many(self, items: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> None:
