@@ -99,6 +99,24 @@ def _build(settings: Settings, full: bool = False) -> Any:
     return summary
 
 
+def _has_index(settings: Settings) -> bool:
+    from qa import store
+
+    try:
+        store.live_build_id(settings.index_dir)
+    except QAError:
+        return False
+    return True
+
+
+def _build_in_child(settings: Settings) -> None:
+    try:
+        _build(settings)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+
+
 @main.command()
 @click.argument("question")
 @index_option
@@ -291,20 +309,27 @@ def serve(
     threads: int | None,
 ) -> None:
     """Serve the chat page and the API (gunicorn), building the index first if there is none."""
-    from qa import store
     from qa.server import run
 
     settings = _settings(
         index_dir=index_dir, host=host, port=port, workers=workers, threads=threads
     )
-    try:
-        store.live_build_id(settings.index_dir)
-    except QAError:
+    if not _has_index(settings):
         click.echo(
             f"No index in {settings.index_dir}/ yet: building it from "
             f"{', '.join(map(str, settings.corpus))} first.",
             err=True,
         )
-        _build(settings)
+        # In a child process: the model must not be loaded in the server's master process,
+        # whose forked workers would inherit torch's thread pools and hang.
+        import multiprocessing
+
+        child = multiprocessing.get_context("spawn").Process(
+            target=_build_in_child, args=(settings,)
+        )
+        child.start()
+        child.join()
+        if child.exitcode != 0:
+            raise click.ClickException("the index could not be built; see the messages above")
     click.echo(f"Serving http://{settings.host}:{settings.port}/ (Ctrl+C stops)", err=True)
     run(settings)

@@ -20,6 +20,7 @@ from qa.engine import (
     result_json,
 )
 from qa.errors import BadRequest, NotFound, QAError
+from qa.openai_api import v1
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.extensions["qa"] = EngineHolder(settings, encoder)
     app.extensions["qa_settings"] = settings
     app.register_blueprint(api)
+    app.register_blueprint(v1)
 
     @app.get("/")
     def page() -> Any:

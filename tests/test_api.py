@@ -158,3 +158,47 @@ def test_page_and_security_headers(client, built: Settings) -> None:
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
     with client.get("/static/app.js") as script:
         assert script.status_code == 200
+
+
+def test_openai_chat_completion(client) -> None:
+    models = client.get("/v1/models").get_json()
+    assert models["data"][0]["id"] == "releases-qa"
+    resp = client.post(
+        "/v1/chat/completions",
+        json={"model": "releases-qa", "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Which measures target terrorism?"}]},
+    )
+    data = resp.get_json()
+    text = data["choices"][0]["message"]["content"]
+    assert text.count("\n• ") == 3 and "[1]" in text
+    assert f"[1] {SEED_TITLE} (2023-02-09)" in text
+    assert data["sources"][0]["release_id"] == SEED_ID
+
+
+def test_openai_streaming_sends_chunks_then_done(client) -> None:
+    import json
+
+    resp = client.post(
+        "/v1/chat/completions",
+        json={"messages": [{"role": "user", "content": "Which measures target terrorism?"}],
+              "stream": True},
+    )
+    assert resp.mimetype == "text/event-stream"
+    events = [e for e in resp.get_data(as_text=True).split("\n\n") if e]
+    assert events[-1] == "data: [DONE]"
+    chunks = [json.loads(e.removeprefix("data: ")) for e in events[:-1]]
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert text.count("\n• ") == 3
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    assert chunks[-1]["sources"][0]["release_id"] == SEED_ID
+
+
+@pytest.mark.parametrize("body, fragment", [
+    ({"messages": []}, "non-empty list"),
+    ({"messages": [{"role": "assistant", "content": "hi"}]}, "last message"),
+    ({"messages": [{"role": "user", "content": 5}]}, "must be text"),
+    ({"messages": "hello"}, "non-empty list"),
+])
+def test_openai_bad_requests(client, body, fragment) -> None:
+    assert fragment in _error(client.post("/v1/chat/completions", json=body), 400)

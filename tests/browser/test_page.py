@@ -18,6 +18,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
+# Every test drives Chromium, and the live server behind them loads the real model.
+pytestmark = [pytest.mark.browser, pytest.mark.model]
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -51,7 +54,8 @@ class PageProblems:
 
 
 def new_page(browser: Browser, base_url: str, *, width: int = 1280, height: int = 800,
-             color_scheme: str = "light", init_script: str | None = None) -> tuple[Page, PageProblems]:
+             color_scheme: str = "light",
+             init_script: str | None = None) -> tuple[Page, PageProblems]:
     context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height},
                                   color_scheme=color_scheme, reduced_motion="reduce")
     if init_script:
@@ -85,9 +89,9 @@ def fulfil_json(route: Route, body: dict[str, Any], status: int = 200) -> None:
 # --------------------------------------------------------------------------- real engine
 
 
-def test_answer_lists_measures_cites_sources_and_opens_the_passage(chat: tuple[Page, PageProblems]) -> None:
+def test_answer_lists_measures_and_opens_the_cited_passage(chat: tuple[Page, PageProblems]) -> None:
     page, _ = chat
-    expect(page.locator("#index-status")).to_contain_text(re.compile(r"\d+ releases?"), timeout=WAIT_MS)
+    expect(page.locator("#index-status")).to_contain_text(re.compile(r"\d+ releases?"))
 
     ask(page, QUESTION)
     answer = page.locator("article.answer").first
@@ -116,7 +120,7 @@ def test_answer_lists_measures_cites_sources_and_opens_the_passage(chat: tuple[P
 
     # The whole release comes from /api/releases/<id>.
     panel.get_by_role("button", name="Show the whole release").click()
-    expect(panel.locator("#release-full .release-text")).to_contain_text("INTERPOL", timeout=WAIT_MS)
+    expect(panel.locator("#release-full .release-text")).to_contain_text("INTERPOL")
     page.keyboard.press("Escape")
     expect(panel).to_be_hidden()
 
@@ -173,7 +177,8 @@ def canned_answer(question: str, filters: dict[str, str] | None = None) -> dict[
     passage = "Alpha <b>bold</b> claim. Second sentence here."
     return {
         "question": question,
-        "answer": "A <script>alert(1)</script> claim [1].\n• First point [1][2]\n• Second point [2]",
+        "answer": ("A <script>alert(1)</script> claim [1].\n"
+                   "• First point [1][2]\n• Second point [2]"),
         "sentences": [
             {"text": "A <script>alert(1)</script> claim.", "citations": [1], "kind": "sentence"},
             {"text": "First point", "citations": [1, 2], "kind": "bullet"},
@@ -195,7 +200,8 @@ def canned_answer(question: str, filters: dict[str, str] | None = None) -> dict[
     }
 
 
-def test_hostile_data_is_shown_as_text_and_copy_includes_sources(chromium: Browser, live_server_url: str) -> None:
+def test_hostile_data_is_shown_as_text_and_copy_includes_sources(
+        chromium: Browser, live_server_url: str) -> None:
     capture = "window.__copied = null; Object.defineProperty(navigator, 'clipboard', {value: " \
               "{writeText: function (t) { window.__copied = t; return Promise.resolve(); }}});"
     page, problems = new_page(chromium, live_server_url, init_script=capture)
@@ -242,7 +248,8 @@ def test_hostile_data_is_shown_as_text_and_copy_includes_sources(chromium: Brows
     assert not problems.items, problems.items
 
 
-def test_abstention_filters_and_the_servers_reading_of_them(chromium: Browser, live_server_url: str) -> None:
+def test_abstention_filters_and_the_servers_reading_of_them(
+        chromium: Browser, live_server_url: str) -> None:
     page, problems = new_page(chromium, live_server_url, width=360, height=740, color_scheme="dark")
     sent: list[dict[str, Any]] = []
 
@@ -255,7 +262,8 @@ def test_abstention_filters_and_the_servers_reading_of_them(chromium: Browser, l
             "suggestions": [
                 {"release_id": "r-9", "title": "Maybe this one", "date": "2020-01-02",
                  "url": "https://example.org/9"},
-                {"release_id": "r-10", "title": "Or that one", "date": None, "url": "data:text/html,x"},
+                {"release_id": "r-10", "title": "Or that one", "date": None,
+                 "url": "data:text/html,x"},
             ],
             "query": {"text": "standalone question", "filters": {"date_from": "2020-01-01",
                                                                   "date_to": "2020-12-31"}},
@@ -276,8 +284,9 @@ def test_abstention_filters_and_the_servers_reading_of_them(chromium: Browser, l
         expect(article).to_contain_text("You may be looking for")
         expect(article.locator(".suggestion")).to_have_count(2)
         expect(article.locator("a")).to_have_count(1)  # the data: URL is not a link
-        expect(article.locator(".query-note")).to_contain_text("2020-01-01 to 2020-12-31")
-        expect(article.locator(".query-note")).to_contain_text("standalone question")
+        note = article.locator(".query-note")
+        expect(note).to_contain_text("Dates searched: 2020-01-01 to 2020-12-31")
+        expect(note).to_contain_text("standalone question")
         assert sent[0]["filters"] == {"date_from": "2020-01-01"}
         assert sent[0]["history"] == []
 
@@ -296,7 +305,8 @@ def test_abstention_filters_and_the_servers_reading_of_them(chromium: Browser, l
     assert not problems.items, problems.items
 
 
-def test_a_time_out_and_a_network_failure_show_retry(chromium: Browser, live_server_url: str) -> None:
+def test_a_time_out_and_a_network_failure_show_retry(
+        chromium: Browser, live_server_url: str) -> None:
     page, problems = new_page(chromium, live_server_url,
                               init_script="window.RELEASES_QA_QUERY_TIMEOUT_MS = 800;")
     held: list[Route] = []
