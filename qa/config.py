@@ -46,7 +46,7 @@ class Settings:
     fusion: str = _setting(
         "combsum", "How dense and BM25 results are fused: combsum (weighted scores) or rrf."
     )
-    dense_weight: float = _setting(0.5, "Weight of the dense score in combsum fusion (0-1).")
+    dense_weight: float = _setting(0.45, "Weight of the dense score in combsum fusion (0-1).")
     rrf_k: int = _setting(60, "Reciprocal rank fusion constant (fusion=rrf).")
     candidates: int = _setting(100, "Candidates each retriever contributes before fusion.")
     host: str = _setting("127.0.0.1", "Address `qa serve` listens on.")
