@@ -39,7 +39,7 @@ class Settings:
     max_history: int = _setting(20, "Most chat turns accepted in a request's history.")
     max_answer_sentences: int = _setting(4, "Most sentences in an answer (a kept list counts one).")
     abstain_below: float = _setting(
-        0.40,
+        0.46,
         "Abstain when the best sentence's score (0-1: meaning, shared words, passage) is below "
         "this; calibrate with `qa eval`.",
     )

@@ -165,9 +165,13 @@ def test_openai_chat_completion(client) -> None:
     assert models["data"][0]["id"] == "releases-qa"
     resp = client.post(
         "/v1/chat/completions",
-        json={"model": "releases-qa", "messages": [
-            {"role": "system", "content": "Be brief."},
-            {"role": "user", "content": "Which measures target terrorism?"}]},
+        json={
+            "model": "releases-qa",
+            "messages": [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "Which measures target terrorism?"},
+            ],
+        },
     )
     data = resp.get_json()
     text = data["choices"][0]["message"]["content"]
@@ -181,8 +185,10 @@ def test_openai_streaming_sends_chunks_then_done(client) -> None:
 
     resp = client.post(
         "/v1/chat/completions",
-        json={"messages": [{"role": "user", "content": "Which measures target terrorism?"}],
-              "stream": True},
+        json={
+            "messages": [{"role": "user", "content": "Which measures target terrorism?"}],
+            "stream": True,
+        },
     )
     assert resp.mimetype == "text/event-stream"
     events = [e for e in resp.get_data(as_text=True).split("\n\n") if e]
@@ -194,11 +200,14 @@ def test_openai_streaming_sends_chunks_then_done(client) -> None:
     assert chunks[-1]["sources"][0]["release_id"] == SEED_ID
 
 
-@pytest.mark.parametrize("body, fragment", [
-    ({"messages": []}, "non-empty list"),
-    ({"messages": [{"role": "assistant", "content": "hi"}]}, "last message"),
-    ({"messages": [{"role": "user", "content": 5}]}, "must be text"),
-    ({"messages": "hello"}, "non-empty list"),
-])
+@pytest.mark.parametrize(
+    "body, fragment",
+    [
+        ({"messages": []}, "non-empty list"),
+        ({"messages": [{"role": "assistant", "content": "hi"}]}, "last message"),
+        ({"messages": [{"role": "user", "content": 5}]}, "must be text"),
+        ({"messages": "hello"}, "non-empty list"),
+    ],
+)
 def test_openai_bad_requests(client, body, fragment) -> None:
     assert fragment in _error(client.post("/v1/chat/completions", json=body), 400)

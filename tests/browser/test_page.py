@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,8 +23,14 @@ from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 WAIT_MS = 20_000
 QUESTION = "Which measures target terrorism?"
 SEED_TITLE = "INTERPOL Asian Conference calls for greater cross-sector cooperation"
@@ -53,11 +60,21 @@ class PageProblems:
             self.items.append(f"CSP: {text}")
 
 
-def new_page(browser: Browser, base_url: str, *, width: int = 1280, height: int = 800,
-             color_scheme: str = "light",
-             init_script: str | None = None) -> tuple[Page, PageProblems]:
-    context = browser.new_context(base_url=base_url, viewport={"width": width, "height": height},
-                                  color_scheme=color_scheme, reduced_motion="reduce")
+def new_page(
+    browser: Browser,
+    base_url: str,
+    *,
+    width: int = 1280,
+    height: int = 800,
+    color_scheme: str = "light",
+    init_script: str | None = None,
+) -> tuple[Page, PageProblems]:
+    context = browser.new_context(
+        base_url=base_url,
+        viewport={"width": width, "height": height},
+        color_scheme=color_scheme,
+        reduced_motion="reduce",
+    )
     if init_script:
         context.add_init_script(init_script)
     page = context.new_page()
@@ -117,6 +134,10 @@ def test_answer_lists_measures_and_opens_the_cited_passage(chat: tuple[Page, Pag
     expect(panel).to_be_visible()
     expect(panel.locator("#source-title")).to_have_text(SEED_TITLE)
     expect(panel.locator("mark").first).to_be_visible()
+    # The README's screenshot is this moment of this test (build/screenshots/, not committed).
+    shots = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "answer.png"))
 
     # The whole release comes from /api/releases/<id>.
     panel.get_by_role("button", name="Show the whole release").click()
@@ -155,8 +176,12 @@ def test_history_is_sent_and_the_thread_survives_a_reload(chat: tuple[Page, Page
 
 def test_a_server_error_shows_plainly_and_retry_asks_again(chat: tuple[Page, PageProblems]) -> None:
     page, _ = chat
-    page.route("**/api/query", lambda route: fulfil_json(
-        route, {"error": {"status": 503, "message": "No index is built: run `qa build`."}}, 503))
+    page.route(
+        "**/api/query",
+        lambda route: fulfil_json(
+            route, {"error": {"status": 503, "message": "No index is built: run `qa build`."}}, 503
+        ),
+    )
     ask(page, QUESTION)
     error = page.locator("article.error")
     expect(error).to_be_visible()
@@ -177,20 +202,37 @@ def canned_answer(question: str, filters: dict[str, str] | None = None) -> dict[
     passage = "Alpha <b>bold</b> claim. Second sentence here."
     return {
         "question": question,
-        "answer": ("A <script>alert(1)</script> claim [1].\n"
-                   "• First point [1][2]\n• Second point [2]"),
+        "answer": (
+            "A <script>alert(1)</script> claim [1].\n• First point [1][2]\n• Second point [2]"
+        ),
         "sentences": [
             {"text": "A <script>alert(1)</script> claim.", "citations": [1], "kind": "sentence"},
             {"text": "First point", "citations": [1, 2], "kind": "bullet"},
             {"text": "Second point", "citations": [2], "kind": "bullet"},
         ],
         "sources": [
-            {"n": 1, "release_id": "r-1", "title": '<img src=x id="pwned"> Hostile title',
-             "date": "2021-05-06", "url": "javascript:alert(1)", "source": "DOJ",
-             "passage": passage, "highlights": [[0, 25], [20, 26]], "score": 0.9},
-            {"n": 2, "release_id": "r-2", "title": "Plain release", "date": None,
-             "url": "https://example.org/release-2", "source": None,
-             "passage": "Nothing highlighted.", "highlights": [], "score": 0.5},
+            {
+                "n": 1,
+                "release_id": "r-1",
+                "title": '<img src=x id="pwned"> Hostile title',
+                "date": "2021-05-06",
+                "url": "javascript:alert(1)",
+                "source": "DOJ",
+                "passage": passage,
+                "highlights": [[0, 25], [20, 26]],
+                "score": 0.9,
+            },
+            {
+                "n": 2,
+                "release_id": "r-2",
+                "title": "Plain release",
+                "date": None,
+                "url": "https://example.org/release-2",
+                "source": None,
+                "passage": "Nothing highlighted.",
+                "highlights": [],
+                "score": 0.5,
+            },
         ],
         "abstained": False,
         "message": None,
@@ -201,9 +243,12 @@ def canned_answer(question: str, filters: dict[str, str] | None = None) -> dict[
 
 
 def test_hostile_data_is_shown_as_text_and_copy_includes_sources(
-        chromium: Browser, live_server_url: str) -> None:
-    capture = "window.__copied = null; Object.defineProperty(navigator, 'clipboard', {value: " \
-              "{writeText: function (t) { window.__copied = t; return Promise.resolve(); }}});"
+    chromium: Browser, live_server_url: str
+) -> None:
+    capture = (
+        "window.__copied = null; Object.defineProperty(navigator, 'clipboard', {value: "
+        "{writeText: function (t) { window.__copied = t; return Promise.resolve(); }}});"
+    )
     page, problems = new_page(chromium, live_server_url, init_script=capture)
     try:
         page.route("**/api/query", lambda route: fulfil_json(route, canned_answer("q")))
@@ -249,26 +294,44 @@ def test_hostile_data_is_shown_as_text_and_copy_includes_sources(
 
 
 def test_abstention_filters_and_the_servers_reading_of_them(
-        chromium: Browser, live_server_url: str) -> None:
+    chromium: Browser, live_server_url: str
+) -> None:
     page, problems = new_page(chromium, live_server_url, width=360, height=740, color_scheme="dark")
     sent: list[dict[str, Any]] = []
 
     def abstain(route: Route) -> None:
         body = route.request.post_data_json
         sent.append(body)
-        fulfil_json(route, {
-            "question": body["question"], "answer": "", "sentences": [], "sources": [],
-            "abstained": True, "message": "The releases do not say.",
-            "suggestions": [
-                {"release_id": "r-9", "title": "Maybe this one", "date": "2020-01-02",
-                 "url": "https://example.org/9"},
-                {"release_id": "r-10", "title": "Or that one", "date": None,
-                 "url": "data:text/html,x"},
-            ],
-            "query": {"text": "standalone question", "filters": {"date_from": "2020-01-01",
-                                                                  "date_to": "2020-12-31"}},
-            "timings_ms": {},
-        })
+        fulfil_json(
+            route,
+            {
+                "question": body["question"],
+                "answer": "",
+                "sentences": [],
+                "sources": [],
+                "abstained": True,
+                "message": "The releases do not say.",
+                "suggestions": [
+                    {
+                        "release_id": "r-9",
+                        "title": "Maybe this one",
+                        "date": "2020-01-02",
+                        "url": "https://example.org/9",
+                    },
+                    {
+                        "release_id": "r-10",
+                        "title": "Or that one",
+                        "date": None,
+                        "url": "data:text/html,x",
+                    },
+                ],
+                "query": {
+                    "text": "standalone question",
+                    "filters": {"date_from": "2020-01-01", "date_to": "2020-12-31"},
+                },
+                "timings_ms": {},
+            },
+        )
 
     try:
         page.route("**/api/query", abstain)
@@ -306,9 +369,11 @@ def test_abstention_filters_and_the_servers_reading_of_them(
 
 
 def test_a_time_out_and_a_network_failure_show_retry(
-        chromium: Browser, live_server_url: str) -> None:
-    page, problems = new_page(chromium, live_server_url,
-                              init_script="window.RELEASES_QA_QUERY_TIMEOUT_MS = 800;")
+    chromium: Browser, live_server_url: str
+) -> None:
+    page, problems = new_page(
+        chromium, live_server_url, init_script="window.RELEASES_QA_QUERY_TIMEOUT_MS = 800;"
+    )
     held: list[Route] = []
     try:
         page.route("**/api/query", lambda route: held.append(route))  # never answered
