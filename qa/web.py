@@ -21,6 +21,7 @@ from qa.engine import (
 )
 from qa.errors import BadRequest, NotFound, QAError
 from qa.openai_api import v1
+from qa.openapi import spec
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -117,6 +118,11 @@ def release(release_id: str) -> Any:
             "text": r.text,
         }
     )
+
+
+@api.get("/openapi.json")
+def openapi() -> Any:
+    return jsonify(spec())
 
 
 @api.get("/health")
