@@ -331,7 +331,16 @@ def spec() -> dict[str, Any]:
                 "post": {
                     "summary": "OpenAI-compatible chat completion (stream: server-sent events)",
                     "requestBody": {"required": True, **_json(CHAT_REQUEST)},
-                    "responses": {**_ok(CHAT_RESPONSE), **_errors(400, 413, 503)},
+                    "responses": {
+                        "200": {
+                            "description": "A completion, or with `stream` its chunks",
+                            "content": {
+                                "application/json": {"schema": CHAT_RESPONSE},
+                                "text/event-stream": {"schema": {"type": "string"}},
+                            },
+                        },
+                        **_errors(400, 413, 503),
+                    },
                 }
             },
             "/v1/models": {"get": {"summary": "The one model", "responses": _ok(MODELS)}},
