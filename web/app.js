@@ -548,7 +548,7 @@
     copy.addEventListener("click", function () { copyAnswer(turn, copy); });
     var actions = h("div", { class: "actions" }, copy);
     if (typeof turn.elapsedMs === "number") {
-      actions.appendChild(h("span", { class: "elapsed" }, "answered in " + (turn.elapsedMs / 1000).toFixed(1) + " s"));
+      actions.appendChild(h("span", { class: "elapsed" }, "answered in " + (turn.elapsedMs < 1000 ? Math.round(turn.elapsedMs) + " ms" : (turn.elapsedMs / 1000).toFixed(1) + " s")));
     }
     return actions;
   }
