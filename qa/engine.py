@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -14,8 +15,10 @@ from qa.chat import Turn, standalone_query
 from qa.config import Settings
 from qa.dates import DateReading, merge, read_dates
 from qa.embedding import Encoder
-from qa.errors import BadRequest
+from qa.errors import BadRequest, QAError
 from qa.retrieval import Filters, Hit, Retriever
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,29 +108,45 @@ class Engine:
 
 
 class EngineHolder:
-    """Load the live build lazily, once, and switch to a newly published build."""
+    """Load the live build lazily, once, and switch to a newly published build.
+
+    A new build that fails to load (damaged, wrong model) is not switched to: the last good
+    build keeps serving and ``problem`` says why. With no good build at all, the error is
+    raised (the API answers 503 with it).
+    """
 
     def __init__(self, settings: Settings, encoder: Encoder | None = None) -> None:
         self.settings = settings
         self._encoder = encoder
         self._engine: Engine | None = None
+        self._refused: str | None = None  # a build id that failed to load
+        self.problem: str | None = None
         self._lock = threading.Lock()
 
     def get(self) -> Engine:
         """Return the engine for the live build, loading or reloading it when needed."""
         live = store.live_build_id(self.settings.index_dir)
         engine = self._engine
-        if engine is not None and engine.index.manifest.build_id == live:
+        if engine is not None and live in (engine.index.manifest.build_id, self._refused):
             return engine
         with self._lock:
             engine = self._engine
-            if engine is None or engine.index.manifest.build_id != live:
-                if self._encoder is None:
-                    from qa.build import default_encoder
+            if engine is not None and live in (engine.index.manifest.build_id, self._refused):
+                return engine
+            if self._encoder is None:
+                from qa.build import default_encoder
 
-                    self._encoder = default_encoder(self.settings)
+                self._encoder = default_encoder(self.settings)
+            try:
                 index = store.open_index(self.settings.index_dir, self.settings.model)
-                engine = self._engine = Engine(self.settings, index, self._encoder)
+            except QAError as exc:
+                if engine is None:
+                    raise
+                self._refused, self.problem = live, exc.message
+                logger.error("not switching to build %s: %s", live, exc.message)
+                return engine
+            self._engine = engine = Engine(self.settings, index, self._encoder)
+            self._refused = self.problem = None
         return engine
 
 

@@ -185,6 +185,7 @@ HEALTH = {
     "required": ["status", "index"],
     "properties": {
         "status": {"const": "ok"},
+        "problem": {"type": "string"},
         "index": {
             "type": "object",
             "required": [

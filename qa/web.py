@@ -127,21 +127,23 @@ def openapi() -> Any:
 
 @api.get("/health")
 def health() -> Any:
-    m = get_engine().index.manifest
-    return jsonify(
-        {
-            "status": "ok",
-            "index": {
-                "build_id": m.build_id,
-                "releases": m.releases,
-                "chunks": m.chunks,
-                "date_from": m.date_from,
-                "date_to": m.date_to,
-                "built_at": m.built_at,
-                "model": m.model,
-            },
-        }
-    )
+    holder: EngineHolder = current_app.extensions["qa"]
+    m = holder.get().index.manifest
+    body: dict[str, Any] = {
+        "status": "ok",
+        "index": {
+            "build_id": m.build_id,
+            "releases": m.releases,
+            "chunks": m.chunks,
+            "date_from": m.date_from,
+            "date_to": m.date_to,
+            "built_at": m.built_at,
+            "model": m.model,
+        },
+    }
+    if holder.problem:
+        body["problem"] = f"serving the last good build: {holder.problem}"
+    return jsonify(body)
 
 
 def _error(status: int, message: str) -> Any:

@@ -140,8 +140,16 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `qa serve` (real model, gunicorn) over the repo's corpus; it builds the index."""
+def live_server_url(live_server: tuple[str, Path]) -> str:
+    return live_server[0]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A real `qa serve` (real model, gunicorn) over the repo's corpus; it builds the index.
+
+    Yields its URL and its index folder.
+    """
     index_dir = tmp_path_factory.mktemp("live") / "index"
     port = _free_port()
     env = {
@@ -175,7 +183,7 @@ def live_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                     + (index_dir.parent / "serve.log").read_text()[-3000:]
                 )
             time.sleep(0.5)
-        yield url
+        yield url, index_dir
     finally:
         proc.terminate()
         try:

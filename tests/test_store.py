@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import SEED_ID, FakeEncoder
+from conftest import REPO, SEED_ID, FakeEncoder
 
 from qa import store
 from qa.build import rebuild_index
@@ -134,3 +135,24 @@ def test_cached_vectors_equal_fresh_ones(built: Settings) -> None:
     again = np.vstack([second.vectors.reconstruct(i) for i in range(second.vectors.ntotal)])
     assert np.array_equal(vectors, again)
     assert np.array_equal(units, np.asarray(second.unit_vectors, dtype=np.float32))
+
+
+def test_adding_one_release_to_the_283_embeds_only_its_chunks(tmp_path: Path) -> None:
+    from conftest import DOJ_283
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(DOJ_283, corpus / "doj.jsonl")
+    settings = Settings.from_env(
+        environ={}, corpus=(corpus,), index_dir=tmp_path / "index", model=FakeEncoder.name
+    )
+    first = rebuild_index(settings, encoder=FakeEncoder())
+    assert first.releases == 283 and first.embedded == first.chunks
+    shutil.copy(REPO / "corpus" / f"{SEED_ID}.txt", corpus)
+    encoder = FakeEncoder()
+    second = rebuild_index(settings, encoder=encoder)
+    index = store.open_index(settings.index_dir, FakeEncoder.name)
+    seed_chunks = sum(1 for c in index.chunks if c.release_id == SEED_ID)
+    assert (second.added, second.unchanged, second.removed) == (1, 283, 0)
+    assert second.embedded == encoder.chunks_embedded == seed_chunks
+    assert second.reused == first.chunks
