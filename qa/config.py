@@ -49,6 +49,9 @@ class Settings:
     dense_weight: float = _setting(0.45, "Weight of the dense score in combsum fusion (0-1).")
     rrf_k: int = _setting(60, "Reciprocal rank fusion constant (fusion=rrf).")
     candidates: int = _setting(100, "Candidates each retriever contributes before fusion.")
+    rate_limit: str = _setting(
+        "", "Requests allowed per client address on the API, e.g. '60/minute'; empty = no limit."
+    )
     host: str = _setting("127.0.0.1", "Address `qa serve` listens on.")
     port: int = _setting(8000, "Port `qa serve` listens on.")
     workers: int = _setting(1, "Server worker processes.")

@@ -41,6 +41,13 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.extensions["qa_settings"] = settings
     app.register_blueprint(api)
     app.register_blueprint(v1)
+    if settings.rate_limit:
+        from flask_limiter import Limiter
+        from flask_limiter.util import get_remote_address
+
+        limiter = Limiter(get_remote_address, app=app, storage_uri="memory://")
+        limiter.limit(settings.rate_limit)(api)
+        limiter.limit(settings.rate_limit)(v1)
 
     @app.get("/")
     def page() -> Any:
@@ -162,6 +169,7 @@ def _http_error(exc: HTTPException) -> Any:
         404: f"no such endpoint: {request.path}",
         405: f"{request.method} is not allowed on {request.path}",
         413: "the request body is too large",
+        429: "too many requests from this address; wait a moment and try again",
     }
     return _error(status, messages.get(status, exc.description or exc.name))
 

@@ -211,3 +211,13 @@ def test_openai_streaming_sends_chunks_then_done(client) -> None:
 )
 def test_openai_bad_requests(client, body, fragment) -> None:
     assert fragment in _error(client.post("/v1/chat/completions", json=body), 400)
+
+
+def test_optional_rate_limit_answers_429_in_json(built: Settings, fake_encoder) -> None:
+    import dataclasses
+
+    limited = create_app(dataclasses.replace(built, rate_limit="2/minute"), encoder=fake_encoder)
+    client = limited.test_client()
+    assert client.get("/api/health").status_code == 200
+    assert client.get("/api/health").status_code == 200
+    assert "too many requests" in _error(client.get("/api/health"), 429)
