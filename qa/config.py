@@ -54,7 +54,7 @@ class Settings:
     )
     host: str = _setting("127.0.0.1", "Address `qa serve` listens on.")
     port: int = _setting(8000, "Port `qa serve` listens on.")
-    workers: int = _setting(1, "Server worker processes.")
+    workers: int = _setting(2, "Server worker processes (each loads the model once).")
     threads: int = _setting(4, "Threads per server worker.")
     web_dir: Path = _setting(REPO_ROOT / "web", "Folder with the chat page.")
 

@@ -32,6 +32,12 @@ def run(settings: Settings) -> None:
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
+            import os
+
+            import torch
+
+            # Each worker gets its share of the cores: workers x torch threads = cores.
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, settings.workers)))
             app = create_app(settings)
             with app.app_context():
                 # Load the model and the index before the first request, not during it.
