@@ -84,3 +84,23 @@ def test_rebuild_and_ask_end_to_end_with_the_real_model(tmp_path: Path) -> None:
         ).stdout
     )
     assert off_topic["abstained"] is True and off_topic["sources"] == []
+
+
+def test_damaged_index_is_a_clear_cli_error(tmp_path: Path) -> None:
+    from conftest import FakeEncoder
+
+    from qa.build import rebuild_index
+    from qa.config import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / f"{SEED_ID}.txt").write_text((REPO / "corpus" / f"{SEED_ID}.txt").read_text())
+    settings = Settings.from_env(environ={}, corpus=(corpus,), index_dir=tmp_path / "index")
+    rebuild_index(settings, encoder=FakeEncoder())  # built with the configured model's name
+    build = next((tmp_path / "index" / "builds").iterdir())
+    with open(build / "vectors.faiss", "r+b") as fh:
+        fh.truncate(64)
+    out = _qa("ask", "Which measures target terrorism?", "--index", str(tmp_path / "index"))
+    assert out.returncode == 1
+    assert "vectors.faiss does not match its checksum" in out.stderr
+    assert "qa rebuild-index" in out.stderr and "Traceback" not in out.stderr

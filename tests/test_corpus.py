@@ -100,6 +100,7 @@ def test_malformed_files_are_reported_and_skipped(tmp_path: Path) -> None:
     )
     (tmp_path / "bad.jsonl.gz").write_bytes(b"not gzip at all")
     (tmp_path / "notes.csv").write_text("ignored,format\n")
+    (tmp_path / "page.html").write_text("<html><head><title>Only a title</title></head></html>")
     result = load_releases([tmp_path, tmp_path / "missing"])
     assert sorted(r.id for r in result.releases) == ["1", "good"]
     reasons = {Path(p.path.split(" (")[0].split(":")[0]).name: p.reason for p in result.problems}
@@ -109,10 +110,11 @@ def test_malformed_files_are_reported_and_skipped(tmp_path: Path) -> None:
     assert "front matter" in reasons["front.md"]
     assert "cannot read" in reasons["bad.jsonl.gz"]
     assert "no such file" in reasons["missing"]
+    assert reasons["page.html"] == "no body text"
     jsonl = [p.reason for p in result.problems if "lines.jsonl" in p.path]
     assert any("broken JSON line" in r for r in jsonl)
     assert any("no body" in r for r in jsonl)
-    assert len(result.problems) == 8
+    assert len(result.problems) == 9
 
 
 def test_duplicate_ids_keep_the_first(tmp_path: Path) -> None:
