@@ -49,6 +49,14 @@ class Settings:
     dense_weight: float = _setting(0.45, "Weight of the dense score in combsum fusion (0-1).")
     rrf_k: int = _setting(60, "Reciprocal rank fusion constant (fusion=rrf).")
     candidates: int = _setting(100, "Candidates each retriever contributes before fusion.")
+    llm_url: str = _setting(
+        "",
+        "OpenAI-compatible server that writes answers from the cited passages, e.g. "
+        "http://127.0.0.1:8080/v1; empty = extractive answers only.",
+    )
+    llm_model: str = _setting("local", "Model name sent to the generative backend.")
+    llm_timeout: float = _setting(20.0, "Seconds to wait for the generative backend.")
+    llm_api_key: str = _setting("", "Bearer token for the generative backend, if it needs one.")
     rate_limit: str = _setting(
         "", "Requests allowed per client address on the API, e.g. '60/minute'; empty = no limit."
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qa import store
@@ -16,6 +16,7 @@ from qa.config import Settings
 from qa.dates import DateReading, merge, read_dates
 from qa.embedding import Encoder
 from qa.errors import BadRequest, QAError
+from qa.generate import Generated, Generator
 from qa.retrieval import Filters, Hit, Retriever
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class Result:
     query: str
     filters: Filters
     dates: DateReading
+    generated: Generated | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -46,6 +48,13 @@ class Engine:
             candidates=settings.candidates,
             fusion=settings.fusion,
             dense_weight=settings.dense_weight,
+        )
+        self.generator = (
+            Generator(
+                settings.llm_url, settings.llm_model, settings.llm_timeout, settings.llm_api_key
+            )
+            if settings.llm_url
+            else None
         )
         self.composer = Composer(
             index, max_sentences=settings.max_answer_sentences, abstain_below=settings.abstain_below
@@ -65,6 +74,54 @@ class Engine:
         filters: Filters | None = None,
     ) -> Result:
         """Answer a question (with its chat history) from the releases."""
+        result = self.extract(question, history, k, filters)
+        if self.generator is None:
+            return result
+        started = time.perf_counter()
+        answer, generated = self.generator.write(result.answer)
+        return self._written(result, answer, generated, started)
+
+    def ask_stream(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        k: int | None = None,
+        filters: Filters | None = None,
+    ) -> Iterator[str | Result]:
+        """Yield the answer's text as it is written, then the final result.
+
+        Without a generative backend the extractive answer is one piece of text.
+        """
+        result = self.extract(question, history, k, filters)
+        if self.generator is None:
+            yield result.answer.text
+            yield result
+            return
+        started = time.perf_counter()
+        for item in self.generator.stream(result.answer):
+            if isinstance(item, str):
+                yield item
+            else:
+                yield self._written(result, item[0], item[1], started)
+
+    def _written(
+        self, result: Result, answer: Answer, generated: Generated, started: float
+    ) -> Result:
+        timings = {
+            **result.timings_ms,
+            "generate": round((time.perf_counter() - started) * 1000, 2),
+        }
+        timings["total"] = round(timings["total"] + timings["generate"], 2)
+        return replace(result, answer=answer, generated=generated, timings_ms=timings)
+
+    def extract(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        k: int | None = None,
+        filters: Filters | None = None,
+    ) -> Result:
+        """Answer with sentences quoted from the releases (no generative backend)."""
         started = time.perf_counter()
         query = standalone_query(question, history)
         dates = read_dates(query.question)
@@ -254,6 +311,7 @@ def result_json(result: Result) -> dict[str, Any]:
         "confidence": a.confidence,
         "message": a.message,
         "suggestions": [release_summary(r) for r in a.suggestions],
+        "generator": generated_json(result.generated),
         "query": {
             "text": result.query,
             "filters": filters_json(result.filters),
@@ -275,6 +333,13 @@ def filters_json(f: Filters) -> dict[str, str]:
         for k, v in (("date_from", f.date_from), ("date_to", f.date_to), ("source", f.source))
         if v
     }
+
+
+def generated_json(g: Generated | None) -> dict[str, Any] | None:
+    """Render how the answer was written (None without a generative backend)."""
+    if g is None:
+        return None
+    return {"used": g.used, "model": g.model, "fallback_reason": g.fallback_reason}
 
 
 def dates_json(d: DateReading) -> dict[str, Any] | None:

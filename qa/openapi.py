@@ -54,6 +54,7 @@ QUERY_REQUEST = {
         "history": {"type": "array", "items": TURN, "maxItems": 20},
         "k": {"type": "integer", "minimum": 1, "maximum": 50},
         "filters": FILTERS,
+        "stream": {"type": "boolean"},
     },
 }
 ANSWER = {
@@ -123,6 +124,7 @@ ANSWER = {
         },
         "abstained": {"type": "boolean"},
         "confidence": {"type": "number"},
+        "generator": {"type": ["object", "null"]},
         "message": NULLABLE_STRING,
         "suggestions": {"type": "array", "items": RELEASE_REF},
         "query": {
@@ -281,7 +283,16 @@ def spec() -> dict[str, Any]:
                 "post": {
                     "summary": "Answer a question (with chat history and filters)",
                     "requestBody": {"required": True, **_json(QUERY_REQUEST)},
-                    "responses": {**_ok(ANSWER), **_errors(400, 413, 503)},
+                    "responses": {
+                        "200": {
+                            "description": "The answer, or with `stream` server-sent events",
+                            "content": {
+                                "application/json": {"schema": ANSWER},
+                                "text/event-stream": {"schema": {"type": "string"}},
+                            },
+                        },
+                        **_errors(400, 413, 503),
+                    },
                 },
                 "get": {
                     "summary": "Answer a question given in the query string",

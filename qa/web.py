@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, jsonify, request, send_from_directory
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    request,
+    send_from_directory,
+    stream_with_context,
+)
 from werkzeug.exceptions import HTTPException
 
 from qa.config import Settings
@@ -12,6 +23,7 @@ from qa.embedding import Encoder
 from qa.engine import (
     Engine,
     EngineHolder,
+    Result,
     hit_json,
     parse_filters,
     parse_k,
@@ -79,7 +91,23 @@ def query() -> Any:
             'the body must be JSON like {"question": "..."} with Content-Type: application/json'
         )
     question, history, k, filters = parse_request(_settings(), payload)
+    if payload.get("stream") is True:
+        events = get_engine().ask_stream(question, history, k=k, filters=filters)
+        return Response(
+            stream_with_context(_sse(events)),
+            mimetype="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
     return jsonify(result_json(get_engine().ask(question, history, k=k, filters=filters)))
+
+
+def _sse(events: Iterator[str | Result]) -> Iterator[str]:
+    """Server-sent events: `delta` with text as it is written, then `answer` with the result."""
+    for item in events:
+        if isinstance(item, str):
+            yield f"event: delta\ndata: {json.dumps({'text': item}, ensure_ascii=False)}\n\n"
+        else:
+            yield f"event: answer\ndata: {json.dumps(result_json(item), ensure_ascii=False)}\n\n"
 
 
 @api.get("/query")
