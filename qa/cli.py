@@ -154,18 +154,37 @@ def ask(
         if history_file:
             payload["history"] = json.load(history_file)
         parsed = parse_request(settings, payload)
-        result = (
-            EngineHolder(settings).get().ask(parsed[0], parsed[1], k=parsed[2], filters=parsed[3])
-        )
+        engine = EngineHolder(settings).get()
+        if as_json:
+            result = engine.ask(parsed[0], parsed[1], k=parsed[2], filters=parsed[3])
+            click.echo(json.dumps(result_json(result), indent=2, ensure_ascii=False))
+            return
+        _print_streamed(engine.ask_stream(parsed[0], parsed[1], k=parsed[2], filters=parsed[3]))
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"--history is not valid JSON: {exc}") from None
     except QAError as exc:
         raise click.ClickException(exc.message) from None
+
+
+def _print_streamed(events: Any) -> Any:
+    """Print an answer as it is written, then its sources; return the final result."""
+    from qa.engine import Result, result_json
+
+    shown: list[str] = []
+    result: Result | None = None
+    for item in events:
+        if isinstance(item, str):
+            shown.append(item)
+            click.echo(item, nl=False)
+        else:
+            result = item
+    assert result is not None
     data = result_json(result)
-    if as_json:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-        return
-    click.echo(data["answer"])
+    if "".join(shown) != data["answer"]:
+        reason = (data["generator"] or {}).get("fallback_reason") or "the answer was revised"
+        click.echo(f"\n\n[{reason}; the answer quoted from the releases:]\n{data['answer']}")
+    else:
+        click.echo()
     if data["abstained"] and data["suggestions"]:
         click.echo("\nYou may be looking for:")
         for s in data["suggestions"]:
@@ -177,6 +196,42 @@ def ask(
                 f"[{s['n']}] {s['title']} ({s['date'] or 'undated'})"
                 + (f" {s['url']}" if s["url"] else f" [{s['release_id']}]")
             )
+    return result
+
+
+@main.command()
+@index_option
+def chat(index_dir: Path | None) -> None:
+    """Ask questions one after another; follow-ups use the conversation.
+
+    Type a question and press Enter; "/new" starts a new conversation; Ctrl+D ends.
+    """
+    from qa.chat import Turn
+    from qa.engine import EngineHolder
+
+    settings = _settings(index_dir=index_dir)
+    try:
+        engine = EngineHolder(settings).get()
+    except QAError as exc:
+        raise click.ClickException(exc.message) from None
+    history: list[Turn] = []
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            click.echo()
+            return
+        if not question:
+            continue
+        if question == "/new":
+            history = []
+            click.echo("(new conversation)")
+            continue
+        if len(question) > settings.max_question_chars:
+            click.echo(f"(questions are limited to {settings.max_question_chars} characters)")
+            continue
+        result = _print_streamed(engine.ask_stream(question, history[-settings.max_history :]))
+        history += [Turn("user", question), Turn("assistant", result.answer.text)]
 
 
 @main.command("eval")

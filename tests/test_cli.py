@@ -78,6 +78,18 @@ def test_rebuild_and_ask_end_to_end_with_the_real_model(tmp_path: Path) -> None:
     assert [s["kind"] for s in data["sentences"]].count("bullet") == 3
     assert data["answer"] in out.stdout
 
+    chat = subprocess.run(
+        [sys.executable, "-m", "qa", "chat", "--index", str(index)],
+        input="Which measures target terrorism?\n/new\nWho is the Secretary General?\n",
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+    )
+    assert chat.returncode == 0, chat.stderr
+    assert chat.stdout.count("• ") == 3 and "(new conversation)" in chat.stdout
+    assert "Jürgen Stock" in chat.stdout
+
     off_topic = json.loads(
         _qa(
             "ask", "What is a good recipe for chocolate cake?", "--index", str(index), "--json"
