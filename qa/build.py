@@ -11,6 +11,7 @@ from qa import store
 from qa.chunking import (
     Chunk,
     ChunkingParams,
+    chunk_context,
     chunk_hash,
     chunk_release,
     context_length,
@@ -90,26 +91,30 @@ def _rebuild(
         reasons = "; ".join(f"{p.path}: {p.reason}" for p in loaded.problems[:5])
         raise CorpusError(f"no readable releases in {where}" + (f" ({reasons})" if reasons else ""))
     params = ChunkingParams(
-        max_tokens=min(settings.chunk_tokens, encoder.max_tokens), overlap=settings.chunk_overlap
+        max_tokens=min(settings.chunk_tokens, encoder.max_tokens),
+        overlap=settings.chunk_overlap,
+        context=settings.chunk_context,
     )
     chunks: list[Chunk] = []
     titles: list[str] = []
+    contexts: list[str] = []
     for n, release in enumerate(loaded.releases, 1):
         for chunk in chunk_release(release, encoder.count_tokens, params):
             chunks.append(chunk)
             titles.append(release.title)
+            contexts.append(chunk_context(release, params))
         if progress:
             progress("chunk", n, len(loaded.releases))
-    texts = [embed_text(t, c.text, params) for t, c in zip(titles, chunks, strict=True)]
+    texts = [embed_text(x, c.text) for x, c in zip(contexts, chunks, strict=True)]
     spans = [
         [
             (
-                u.start - c.start + context_length(t, params),
-                u.end - c.start + context_length(t, params),
+                u.start - c.start + context_length(x),
+                u.end - c.start + context_length(x),
             )
             for u in c.units
         ]
-        for t, c in zip(titles, chunks, strict=True)
+        for x, c in zip(contexts, chunks, strict=True)
     ]
     keys = [
         chunk_hash(settings.model, params, f"{text}\x00{span}")

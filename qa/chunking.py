@@ -70,14 +70,26 @@ def release_units(release: Release) -> list[Unit]:
     return units
 
 
-def embed_text(title: str, text: str, params: ChunkingParams) -> str:
-    """Return the text the encoder sees for a chunk: its release title as context, then the text."""
-    return f"{title}\n{text}" if params.context == "title" else text
+CONTEXTS = ("title", "title+date", "none")
 
 
-def context_length(title: str, params: ChunkingParams) -> int:
+def chunk_context(release: Release, params: ChunkingParams) -> str:
+    """Return what the encoder sees before each chunk of a release: its title (and date)."""
+    if params.context == "title":
+        return release.title
+    if params.context == "title+date":
+        return f"{release.title} ({release.date})" if release.date else release.title
+    return ""
+
+
+def embed_text(context: str, text: str) -> str:
+    """Return the text the encoder sees for a chunk: the release context, then the text."""
+    return f"{context}\n{text}" if context else text
+
+
+def context_length(context: str) -> int:
     """Return how many characters of context ``embed_text`` puts before the chunk text."""
-    return len(title) + 1 if params.context == "title" else 0
+    return len(context) + 1 if context else 0
 
 
 def chunk_release(release: Release, count: TokenCounter, params: ChunkingParams) -> list[Chunk]:
@@ -85,7 +97,8 @@ def chunk_release(release: Release, count: TokenCounter, params: ChunkingParams)
     units = release_units(release)
     if not units:
         return []
-    title_tokens = count([embed_text(release.title, "", params)])[0] if params.context else 0
+    context = chunk_context(release, params)
+    title_tokens = count([context])[0] if context else 0
     budget = max(32, params.max_tokens - SPECIAL_TOKENS - title_tokens)
     sizes = count([release.text[u.start : u.end] for u in units])
     pieces: list[tuple[Unit, int]] = []
@@ -99,7 +112,7 @@ def chunk_release(release: Release, count: TokenCounter, params: ChunkingParams)
     while windows:
         window = windows.pop(0)
         text = release.text[window[0][0].start : window[-1][0].end]
-        size = count([embed_text(release.title, text, params)])[0] + SPECIAL_TOKENS
+        size = count([embed_text(context, text)])[0] + SPECIAL_TOKENS
         if size > params.max_tokens and len(window) > 1:
             half = len(window) // 2
             windows[:0] = [window[:half], window[half:]]

@@ -33,6 +33,9 @@ class Settings:
         200, "Most model tokens in one chunk, title included (the model truncates at 256)."
     )
     chunk_overlap: int = _setting(1, "Sentences repeated between consecutive chunks.")
+    chunk_context: str = _setting(
+        "title", "What the encoder sees before each chunk: title, title+date or none."
+    )
     top_k: int = _setting(8, "Passages retrieved for an answer by default.")
     max_k: int = _setting(50, "Largest k a request may ask for.")
     max_question_chars: int = _setting(1000, "Longest question accepted, in characters.")
@@ -80,6 +83,12 @@ class Settings:
 
     def normalised(self) -> Settings:
         """Return a copy with paths and tuples in their canonical types."""
+        choices = {"fusion": ("combsum", "rrf"), "chunk_context": ("title", "title+date", "none")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"QA_{name.upper()}={getattr(self, name)!r}: choose one of {', '.join(allowed)}"
+                )
         corpus = self.corpus
         if isinstance(corpus, (str, Path)):
             corpus = (corpus,)

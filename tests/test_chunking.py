@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 from conftest import DOJ_283, REPO, FakeEncoder
 
-from qa.chunking import SPECIAL_TOKENS, ChunkingParams, chunk_release, embed_text
+from qa.chunking import (
+    SPECIAL_TOKENS,
+    ChunkingParams,
+    chunk_context,
+    chunk_release,
+    embed_text,
+)
 from qa.config import Settings
 from qa.corpus import load_releases
 
@@ -56,7 +62,7 @@ def test_no_chunk_over_the_token_limit_on_real_releases(real_tokens) -> None:
     for release in releases:
         chunks = chunk_release(release, real_tokens, params)
         total += len(chunks)
-        texts = [embed_text(release.title, c.text, params) for c in chunks]
+        texts = [embed_text(chunk_context(release, params), c.text) for c in chunks]
         for c, n in zip(chunks, real_tokens(texts), strict=True):
             assert n + SPECIAL_TOKENS == c.tokens <= params.max_tokens, (c.id, n)
             assert c.text == release.text[c.start : c.end]
