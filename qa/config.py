@@ -67,6 +67,9 @@ class Settings:
     port: int = _setting(8000, "Port `qa serve` listens on.")
     workers: int = _setting(2, "Server worker processes (each loads the model once).")
     threads: int = _setting(4, "Threads per server worker.")
+    torch_threads: int = _setting(
+        0, "Torch threads per server worker; 0 = the machine's cores shared among the workers."
+    )
     web_dir: Path = _setting(REPO_ROOT / "web", "Folder with the chat page.")
 
     @classmethod

@@ -37,7 +37,8 @@ def run(settings: Settings) -> None:
             import torch
 
             # Each worker gets its share of the cores: workers x torch threads = cores.
-            torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, settings.workers)))
+            share = max(1, (os.cpu_count() or 1) // max(1, settings.workers))
+            torch.set_num_threads(settings.torch_threads or share)
             app = create_app(settings)
             with app.app_context():
                 # Load the model and the index before the first request, not during it.

@@ -116,3 +116,11 @@ def test_damaged_index_is_a_clear_cli_error(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert "vectors.faiss does not match its checksum" in out.stderr
     assert "qa rebuild-index" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_readme_lists_every_setting() -> None:
+    from qa.config import describe
+
+    readme = (REPO / "README.md").read_text()
+    missing = [name for name, _, _ in describe() if f"`{name}`" not in readme]
+    assert missing == []
