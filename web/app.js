@@ -178,7 +178,7 @@
   var state = {
     turns: [],          // {id, question, filters, status, response, error, elapsedMs}
     active: null,       // {turnId, controller}
-    filters: { date_from: "", date_to: "" },
+    filters: { date_from: "", date_to: "", source: "" },
     health: null,
     panel: null,        // {release_id, title, date, url, source, passage, highlights, label, opener}
     releaseCache: {},
@@ -209,6 +209,7 @@
       if (f && typeof f === "object") {
         state.filters.date_from = isoDate(f.date_from) || "";
         state.filters.date_to = isoDate(f.date_to) || "";
+        state.filters.source = typeof f.source === "string" ? f.source.trim().slice(0, 200) : "";
       }
     } catch (e) { /* ignore */ }
   }
@@ -297,6 +298,7 @@
       var idx = body && body.index;
       if (!idx || typeof idx !== "object") throw new ApiError("parse", "The server did not describe its index.");
       state.health = idx;
+      renderSourceOptions(idx.sources);
       var parts = [];
       var releases = Number(idx.releases);
       parts.push(isFinite(releases) ? plural(releases, "release", "releases") : "index ready");
@@ -526,7 +528,10 @@
       if (dates.recent) reading += (range ? ", " : " as ") + "newest first";
       notes.push(h("span", null, reading));
     }
-    if (q.filters && typeof q.filters === "object" && !sameFilters(q.filters, turn.filters)) {
+    // The date filter read from the question alone was described just above.
+    var readOnly = dates && dates.applied_as === "filter" && !Object.keys(activeFilters(turn.filters)).length &&
+      sameFilters(q.filters, { date_from: str(dates.date_from), date_to: str(dates.date_to) });
+    if (q.filters && typeof q.filters === "object" && !readOnly && !sameFilters(q.filters, turn.filters)) {
       var described = describeFilters(q.filters);
       var why = dates ? "" : describeFilters(turn.filters) ? " (adjusted by the server)" : " (read from your question)";
       notes.push(h("span", null, described
@@ -560,6 +565,7 @@
       renderAnswerBody(r, turn),
       renderQueryNote(turn),
       renderSources(r, turn),
+      renderTimeline(turn),
       answerActions(turn));
   }
 
@@ -575,12 +581,7 @@
         var open = h("button", { type: "button", class: "suggestion-open", "aria-controls": "source-panel" },
           h("span", { class: "source-title-text" }, str(s.title) || "Untitled release"),
           s.date ? h("span", { class: "source-date" }, timeEl(s.date)) : null);
-        open.addEventListener("click", function () {
-          openPanel({
-            release_id: s.release_id, title: s.title, date: s.date, url: s.url, source: s.source,
-            passage: null, highlights: [], label: "Suggested release", opener: open, autoload: true,
-          });
-        });
+        open.addEventListener("click", function () { openSuggestion(s, open); });
         list.appendChild(h("li", { class: "suggestion" }, open, externalLink(s.url, "Original", "external source-link")));
       });
       sugg = h("section", { class: "suggestions", "aria-label": "You may be looking for" },
@@ -591,7 +592,159 @@
       h("p", { class: "abstain-message" }, message),
       renderQueryNote(turn),
       sugg,
+      renderTimeline(turn),
       answerActions(turn));
+  }
+
+  function openSuggestion(s, opener) {
+    openPanel({
+      release_id: s.release_id, title: s.title, date: s.date, url: s.url, source: s.source,
+      passage: null, highlights: [], label: "Suggested release", opener: opener, autoload: true,
+    });
+  }
+
+  // ---------------------------------------------------------------- timeline
+
+  var TIMELINE_GAP = 7;      // % of the axis two points in one lane keep between them
+  var TIMELINE_LANE_REM = 2; // height of one lane of points
+  var DAY_MS = 86400000;
+
+  function dayNumber(iso) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso || "");
+    if (!m) return NaN;
+    var t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+    return isFinite(t) ? Math.round(t / DAY_MS) : NaN;
+  }
+
+  function formatDay(iso) {
+    var t = dayNumber(iso);
+    if (!isFinite(t)) return str(iso);
+    try {
+      return new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(t * DAY_MS));
+    } catch (e) {
+      return iso;
+    }
+  }
+
+  /* A small horizontal timeline of the answer's sources (or, for an abstention, of the
+   * suggested releases): one focusable point per dated release, placed by its date;
+   * undated ones are listed after the axis. Points open their release in the panel. */
+  function renderTimeline(turn) {
+    var r = turn.response || {};
+    var suggested = !!r.abstained;
+    var list = (suggested ? r.suggestions : r.sources);
+    list = Array.isArray(list) ? list.filter(function (s) { return s && typeof s === "object"; }) : [];
+    var dated = [], undated = [];
+    list.forEach(function (s, i) {
+      var d = isoDate(s.date);
+      var day = d ? dayNumber(d) : NaN;
+      (isFinite(day) ? dated : undated).push({ s: s, i: i, date: d, day: day });
+    });
+    if (!dated.length) return null; // nothing to place in time
+    dated.sort(function (a, b) { return a.day - b.day || a.i - b.i; });
+    var min = dated[0].day, max = dated[dated.length - 1].day, span = max - min;
+
+    // Lanes: a point goes up a lane when it would overlap the previous one in its lane.
+    var lanesEnd = [];
+    dated.forEach(function (item) {
+      item.pos = span ? ((item.day - min) / span) * 100 : 50;
+      var lane = 0;
+      while (lane < lanesEnd.length && item.pos - lanesEnd[lane] < TIMELINE_GAP) lane++;
+      lanesEnd[lane] = item.pos;
+      item.lane = lane;
+    });
+
+    var what = suggested ? "suggested release" : "source";
+    var caption = h("p", { class: "timeline-caption", "aria-hidden": "true" });
+    var defaultCaption = "Select a point to read its " + what + ".";
+    caption.textContent = defaultCaption;
+
+    var pointFor = function (item, undatedPoint) {
+      var s = item.s;
+      var title = str(s.title) || "Untitled release";
+      var label = suggested ? "Suggested release: " + title : "Source " + s.n + ": " + title;
+      label += item.date ? ", published " + formatDay(item.date) : ", no date";
+      var attrs = {
+        type: "button", class: "timeline-point" + (suggested ? " suggested" : "") + (undatedPoint ? " undated" : ""),
+        "aria-label": label, title: title + (item.date ? " (" + item.date + ")" : ""),
+        "aria-controls": "source-panel", "data-date": item.date || null,
+      };
+      if (!suggested) {
+        attrs["data-n"] = String(s.n);
+        attrs["data-turn-id"] = turn.id;
+      }
+      var btn = h("button", attrs, suggested ? h("span", { class: "ring", "aria-hidden": "true" }) : String(s.n));
+      if (suggested) btn.addEventListener("click", function () { openSuggestion(s, btn); });
+      var show = function () { caption.textContent = title + (item.date ? " · " + formatDay(item.date) : ""); };
+      var reset = function () { caption.textContent = defaultCaption; };
+      btn.addEventListener("focus", show);
+      btn.addEventListener("mouseenter", show);
+      btn.addEventListener("blur", reset);
+      btn.addEventListener("mouseleave", reset);
+      return btn;
+    };
+
+    var ticks = yearTicks(min, max);
+    // Room under the axis for the year labels, when there are any.
+    var base = ticks.some(function (t) { return t.label; }) ? 1.1 : 0.2;
+    var points = h("ol", { class: "timeline-points" });
+    dated.forEach(function (item) {
+      var li = h("li", { class: "timeline-item" }, pointFor(item, false));
+      // CSSOM, not style attributes: allowed by the page's Content-Security-Policy.
+      li.style.left = item.pos.toFixed(3) + "%";
+      li.style.bottom = (base + item.lane * TIMELINE_LANE_REM) + "rem";
+      points.appendChild(li);
+    });
+
+    var track = h("div", { class: "timeline-track" });
+    track.style.height = (base + lanesEnd.length * TIMELINE_LANE_REM) + "rem";
+    var axis = h("div", { class: "timeline-axis", "aria-hidden": "true" });
+    axis.style.bottom = (base + 0.85) + "rem";
+    ticks.forEach(function (tick) {
+      var mark = h("span", { class: "timeline-tick" }, tick.label ? h("span", { class: "timeline-year" }, tick.label) : null);
+      mark.style.left = tick.pos.toFixed(3) + "%";
+      axis.appendChild(mark);
+    });
+    track.appendChild(axis);
+    track.appendChild(points);
+
+    var scale = h("div", { class: "timeline-scale" + (span ? "" : " single"), "aria-hidden": "true" },
+      h("span", null, dated[0].date), span ? h("span", null, dated[dated.length - 1].date) : null);
+
+    var undatedRow = null;
+    if (undated.length) {
+      var ul = h("ul", { class: "timeline-undated-list" });
+      undated.forEach(function (item) { ul.appendChild(h("li", null, pointFor(item, true))); });
+      undatedRow = h("div", { class: "timeline-undated" },
+        h("span", { class: "muted" }, "No date:"), ul);
+    }
+
+    var headingText = suggested ? "When the suggested releases were published" : "When the sources were published";
+    return h("section", { class: "timeline", "aria-label": "Timeline: " + headingText.toLowerCase() },
+      h("h3", { class: "section-label" }, headingText),
+      h("p", { class: "sr-only" }, plural(dated.length, "dated " + what, "dated " + what + "s") +
+        (span ? " from " + formatDay(dated[0].date) + " to " + formatDay(dated[dated.length - 1].date)
+          : " on " + formatDay(dated[0].date)) +
+        (undated.length ? ", " + plural(undated.length, "undated one", "undated ones") : "") + "."),
+      track, scale, caption, undatedRow);
+  }
+
+  /* Year boundaries inside (min, max] as axis ticks, at most 4 of them labelled. */
+  function yearTicks(min, max) {
+    if (max <= min) return [];
+    var first = new Date(min * DAY_MS).getUTCFullYear() + 1;
+    var last = new Date(max * DAY_MS).getUTCFullYear();
+    var ticks = [];
+    for (var y = first; y <= last; y++) {
+      var day = Math.round(Date.UTC(y, 0, 1) / DAY_MS);
+      ticks.push({ year: y, pos: ((day - min) / (max - min)) * 100 });
+    }
+    if (ticks.length > 40) ticks = ticks.filter(function (t) { return t.year % 10 === 0; });
+    var every = Math.max(1, Math.ceil(ticks.length / 4));
+    ticks.forEach(function (t, i) {
+      if (i % every === 0 && t.pos > 12 && t.pos < 88) t.label = String(t.year);
+    });
+    return ticks;
   }
 
   // ---------------------------------------------------------------- asking
@@ -825,7 +978,7 @@
   var panel;
 
   function onThreadClick(event) {
-    var target = event.target.closest("button.cite, button.source-open");
+    var target = event.target.closest("button.cite, button.source-open, button.timeline-point[data-n]");
     if (!target || !thread.contains(target)) return;
     var turn = findTurn(target.getAttribute("data-turn-id"));
     if (!turn || !turn.response) return;
@@ -896,7 +1049,8 @@
     if (!key) return;
     var parts = key.split(":");
     var sel = '[data-turn-id="' + cssEscape(parts[0]) + '"][data-n="' + cssEscape(parts[1]) + '"]';
-    Array.prototype.forEach.call(thread.querySelectorAll("button.cite" + sel + ", button.source-open" + sel), function (el) {
+    var selector = ["button.cite", "button.source-open", "button.timeline-point"].map(function (b) { return b + sel; }).join(", ");
+    Array.prototype.forEach.call(thread.querySelectorAll(selector), function (el) {
       el.classList.add("is-active");
       el.setAttribute("aria-current", "true");
     });
@@ -1043,7 +1197,34 @@
 
   // ---------------------------------------------------------------- filters
 
-  var fromEl, toEl;
+  var fromEl, toEl, sourceEl;
+
+  /* The index's sources, when GET /api/health lists them (index.sources: a list of names, or
+   * an object of name -> count). The source filter shows only when there are several. */
+  function renderSourceOptions(list) {
+    var names = [];
+    if (Array.isArray(list)) {
+      list.forEach(function (x) {
+        var name = typeof x === "string" ? x : x && typeof x === "object" ? str(x.name || x.source) : "";
+        if (name.trim()) names.push(name.trim());
+      });
+    } else if (list && typeof list === "object") {
+      names = Object.keys(list).filter(function (k) { return k.trim(); });
+    }
+    names = names.filter(function (n, i) { return names.indexOf(n) === i; }).sort();
+    var current = state.filters.source;
+    clear(sourceEl);
+    sourceEl.appendChild(h("option", { value: "" }, "All sources"));
+    names.forEach(function (n) { sourceEl.appendChild(h("option", { value: n }, n)); });
+    if (current) ensureSourceOption(current);
+    sourceEl.value = current || "";
+    $("source-field").hidden = names.length < 2 && !current;
+  }
+
+  function ensureSourceOption(name) {
+    for (var i = 0; i < sourceEl.options.length; i++) if (sourceEl.options[i].value === name) return;
+    sourceEl.appendChild(h("option", { value: name }, name));
+  }
 
   function validateFilters() {
     var f = state.filters;
@@ -1056,6 +1237,7 @@
   function readFilterInputs() {
     state.filters.date_from = fromEl.value || "";
     state.filters.date_to = toEl.value || "";
+    state.filters.source = sourceEl.value || "";
     toEl.min = fromEl.value || "";
     fromEl.max = toEl.value || "";
     var problem = validateFilters();
@@ -1068,7 +1250,8 @@
     var chips = $("filter-chips");
     clear(chips);
     var f = state.filters;
-    [["date_from", "From " + f.date_from, fromEl], ["date_to", "To " + f.date_to, toEl]].forEach(function (c) {
+    [["date_from", "From " + f.date_from, fromEl], ["date_to", "To " + f.date_to, toEl],
+      ["source", "Source " + f.source, sourceEl]].forEach(function (c) {
       if (!f[c[0]]) return;
       var btn = h("button", { type: "button", class: "chip", "aria-label": "Remove filter: " + c[1] },
         h("span", null, c[1]), h("span", { class: "chip-x", "aria-hidden": "true" }, "×"));
@@ -1088,7 +1271,7 @@
     var toggle = $("filter-toggle");
     fields.hidden = !show;
     toggle.setAttribute("aria-expanded", show ? "true" : "false");
-    toggle.textContent = show ? "Hide date filter" : "Date filter";
+    toggle.textContent = show ? "Hide filters" : "Filters";
   }
 
   // ---------------------------------------------------------------- wiring
@@ -1102,10 +1285,16 @@
     hintEl = $("composer-hint");
     fromEl = $("date-from");
     toEl = $("date-to");
+    sourceEl = $("source-filter");
 
     loadStored();
     fromEl.value = state.filters.date_from;
     toEl.value = state.filters.date_to;
+    if (state.filters.source) {
+      ensureSourceOption(state.filters.source);
+      sourceEl.value = state.filters.source;
+      $("source-field").hidden = false;
+    }
     readFilterInputs();
     renderThread();
     if (state.turns.length) {
@@ -1140,6 +1329,7 @@
     $("filter-clear").addEventListener("click", function () {
       fromEl.value = "";
       toEl.value = "";
+      sourceEl.value = "";
       readFilterInputs();
       fromEl.focus();
     });
@@ -1147,6 +1337,7 @@
     toEl.addEventListener("change", readFilterInputs);
     fromEl.addEventListener("input", readFilterInputs);
     toEl.addEventListener("input", readFilterInputs);
+    sourceEl.addEventListener("change", readFilterInputs);
 
     document.addEventListener("keydown", function (e) {
       if (e.key !== "Escape" || panel.hidden || e.defaultPrevented) return;
