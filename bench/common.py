@@ -74,27 +74,31 @@ def free_port() -> int:
 class Server:
     """A `qa serve` subprocess on loopback, stopped on exit."""
 
-    def __init__(self, index: Path, workers: int = 1, threads: int = 4) -> None:
+    def __init__(
+        self, index: Path, workers: int = 2, threads: int = 4, torch_threads: int = 0
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        command = [
+            sys.executable,
+            "-m",
+            "qa",
+            "serve",
+            "--index",
+            str(index),
+            "--port",
+            str(self.port),
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+        ]
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "qa",
-                "serve",
-                "--index",
-                str(index),
-                "--port",
-                str(self.port),
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-            ],
+            command,
             cwd=REPO,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            env={**os.environ, "QA_TORCH_THREADS": str(torch_threads)},
         )
 
     def __enter__(self) -> Server:

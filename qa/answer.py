@@ -23,8 +23,9 @@ LIST_QUESTION = re.compile(
 )
 ABSTAIN_MESSAGE = (
     "The releases don't say. None of the indexed releases answers this question closely enough "
-    "to quote; the closest ones are listed below."
+    "to quote."
 )
+SUGGESTIONS_NOTE = " The closest ones are listed below."
 MAX_LIST_ITEMS = 15
 CONTEXT_WEIGHT = 0.3  # how much the earlier question's words count for a follow-up
 SELECT_MARGIN = 0.08  # answer sentences score within this of the best one
@@ -224,13 +225,14 @@ class Composer:
         seen: dict[str, Release] = {}
         for h in hits:
             seen.setdefault(h.release.id, h.release)
+        message = ABSTAIN_MESSAGE + (SUGGESTIONS_NOTE if seen else "")
         return Answer(
             question=question,
-            text=ABSTAIN_MESSAGE,
+            text=message,
             sentences=(),
             sources=(),
             abstained=True,
-            message=ABSTAIN_MESSAGE,
+            message=message,
             suggestions=tuple(list(seen.values())[:5]),
             confidence=round(confidence, 4),
         )

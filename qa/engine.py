@@ -323,7 +323,7 @@ def result_json(result: Result) -> dict[str, Any]:
 
 def release_summary(r: Any) -> dict[str, Any]:
     """Render the identifying fields of a release."""
-    return {"release_id": r.id, "title": r.title, "date": r.date, "url": r.url}
+    return {"release_id": r.id, "title": r.title, "date": r.date, "url": r.url, "source": r.source}
 
 
 def filters_json(f: Filters) -> dict[str, str]:

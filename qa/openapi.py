@@ -30,6 +30,7 @@ RELEASE_REF = {
         "title": {"type": "string"},
         "date": NULLABLE_STRING,
         "url": NULLABLE_STRING,
+        "source": NULLABLE_STRING,
     },
 }
 FILTERS = {
@@ -207,6 +208,7 @@ HEALTH = {
                 "date_to": NULLABLE_STRING,
                 "built_at": {"type": "string"},
                 "model": {"type": "string"},
+                "sources": {"type": "object", "additionalProperties": {"type": "integer"}},
             },
         },
     },

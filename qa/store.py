@@ -70,6 +70,7 @@ class Index:
     unit_vectors: Any = None  # float16 rows, one per unit of each chunk in order (memory-mapped)
     unit_rows: Any = None  # first row of each chunk's units in ``unit_vectors``
     release_chunks: dict[str, list[int]] = field(default_factory=dict)  # rows of each release
+    source_counts: dict[str, int] = field(default_factory=dict)  # releases per named source
     release_dates: list[str | None] = field(default_factory=list)  # per chunk, for filters
     release_sources: list[str | None] = field(default_factory=list)
 
@@ -372,8 +373,13 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
     release_chunks: dict[str, list[int]] = {}
     for row, chunk in enumerate(chunks):
         release_chunks.setdefault(chunk.release_id, []).append(row)
+    sources: dict[str, int] = {}
+    for r in releases.values():
+        if r.source:
+            sources[r.source] = sources.get(r.source, 0) + 1
     return Index(
         path=path,
+        source_counts=dict(sorted(sources.items())),
         release_chunks=release_chunks,
         unit_vectors=unit_vectors,
         unit_rows=unit_rows,

@@ -163,7 +163,8 @@ def openapi() -> Any:
 @api.get("/health")
 def health() -> Any:
     holder: EngineHolder = current_app.extensions["qa"]
-    m = holder.get().index.manifest
+    index = holder.get().index
+    m = index.manifest
     body: dict[str, Any] = {
         "status": "ok",
         "index": {
@@ -174,6 +175,7 @@ def health() -> Any:
             "date_to": m.date_to,
             "built_at": m.built_at,
             "model": m.model,
+            "sources": index.source_counts,
         },
     }
     if holder.problem:
