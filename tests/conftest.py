@@ -24,6 +24,7 @@ from qa.web import create_app
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 DOJ_283 = SHARED / "corpus" / "doj-intl-283.jsonl"
+HOSTILE_DIR = Path(__file__).resolve().parent / "data" / "hostile"
 SEED_ID = "interpol-asian-conference-2023"
 SEED_TITLE = "INTERPOL Asian Conference calls for greater cross-sector cooperation"
 TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -146,7 +147,8 @@ def live_server_url(live_server: tuple[str, Path]) -> str:
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """A real `qa serve` (real model, gunicorn) over the repo's corpus; it builds the index.
+    """A real `qa serve` (real model, gunicorn) over the repo's corpus plus tests/data/hostile/
+    (one release with script tags, an <img onerror> and javascript: URLs); it builds the index.
 
     Yields its URL and its index folder.
     """
@@ -155,7 +157,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     env = {
         **os.environ,
         "QA_INDEX_DIR": str(index_dir),
-        "QA_CORPUS": str(REPO / "corpus"),
+        "QA_CORPUS": os.pathsep.join([str(REPO / "corpus"), str(HOSTILE_DIR)]),
         "QA_PORT": str(port),
     }
     log = open(index_dir.parent / "serve.log", "w")  # noqa: SIM115 - lives as long as the server

@@ -166,6 +166,139 @@
     });
   }
 
+  /* POST with stream:true and read the server-sent events with a ReadableStream.
+   * onDelta(text) is called for each `delta` event; resolves with the data of the
+   * final `answer` event. A reply that is not an event stream (a JSON error, or a
+   * server that ignores `stream`) is read as JSON, as fetchJSON does. The time-out
+   * restarts whenever a piece of the stream arrives. */
+  function fetchStream(url, options, timeoutMs, controller, onDelta) {
+    var timedOut = false;
+    var timer = null;
+    function arm() {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () {
+        timedOut = true;
+        controller.abort();
+      }, timeoutMs);
+    }
+    arm();
+    var opts = Object.assign({}, options || {});
+    opts.signal = controller.signal;
+    return fetch(url, opts).then(function (response) {
+      var type = (response.headers.get("Content-Type") || "").toLowerCase();
+      if (!response.ok || type.indexOf("text/event-stream") !== 0) return readJSONReply(response);
+      var answer = null;
+      var failure = null;
+      var buffer = "";
+      var handleBlock = function (block) {
+        var event = "message";
+        var data = [];
+        block.split("\n").forEach(function (line) {
+          if (!line || line.charAt(0) === ":") return;
+          var colon = line.indexOf(":");
+          var field = colon < 0 ? line : line.slice(0, colon);
+          var value = colon < 0 ? "" : line.slice(colon + 1);
+          if (value.charAt(0) === " ") value = value.slice(1);
+          if (field === "event") event = value;
+          else if (field === "data") data.push(value);
+        });
+        if (!data.length) return;
+        var parsed;
+        try {
+          parsed = JSON.parse(data.join("\n"));
+        } catch (e) {
+          return; // an unreadable event is skipped; a missing answer is reported below
+        }
+        if (event === "delta") {
+          if (parsed && typeof parsed.text === "string" && parsed.text) onDelta(parsed.text);
+        } else if (event === "answer") {
+          if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) answer = parsed;
+        } else if (event === "error") {
+          var msg = parsed && parsed.error && parsed.error.message;
+          failure = new ApiError("http", msg ? str(msg) : "The server had a problem while writing the answer.",
+            (parsed && parsed.error && parsed.error.status) || null);
+        }
+      };
+      var feed = function (text, last) {
+        buffer += text;
+        buffer = buffer.replace(/\r\n?/g, "\n");
+        var parts = buffer.split("\n\n");
+        buffer = last ? "" : parts.pop();
+        parts.forEach(handleBlock);
+      };
+      var finish = function () {
+        if (failure) throw failure;
+        if (!answer) {
+          throw new ApiError("incomplete", "The answer stopped before it was complete: the connection " +
+            "was closed before the server sent the whole answer.");
+        }
+        return answer;
+      };
+      if (!response.body || !response.body.getReader || typeof TextDecoder === "undefined") {
+        return response.text().then(function (text) {
+          feed(text, true);
+          return finish();
+        });
+      }
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder("utf-8");
+      var pump = function () {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) {
+            feed(decoder.decode(), true);
+            return finish();
+          }
+          arm();
+          feed(decoder.decode(chunk.value, { stream: true }), false);
+          if (answer || failure) {
+            reader.cancel().catch(function () { /* ignore */ });
+            return finish();
+          }
+          return pump();
+        });
+      };
+      return pump();
+    }).catch(function (err) {
+      throw requestError(err, timedOut, timeoutMs);
+    }).finally(function () {
+      window.clearTimeout(timer);
+    });
+  }
+
+  /* Read a non-streamed reply: JSON, or an ApiError for an HTTP error or garbage. */
+  function readJSONReply(response) {
+    return response.text().then(function (text) {
+      var body = null;
+      if (text) {
+        try {
+          body = JSON.parse(text);
+        } catch (e) {
+          body = undefined;
+        }
+      }
+      if (!response.ok) {
+        var msg = body && body.error && body.error.message;
+        var status = (body && body.error && body.error.status) || response.status;
+        throw new ApiError("http", msg ? str(msg) : httpFallbackMessage(response.status), status);
+      }
+      if (body === undefined || body === null || typeof body !== "object") {
+        throw new ApiError("parse", "The server sent a reply this page could not read.", response.status);
+      }
+      return body;
+    });
+  }
+
+  function requestError(err, timedOut, timeoutMs) {
+    if (timedOut) {
+      return new ApiError("timeout", "The server took more than " +
+        plural(Math.max(1, Math.round(timeoutMs / 1000)), "second", "seconds") +
+        " to answer, so the request was stopped. The server may be busy.");
+    }
+    if (err instanceof ApiError) return err;
+    if (err && err.name === "AbortError") return new ApiError("cancelled", "You cancelled this question.");
+    return new ApiError("network", "Could not reach the server. Check that it is running and that you are online.");
+  }
+
   function httpFallbackMessage(status) {
     if (status === 404) return "The server does not know this address (HTTP 404).";
     if (status === 429) return "The server is busy (HTTP 429). Wait a moment and try again.";
@@ -384,11 +517,30 @@
   function renderPending(turn) {
     var cancel = h("button", { type: "button", class: "button secondary small cancel" }, "Cancel");
     cancel.addEventListener("click", function () { cancelActive(); });
+    var streamed = typeof turn.streamText === "string" ? turn.streamText : "";
+    // The answer as it is written: plain text, replaced by the rendered answer at the end.
+    var live = h("div", { class: "stream-text", "aria-hidden": "true" });
+    live.textContent = streamed;
+    live.hidden = !streamed;
     return h("article", { class: "pending", "aria-label": "Working on the answer" },
       h("p", { class: "working" },
         h("span", { class: "dots", "aria-hidden": "true" }, h("span"), h("span"), h("span")),
-        " Searching the releases and writing the answer…"),
-      cancel);
+        h("span", { class: "working-text" }, streamed ? " Writing the answer…"
+          : " Searching the releases and writing the answer…")),
+      cancel, live);
+  }
+
+  /* Show the text streamed so far in the turn's pending bubble (textContent only). */
+  function showStreamText(turn) {
+    var wrap = thread.querySelector('.turn[data-turn-id="' + cssEscape(turn.id) + '"]');
+    var pending = wrap && wrap.querySelector("article.pending");
+    if (!pending) return;
+    var live = pending.querySelector(".stream-text");
+    if (!live) return;
+    live.textContent = turn.streamText || "";
+    live.hidden = !turn.streamText;
+    var label = pending.querySelector(".working-text");
+    if (label) label.textContent = " Writing the answer…";
   }
 
   function renderError(turn) {
@@ -402,6 +554,7 @@
       cancelled: "Question cancelled",
       interrupted: "Question interrupted",
       parse: "Unreadable answer",
+      incomplete: "The answer was cut off",
     }[err.kind] || (err.status && message.indexOf("(HTTP ") < 0
       ? "The server could not answer (error " + err.status + ")" : "The server could not answer");
     var quiet = err.kind === "cancelled" || err.kind === "interrupted";
@@ -807,11 +960,17 @@
     var f = activeFilters(turn.filters);
     if (Object.keys(f).length) payload.filters = f;
     var started = performance.now();
-    fetchJSON("/api/query", {
+    payload.stream = true;
+    turn.streamText = "";
+    fetchStream("/api/query", {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: { "Content-Type": "application/json", Accept: "text/event-stream, application/json" },
       body: JSON.stringify(payload),
-    }, queryTimeout(), controller).then(function (body) {
+    }, queryTimeout(), controller, function (text) {
+      if (!state.active || state.active.turnId !== turn.id) return;
+      turn.streamText = (turn.streamText || "") + text;
+      showStreamText(turn);
+    }).then(function (body) {
       turn.status = "done";
       turn.response = body;
       turn.error = null;
@@ -822,6 +981,7 @@
       turn.error = err instanceof ApiError ? { kind: err.kind, message: err.message, status: err.status }
         : { kind: "parse", message: "The page could not show this answer." };
     }).then(function () {
+      delete turn.streamText;
       if (state.active && state.active.turnId === turn.id) state.active = null;
       if (!state.active) {
         setBusy(false);

@@ -3,7 +3,8 @@
 The page is always loaded from the real server (`live_server_url`, a session
 fixture in tests/conftest.py), so its static files are served with the real
 Content-Security-Policy. The tests under "real engine" ask the real
-question-answering engine over the repo's corpus (the INTERPOL release only);
+question-answering engine over the repo's corpus (the INTERPOL release) plus
+tests/data/hostile/ (a Baltic fisheries release with hostile markup and URLs);
 the ones under "canned replies" replace an endpoint with page.route where the
 real server cannot produce the situation (server errors, time-outs, hostile
 data, several dated sources, a health reply that lists sources), each saying
@@ -134,6 +135,8 @@ def test_answer_lists_measures_and_opens_the_cited_passage(chat: tuple[Page, Pag
     sources = answer.locator(".sources")
     expect(sources).to_contain_text(SEED_TITLE)
     expect(sources).to_contain_text("2023-02-09")
+    # Only the INTERPOL release is cited, not the (indexed) Baltic fisheries one.
+    expect(sources).not_to_contain_text("Baltic")
 
     cites.first.click()
     panel = page.locator("#source-panel")
@@ -189,7 +192,8 @@ def test_history_is_sent_and_the_thread_survives_a_reload(chat: tuple[Page, Page
     expect(page.locator("article.answer")).to_have_count(2)
     expect(page.locator(".question-text").first).to_have_text(QUESTION)
     assert page.locator("article.answer .answer-body").first.inner_text() == first_answer
-    expect(page.locator("article.answer .timeline-point")).to_have_count(2)
+    # The answer's one source, and the follow-up's suggestions: both indexed releases.
+    expect(page.locator("article.answer .timeline-point")).to_have_count(3)
 
     # After a reload the conversation is still the history of the next question.
     with page.expect_request("**/api/query") as request_info:
@@ -314,8 +318,11 @@ def test_abstention_shows_suggestions_and_the_servers_reading_of_the_date(
     expect(suggestions).to_contain_text(SEED_TITLE)
     expect(suggestions).to_contain_text("2023-02-09")
 
-    # The suggestion is on the timeline too; it opens the whole release.
-    point = article.locator(".timeline .timeline-point.suggested")
+    # The suggestions (both indexed releases) are on the timeline too; a point opens the whole
+    # release.
+    points = article.locator(".timeline .timeline-point.suggested")
+    expect(points).to_have_count(2)
+    point = article.locator(f'.timeline-point.suggested[aria-label*="{SEED_TITLE}"]')
     expect(point).to_have_count(1)
     point.click()
     panel = page.locator("#source-panel")
@@ -676,6 +683,174 @@ def test_a_time_out_and_a_network_failure_show_retry(
         page.route("**/api/query", lambda route: route.abort("connectionrefused"))
         error.locator("button.retry").click()
         expect(page.locator("article.error")).to_contain_text("Could not reach the server")
+    finally:
+        page.context.close()
+    assert not problems.items, problems.items
+
+
+def event_stream(events: list[tuple[str, Any]]) -> str:
+    """A text/event-stream body: one `event:`/`data:` block per (event, data) pair."""
+    return "".join(f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events)
+
+
+def test_a_streamed_answer_shows_its_text_then_the_rendered_answer(
+    chromium: Browser, live_server_url: str
+) -> None:
+    # Canned: the real server has no generative model, so it streams one delta only.
+    reply = canned_answer("q")
+    deltas = ["A <script>alert(1)</script> ", "claim [1].\n", "• First point [1][2]\n", "• Sec"]
+    deltas.append("ond point [2]")
+    assert "".join(deltas) == reply["answer"]
+    body = event_stream([("delta", {"text": d}) for d in deltas] + [("answer", reply)])
+    sent: list[dict[str, Any]] = []
+
+    def query(route: Route) -> None:
+        sent.append(route.request.post_data_json)
+        route.fulfill(status=200, content_type="text/event-stream", body=body)
+
+    page, problems = new_page(chromium, live_server_url)
+    try:
+        page.route("**/api/query", query)
+        page.goto("/")
+        ask(page, "q")
+        answer = page.locator("article.answer")
+        expect(answer).to_be_visible()
+        assert sent[0]["stream"] is True
+        assert sent[0]["question"] == "q"
+        # The rendered answer replaced the streamed plain text.
+        expect(page.locator("article.pending, .stream-text")).to_have_count(0)
+        expect(answer.locator(".answer-body")).to_contain_text("A <script>alert(1)</script> claim.")
+        expect(answer.locator(".answer-body ul > li")).to_have_count(2)
+        expect(answer.locator(".answer-body ul > li")).to_have_text(
+            [re.compile(r"^First point"), re.compile(r"^Second point")]
+        )
+        expect(answer.locator("button.cite")).to_have_count(4)
+        expect(answer.locator(".sources")).to_contain_text("Plain release")
+        assert page.locator("#pwned").count() == 0
+
+        # A stream that ends without its answer is an error with Retry.
+        cut = event_stream([("delta", {"text": "Half an ans"})])
+        page.unroute("**/api/query")
+        page.route(
+            "**/api/query",
+            lambda route: route.fulfill(status=200, content_type="text/event-stream", body=cut),
+        )
+        ask(page, "q2")
+        error = page.locator("article.error")
+        expect(error).to_be_visible()
+        expect(error).to_contain_text("stopped before it was complete")
+        page.unroute("**/api/query")
+        page.route("**/api/query", query)
+        error.locator("button.retry").click()
+        expect(page.locator("article.answer")).to_have_count(2)
+        expect(page.locator("article.error")).to_have_count(0)
+        assert [s["question"] for s in sent] == ["q", "q2"]
+    finally:
+        page.context.close()
+    assert not problems.items, problems.items
+
+
+def test_the_streamed_text_shows_while_the_answer_is_written(
+    chromium: Browser, live_server_url: str
+) -> None:
+    # The deltas appear as plain text in the pending bubble before the answer arrives: the
+    # page's fetch is replaced by one whose body is a stream this test feeds by hand.
+    feed = """
+    window.__feed = null;
+    const realFetch = window.fetch;
+    window.fetch = function (url, opts) {
+      if (!String(url).includes('/api/query')) return realFetch(url, opts);
+      window.__sent = JSON.parse(opts.body);
+      const enc = new TextEncoder();
+      const body = new ReadableStream({start(c) { window.__feed = c; }});
+      const push = (t) => window.__feed.enqueue(enc.encode(t));
+      window.__push = push;
+      return Promise.resolve(new Response(body, {
+        status: 200, headers: {'Content-Type': 'text/event-stream'}}));
+    };
+    """
+    page, problems = new_page(chromium, live_server_url, init_script=feed)
+    try:
+        page.goto("/")
+        ask(page, "q")
+        page.wait_for_function("window.__feed !== null")
+        assert page.evaluate("window.__sent.stream") is True
+        pending = page.locator("article.pending")
+        # An event split across two chunks, and \r\n line ends.
+        page.evaluate("""window.__push('event: delta\\r\\ndata: {"text": "<b>Par')""")
+        page.evaluate("""window.__push('tial</b> [1]"}\\r\\n\\r\\n')""")
+        expect(pending.locator(".stream-text")).to_have_text("<b>Partial</b> [1]")
+        page.evaluate("""window.__push('event: delta\\ndata: {"text": " more"}\\n\\n')""")
+        expect(pending.locator(".stream-text")).to_have_text("<b>Partial</b> [1] more")
+        assert pending.locator("b").count() == 0
+        answer = json.dumps(canned_answer("q"))
+        page.evaluate("a => window.__push('event: answer\\ndata: ' + a + '\\n\\n')", answer)
+        expect(page.locator("article.answer .answer-body ul > li")).to_have_count(2)
+        expect(page.locator("article.pending")).to_have_count(0)
+    finally:
+        page.context.close()
+    assert not problems.items, problems.items
+
+
+# --------------------------------------------------------------------------- hostile release
+
+
+HOSTILE_ID = "hostile-release"
+
+
+def test_a_hostile_release_in_the_index_is_cited_as_text(
+    chromium: Browser, live_server_url: str
+) -> None:
+    # Real engine: tests/data/hostile/hostile-release.md is indexed next to the repo's corpus;
+    # its title and body carry <script>, <img onerror> and its url is javascript:.
+    page, problems = new_page(chromium, live_server_url)
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    try:
+        page.goto("/")
+        ask(page, "What does the agreement say about the mackerel quota?")
+        answer = page.locator("article.answer")
+        expect(answer).to_be_visible(timeout=WAIT_MS)
+        expect(answer).not_to_have_class(re.compile(r"\babstained\b"))
+        sources = answer.locator(".sources")
+        expect(sources).to_contain_text("<script>alert('title')</script>")
+        expect(sources).to_contain_text("<img src=x onerror=alert(1)>")
+        expect(answer.locator(".answer-body")).to_contain_text("mackerel quota")
+        # Only http(s) URLs become links: the release's javascript: URL is plain data.
+        assert answer.locator("a[href^='javascript' i]").count() == 0
+        assert answer.locator("img").count() == 0
+
+        answer.locator("button.cite").first.click()
+        panel = page.locator("#source-panel")
+        expect(panel).to_be_visible()
+        expect(panel.locator("#source-title")).to_contain_text(
+            "<script>alert('title')</script> <img src=x onerror=alert(1)>"
+        )
+        expect(panel.locator("#source-meta")).to_contain_text("2024-05-01")
+        expect(panel.locator("#source-meta")).to_contain_text(f"ID {HOSTILE_ID}")
+        expect(panel.locator("#source-link-row")).to_contain_text("not a web address")
+        assert panel.locator("#source-link-row a").count() == 0
+
+        with page.expect_response(re.compile(r"/api/releases/")) as release_response:
+            panel.get_by_role("button", name="Show the whole release").click()
+        assert release_response.value.ok
+        full = panel.locator("#release-full .release-text")
+        expect(full).to_contain_text('<script>alert("body")</script>')
+        expect(full).to_contain_text("<img src=x onerror=alert(2)>")
+        expect(full).to_contain_text("mackerel quota")
+
+        # Nothing from the data became markup: no image, no data script, no javascript: link.
+        assert page.locator("#thread img, #source-panel img").count() == 0
+        assert page.locator("script:not([src])").count() == 0
+        assert page.locator("a[href^='javascript' i]").count() == 0
+        assert page.locator("[onerror]").count() == 0
+        page.wait_for_timeout(300)  # an onerror would have fired by now
+        assert dialogs == []
     finally:
         page.context.close()
     assert not problems.items, problems.items
