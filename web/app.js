@@ -133,34 +133,8 @@
     }, timeoutMs);
     var opts = Object.assign({ headers: { Accept: "application/json" } }, options || {});
     opts.signal = controller.signal;
-    return fetch(url, opts).then(function (response) {
-      return response.text().then(function (text) {
-        var body = null;
-        if (text) {
-          try {
-            body = JSON.parse(text);
-          } catch (e) {
-            body = undefined;
-          }
-        }
-        if (!response.ok) {
-          var msg = body && body.error && body.error.message;
-          var status = (body && body.error && body.error.status) || response.status;
-          throw new ApiError("http", msg ? str(msg) : httpFallbackMessage(response.status), status);
-        }
-        if (body === undefined || body === null || typeof body !== "object") {
-          throw new ApiError("parse", "The server sent a reply this page could not read.", response.status);
-        }
-        return body;
-      });
-    }, function (err) {
-      if (timedOut) {
-        throw new ApiError("timeout", "The server took more than " +
-          plural(Math.max(1, Math.round(timeoutMs / 1000)), "second", "seconds") +
-          " to answer, so the request was stopped. The server may be busy.");
-      }
-      if (err && err.name === "AbortError") throw new ApiError("cancelled", "You cancelled this question.");
-      throw new ApiError("network", "Could not reach the server. Check that it is running and that you are online.");
+    return fetch(url, opts).then(readJSONReply, function (err) {
+      throw requestError(err, timedOut, timeoutMs);
     }).finally(function () {
       window.clearTimeout(timer);
     });
