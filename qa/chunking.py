@@ -70,9 +70,6 @@ def release_units(release: Release) -> list[Unit]:
     return units
 
 
-CONTEXTS = ("title", "title+date", "none")
-
-
 def chunk_context(release: Release, params: ChunkingParams) -> str:
     """Return what the encoder sees before each chunk of a release: its title (and date)."""
     if params.context == "title":

@@ -18,9 +18,6 @@ from qa.retrieval import MODES, Hit
 if TYPE_CHECKING:
     from qa.engine import Engine
 
-KINDS = ("fact", "list", "paraphrase", "date", "multi", "followup", "unanswerable")
-
-
 @dataclass(frozen=True)
 class Question:
     """One evaluation question with its gold releases and expected answer phrases."""
