@@ -117,6 +117,30 @@ def _build_in_child(settings: Settings) -> None:
         sys.exit(exc.exit_code)
 
 
+@main.command("import")
+@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--corpus",
+    "corpus",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder to write the releases into (default: the first QA_CORPUS entry).",
+)
+def import_cmd(sources: tuple[Path, ...], corpus: Path | None) -> None:
+    """Bring export files (JSONL, JSON, HTML, Markdown, text) into the corpus as Markdown."""
+    from qa.exports import import_releases
+
+    target = corpus or _settings().corpus[0]
+    summary = import_releases(sources, target)
+    for p in summary.skipped:
+        click.echo(f"skipped {p.path}: {p.reason}", err=True)
+    click.echo(
+        f"Imported into {target}/: {len(summary.added)} added, {len(summary.updated)} updated, "
+        f"{len(summary.unchanged)} unchanged, {len(summary.skipped)} skipped. "
+        "Run `qa rebuild-index` to index them."
+    )
+
+
 @main.command()
 @click.argument("question")
 @index_option

@@ -18,6 +18,8 @@ JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 SUPPORTED = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
 IGNORED_NAMES = {"readme.md", "readme.txt", "license", "license.txt", "license.md"}
 
+MD_HEADING = re.compile(r"^#{1,6}\s+(.*)$")
+MD_ESCAPE = re.compile(r"\\([\\`*_\[\]()#+\-.!•·▪◦‣●–])")
 BULLET = re.compile(r"^\s*(?:[•·▪◦‣●*–-]|\d{1,2}[.)])\s+")
 # "ABU DHABI, United Arab Emirates –" or "WASHINGTON —": a place before a dash at the start.
 DATELINE = re.compile(
@@ -201,8 +203,13 @@ def _is_heading(line: str) -> bool:
     return 0 < len(words) <= 10 and len(line) <= 80 and not re.search(r"[.!?:;,\"”’)]$", line)
 
 
-def _paragraph_pieces(body: str, headings: bool = True) -> list[tuple[str, str]]:
-    """Split plain text into paragraph, bullet and heading pieces."""
+def _paragraph_pieces(
+    body: str, headings: bool = True, markdown: bool = False
+) -> list[tuple[str, str]]:
+    """Split plain text into paragraph, bullet and heading pieces.
+
+    Plain text guesses its headings; Markdown marks them with "#".
+    """
     pieces: list[tuple[str, str]] = []
     for group in re.split(r"\n\s*\n", body):
         current: list[str] = []
@@ -218,7 +225,16 @@ def _paragraph_pieces(body: str, headings: bool = True) -> list[tuple[str, str]]
                 current.append(line.strip())
         if current:
             pieces.append((kind, " ".join(current)))
-    return _mark_implicit_lists(_mark_headings(pieces) if headings else pieces)
+    if markdown:
+        pieces = [
+            ("heading", m.group(1))
+            if kind == "paragraph" and (m := MD_HEADING.match(text))
+            else (kind, text)
+            for kind, text in pieces
+        ]
+    elif headings:
+        pieces = _mark_headings(pieces)
+    return _mark_implicit_lists(pieces)
 
 
 def _mark_implicit_lists(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -373,13 +389,10 @@ def _markdown_release(text: str, path_id: str, origin: str) -> Release:
         raise _Unreadable("front matter is not a mapping")
     pieces: list[tuple[str, str]] = []
     title = str(meta.get("title") or "")
-    for kind, content in _paragraph_pieces(_markdown_lines(post.content), headings=False):
-        heading = re.match(r"^#{1,6}\s+(.*)$", content)
-        if heading:
-            if not title:
-                title = heading.group(1)
-                continue
-            kind, content = "heading", heading.group(1)
+    for kind, content in _paragraph_pieces(_markdown_lines(post.content), markdown=True):
+        if kind == "heading" and not title:
+            title = _strip_inline_markdown(content)
+            continue
         pieces.append((kind, _strip_inline_markdown(content)))
     tags = meta.get("tags") or []
     if isinstance(tags, str):
@@ -402,9 +415,18 @@ def _markdown_lines(body: str) -> str:
 
 
 def _strip_inline_markdown(text: str) -> str:
+    """Drop emphasis, code marks and link targets; a backslash-escaped character stays as is."""
+    kept: list[str] = []
+
+    def keep(m: re.Match[str]) -> str:
+        kept.append(m.group(1))
+        return f"\x00{len(kept) - 1}\x00"
+
+    text = MD_ESCAPE.sub(keep, text)
     text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
     text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
-    return re.sub(r"(\*\*|__|`)", "", text)
+    text = re.sub(r"(\*\*|__|`)", "", text)
+    return re.sub(r"\x00(\d+)\x00", lambda m: kept[int(m.group(1))], text)
 
 
 def _str_or_none(value: Any) -> str | None:

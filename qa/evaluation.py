@@ -18,6 +18,7 @@ from qa.retrieval import MODES, Hit
 if TYPE_CHECKING:
     from qa.engine import Engine
 
+
 @dataclass(frozen=True)
 class Question:
     """One evaluation question with its gold releases and expected answer phrases."""

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import DOJ_283, REPO, SEED_ID
+
+from qa.corpus import load_releases
+from qa.exports import import_releases
+
+
+def _key(r):
+    return (
+        r.id,
+        r.title,
+        r.date,
+        r.url,
+        r.source,
+        r.tags,
+        r.text,
+        tuple((b.kind, b.start, b.end) for b in r.blocks),
+    )
+
+
+def test_importing_the_283_gives_the_same_releases_as_the_jsonl(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    summary = import_releases([DOJ_283, REPO / "corpus"], corpus)
+    assert len(summary.added) == 284 and summary.skipped == []
+    assert len(list(corpus.glob("*.md"))) == 284
+    direct = {r.id: _key(r) for r in load_releases([DOJ_283, REPO / "corpus"]).releases}
+    imported = {r.id: _key(r) for r in load_releases([corpus]).releases}
+    assert imported == direct
+    assert SEED_ID in imported
+
+
+def test_importing_again_is_idempotent_and_updates_changed_releases(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    source = tmp_path / "export.jsonl"
+    source.write_text('{"id": 1, "title": "One", "body": "First text."}\n{"id": 2}\n')
+    first = import_releases([source], corpus)
+    assert first.added == ["1"] and len(first.skipped) == 1
+    assert import_releases([source], corpus).unchanged == ["1"]
+    source.write_text('{"id": 1, "title": "One", "body": "Changed text."}\n')
+    assert import_releases([source], corpus).updated == ["1"]
+    (release,) = load_releases([corpus]).releases
+    assert release.text == "Changed text."
+
+
+def test_markup_like_text_reads_back_unchanged(tmp_path: Path) -> None:
+    from qa.corpus import Block, Release
+    from qa.exports import release_markdown
+
+    paragraphs = [
+        "# # #",
+        "- not a bullet",
+        "12. Not a list item",
+        "**bold** and `code`",
+        "[a](b) link_like *stars* \\ backslash",
+        "• dot",
+    ]
+    text, blocks, pos = "", [], 0
+    for p in paragraphs:
+        if text:
+            text += "\n\n"
+            pos += 2
+        blocks.append(Block("paragraph", pos, pos + len(p)))
+        text += p
+        pos += len(p)
+    release = Release(id="r", title="T *x*", text=text, blocks=tuple(blocks))
+    (tmp_path / "r.md").write_text(release_markdown(release))
+    (back,) = load_releases([tmp_path]).releases
+    assert back.title == "T *x*"
+    assert [back.block_text(b) for b in back.blocks] == paragraphs
+    assert {b.kind for b in back.blocks} == {"paragraph"}
