@@ -45,6 +45,9 @@ class ChunkingParams:
     context: str = "title"
 
 
+RUN_ON = re.compile(r"(?<=[a-z]{2})[.!?][\"”’)]?(?=[A-Z][a-z]{2,})")
+
+
 def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     """Return (start, end) spans of the sentences in ``text``, shifted by ``offset``."""
     import blingfire
@@ -52,7 +55,15 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
     if not text.strip():
         return []
     _, spans = blingfire.text_to_sentences_and_offsets(text)
-    return [(offset + s, offset + e) for s, e in spans if text[s:e].strip()]
+    out = []
+    for start, end in spans:
+        # Exports often lose the space after a full stop ("...lands!Ferizi admitted"): split
+        # there too, after a lower-case word and before a capitalised one (not "U.S.Attorney").
+        cuts = [m.end() for m in RUN_ON.finditer(text, start, end)]
+        for s, e in zip([start, *cuts], [*cuts, end], strict=True):
+            if text[s:e].strip():
+                out.append((offset + s, offset + e))
+    return out
 
 
 def release_units(release: Release) -> list[Unit]:
