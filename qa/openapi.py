@@ -10,29 +10,27 @@ from typing import Any
 
 from qa import __version__
 
-ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["status", "message"],
-            "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
-        }
-    },
-}
+
+def _record(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An object schema whose every property is required unless named ``optional``."""
+    required = [name for name in properties if name not in optional]
+    return {"type": "object", "required": required, "properties": properties}
+
+
 NULLABLE_STRING = {"type": ["string", "null"]}
-RELEASE_REF = {
-    "type": "object",
-    "required": ["release_id", "title", "date", "url"],
-    "properties": {
-        "release_id": {"type": "string"},
-        "title": {"type": "string"},
+STRING = {"type": "string"}
+NUMBER = {"type": "number"}
+INTEGER = {"type": "integer"}
+ERROR = _record({"error": _record({"status": INTEGER, "message": STRING})})
+RELEASE_REF = _record(
+    {
+        "release_id": STRING,
+        "title": STRING,
         "date": NULLABLE_STRING,
         "url": NULLABLE_STRING,
         "source": NULLABLE_STRING,
-    },
-}
+    }
+)
 FILTERS = {
     "type": "object",
     "additionalProperties": False,
@@ -42,177 +40,97 @@ FILTERS = {
         "source": NULLABLE_STRING,
     },
 }
-TURN = {
-    "type": "object",
-    "required": ["role", "content"],
-    "properties": {"role": {"enum": ["user", "assistant"]}, "content": {"type": "string"}},
-}
-QUERY_REQUEST = {
-    "type": "object",
-    "required": ["question"],
-    "properties": {
+TURN = _record({"role": {"enum": ["user", "assistant"]}, "content": STRING})
+QUERY_REQUEST = _record(
+    {
         "question": {"type": "string", "minLength": 1, "maxLength": 1000},
         "history": {"type": "array", "items": TURN, "maxItems": 20},
         "k": {"type": "integer", "minimum": 1, "maximum": 50},
         "filters": FILTERS,
         "stream": {"type": "boolean"},
     },
-}
-ANSWER = {
-    "type": "object",
-    "required": [
-        "question",
-        "answer",
-        "sentences",
-        "sources",
-        "abstained",
-        "confidence",
-        "message",
-        "suggestions",
-        "query",
-        "timings_ms",
-    ],
-    "properties": {
-        "question": {"type": "string"},
-        "answer": {"type": "string"},
-        "sentences": {
+    optional=("history", "k", "filters", "stream"),
+)
+SENTENCE = _record(
+    {
+        "text": STRING,
+        "citations": {"type": "array", "items": INTEGER},
+        "kind": {"enum": ["sentence", "lead", "bullet"]},
+    }
+)
+SOURCE = _record(
+    {
+        "n": INTEGER,
+        "release_id": STRING,
+        "title": STRING,
+        "date": NULLABLE_STRING,
+        "url": NULLABLE_STRING,
+        "source": NULLABLE_STRING,
+        "passage": STRING,
+        "highlights": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["text", "citations", "kind"],
-                "properties": {
-                    "text": {"type": "string"},
-                    "citations": {"type": "array", "items": {"type": "integer"}},
-                    "kind": {"enum": ["sentence", "lead", "bullet"]},
-                },
-            },
+            "items": {"type": "array", "items": INTEGER, "minItems": 2, "maxItems": 2},
         },
-        "sources": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": [
-                    "n",
-                    "release_id",
-                    "title",
-                    "date",
-                    "url",
-                    "source",
-                    "passage",
-                    "highlights",
-                    "score",
-                ],
-                "properties": {
-                    "n": {"type": "integer"},
-                    "release_id": {"type": "string"},
-                    "title": {"type": "string"},
-                    "date": NULLABLE_STRING,
-                    "url": NULLABLE_STRING,
-                    "source": NULLABLE_STRING,
-                    "passage": {"type": "string"},
-                    "highlights": {
-                        "type": "array",
-                        "items": {
-                            "type": "array",
-                            "items": {"type": "integer"},
-                            "minItems": 2,
-                            "maxItems": 2,
-                        },
-                    },
-                    "score": {"type": "number"},
-                },
-            },
-        },
+        "score": NUMBER,
+    }
+)
+ANSWER = _record(
+    {
+        "question": STRING,
+        "answer": STRING,
+        "sentences": {"type": "array", "items": SENTENCE},
+        "sources": {"type": "array", "items": SOURCE},
         "abstained": {"type": "boolean"},
-        "confidence": {"type": "number"},
+        "confidence": NUMBER,
         "generator": {"type": ["object", "null"]},
         "message": NULLABLE_STRING,
         "suggestions": {"type": "array", "items": RELEASE_REF},
-        "query": {
-            "type": "object",
-            "required": ["text", "filters", "dates"],
-            "properties": {
-                "text": {"type": "string"},
-                "filters": FILTERS,
-                "dates": {"type": ["object", "null"]},
-            },
-        },
-        "timings_ms": {"type": "object", "additionalProperties": {"type": "number"}},
-    },
-}
-HITS = {
-    "type": "object",
-    "required": ["hits"],
-    "properties": {
-        "hits": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": [
-                    "release_id",
-                    "chunk_id",
-                    "title",
-                    "date",
-                    "url",
-                    "text",
-                    "score",
-                    "similarity",
-                ],
-                "properties": {
-                    "release_id": {"type": "string"},
-                    "chunk_id": {"type": "string"},
-                    "title": {"type": "string"},
-                    "date": NULLABLE_STRING,
-                    "url": NULLABLE_STRING,
-                    "text": {"type": "string"},
-                    "score": {"type": "number"},
-                    "similarity": {"type": "number"},
-                },
-            },
-        }
-    },
-}
-RELEASE = {
-    "type": "object",
-    "required": ["release_id", "title", "date", "url", "source", "place", "tags", "text"],
-    "properties": {
+        "query": _record(
+            {"text": STRING, "filters": FILTERS, "dates": {"type": ["object", "null"]}}
+        ),
+        "timings_ms": {"type": "object", "additionalProperties": NUMBER},
+    }
+)
+HIT = _record(
+    {
+        "release_id": STRING,
+        "chunk_id": STRING,
+        "title": STRING,
+        "date": NULLABLE_STRING,
+        "url": NULLABLE_STRING,
+        "text": STRING,
+        "score": NUMBER,
+        "similarity": NUMBER,
+    }
+)
+HITS = _record({"hits": {"type": "array", "items": HIT}})
+RELEASE = _record(
+    {
         **RELEASE_REF["properties"],
-        "source": NULLABLE_STRING,
         "place": NULLABLE_STRING,
-        "tags": {"type": "array", "items": {"type": "string"}},
-        "text": {"type": "string"},
-    },
-}
-HEALTH = {
-    "type": "object",
-    "required": ["status", "index"],
-    "properties": {
+        "tags": {"type": "array", "items": STRING},
+        "text": STRING,
+    }
+)
+HEALTH = _record(
+    {
         "status": {"const": "ok"},
-        "problem": {"type": "string"},
-        "index": {
-            "type": "object",
-            "required": [
-                "build_id",
-                "releases",
-                "chunks",
-                "date_from",
-                "date_to",
-                "built_at",
-                "model",
-            ],
-            "properties": {
-                "build_id": {"type": "string"},
-                "releases": {"type": "integer"},
-                "chunks": {"type": "integer"},
+        "problem": STRING,
+        "index": _record(
+            {
+                "build_id": STRING,
+                "releases": INTEGER,
+                "chunks": INTEGER,
                 "date_from": NULLABLE_STRING,
                 "date_to": NULLABLE_STRING,
-                "built_at": {"type": "string"},
-                "model": {"type": "string"},
-                "sources": {"type": "object", "additionalProperties": {"type": "integer"}},
-            },
-        },
+                "built_at": STRING,
+                "model": STRING,
+                "sources": {"type": "object", "additionalProperties": INTEGER},
+            }
+        ),
     },
-}
+    optional=("problem",),
+)
 CHAT_REQUEST = {
     "type": "object",
     "required": ["messages"],
