@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
+import hashlib
+import io
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -15,7 +18,10 @@ TEXT_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
-SUPPORTED = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
+CSV_SUFFIXES = {".csv"}
+SUPPORTED = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES | CSV_SUFFIXES
+# A CSV export keeps a whole release body in one cell; the csv module's default limit is 128 KiB.
+CSV_FIELD_LIMIT = 16 * 1024 * 1024
 IGNORED_NAMES = {"readme.md", "readme.txt", "license", "license.txt", "license.md"}
 
 MD_HEADING = re.compile(r"^#{1,6}\s+(.*)$")
@@ -77,8 +83,8 @@ class LoadResult:
     files: int = 0
 
 
-class _Unreadable(Exception):
-    """A file or record that is skipped, with the reason to report."""
+class Unreadable(Exception):
+    """A file, record or page that is skipped, with the reason to report."""
 
 
 def load_releases(paths: Iterable[str | Path]) -> LoadResult:
@@ -94,7 +100,7 @@ def load_releases(paths: Iterable[str | Path]) -> LoadResult:
             result.files += 1
             try:
                 loaded = list(_load_file(path, base, result.problems))
-            except _Unreadable as exc:
+            except Unreadable as exc:
                 result.problems.append(Problem(str(path), str(exc)))
                 continue
             for release in loaded:
@@ -148,13 +154,13 @@ def _read_text(path: Path) -> str:
         if path.suffix.lower() == ".gz":
             raw = gzip.decompress(raw)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise _Unreadable(f"cannot read: {exc}") from exc
+        raise Unreadable(f"cannot read: {exc}") from exc
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _Unreadable(f"not UTF-8 text (byte {exc.start}): re-save it as UTF-8") from exc
+        raise Unreadable(f"not UTF-8 text (byte {exc.start}): re-save it as UTF-8") from exc
     if not text.strip():
-        raise _Unreadable("empty file")
+        raise Unreadable("empty file")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -165,10 +171,12 @@ def _load_file(path: Path, base: Path, problems: list[Problem]) -> Iterator[Rele
     origin = str(path)
     if kind in JSON_SUFFIXES:
         yield from _json_releases(text, path_id, origin, kind, problems)
+    elif kind in CSV_SUFFIXES:
+        yield from _csv_releases(text, path_id, origin, problems)
     elif kind in MARKDOWN_SUFFIXES:
         yield _markdown_release(text, path_id, origin)
     elif kind in HTML_SUFFIXES:
-        yield _html_release(text, path_id, origin)
+        yield html_release(text, origin, id=path_id)
     else:
         yield _text_release(text, path_id, origin)
 
@@ -298,7 +306,7 @@ def _iso_date(value: Any, where: str) -> str | None:
     if isinstance(value, Date):
         return value.isoformat()
     if not isinstance(value, str):
-        raise _Unreadable(f"{where}: date {value!r} is not a string")
+        raise Unreadable(f"{where}: date {value!r} is not a string")
     from dateutil import parser
 
     text = value.strip()
@@ -307,7 +315,7 @@ def _iso_date(value: Any, where: str) -> str | None:
     try:
         return parser.parse(text, dayfirst=False, fuzzy=False).date().isoformat()
     except (ValueError, OverflowError) as exc:
-        raise _Unreadable(f"{where}: cannot read date {value!r}") from exc
+        raise Unreadable(f"{where}: cannot read date {value!r}") from exc
 
 
 def _looks_like_date(line: str) -> str | None:
@@ -315,7 +323,7 @@ def _looks_like_date(line: str) -> str | None:
         return None
     try:
         return _iso_date(line, "date line")
-    except _Unreadable:
+    except Unreadable:
         return None
 
 
@@ -333,9 +341,9 @@ def _make(
     title = " ".join(title.split())
     text, blocks = _assemble(pieces)
     if not title:
-        raise _Unreadable("no title")
+        raise Unreadable("no title")
     if not blocks:
-        raise _Unreadable("no body text")
+        raise Unreadable("no body text")
     paragraphs = [text[b.start : b.end] for b in blocks if b.kind == "paragraph"][:2]
     place = next((p for p in map(_dateline, paragraphs) if p), None)
     clean_tags = tuple(dict.fromkeys(str(t).strip() for t in tags if str(t).strip()))
@@ -363,7 +371,7 @@ def _text_release(text: str, path_id: str, origin: str) -> Release:
     while i < len(lines) and not lines[i].strip():
         i += 1
     if i == len(lines):
-        raise _Unreadable("empty file")
+        raise Unreadable("empty file")
     title = lines[i].strip()
     i += 1
     while i < len(lines) and not lines[i].strip():
@@ -383,10 +391,10 @@ def _markdown_release(text: str, path_id: str, origin: str) -> Release:
     try:
         post = frontmatter.loads(text)
     except (yaml.YAMLError, ValueError) as exc:
-        raise _Unreadable(f"broken front matter: {' '.join(str(exc).split())[:200]}") from exc
+        raise Unreadable(f"broken front matter: {' '.join(str(exc).split())[:200]}") from exc
     meta = post.metadata
     if not isinstance(meta, dict):
-        raise _Unreadable("front matter is not a mapping")
+        raise Unreadable("front matter is not a mapping")
     pieces: list[tuple[str, str]] = []
     title = str(meta.get("title") or "")
     for kind, content in _paragraph_pieces(_markdown_lines(post.content), markdown=True):
@@ -442,7 +450,7 @@ def _json_releases(
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise _Unreadable(f"broken JSON: {exc}") from exc
+            raise Unreadable(f"broken JSON: {exc}") from exc
         items = data if isinstance(data, list) else [data]
         records = [(f"record {n}", item) for n, item in enumerate(items, 1)]
     else:
@@ -454,20 +462,20 @@ def _json_releases(
             except json.JSONDecodeError as exc:
                 problems.append(Problem(f"{origin}:{n}", f"broken JSON line: {exc}"))
     if not records:
-        raise _Unreadable("no records")
+        raise Unreadable("no records")
     for where, record in records:
         try:
             yield _record_release(record, f"{path_id}:{where.split()[-1]}", origin)
-        except _Unreadable as exc:
+        except Unreadable as exc:
             problems.append(Problem(f"{origin} ({where})", str(exc)))
 
 
 def _record_release(record: Any, fallback_id: str, origin: str) -> Release:
     if not isinstance(record, dict):
-        raise _Unreadable("record is not a JSON object")
+        raise Unreadable("record is not a JSON object")
     body = next((record[k] for k in ("body", "text", "content") if record.get(k)), None)
     if not isinstance(body, str):
-        raise _Unreadable("no body, text or content field with text")
+        raise Unreadable("no body, text or content field with text")
     rid = record.get("id", record.get("_id"))
     tags = [*_as_list(record.get("topics")), *_as_list(record.get("tags"))]
     return _make(
@@ -488,55 +496,145 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-def _html_release(text: str, path_id: str, origin: str) -> Release:
-    """An HTML page: title and date from meta tags or ``<time>``, text from the main content."""
-    from bs4 import BeautifulSoup
+def _csv_releases(
+    text: str, path_id: str, origin: str, problems: list[Problem]
+) -> Iterator[Release]:
+    """CSV with a header row naming a JSON record's fields; ``tags`` are ";" or "," separated."""
+    csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
+    if not reader.fieldnames or not any(
+        f and f.strip().lower() in ("body", "text", "content") for f in reader.fieldnames
+    ):
+        raise Unreadable("no body, text or content column in the header row")
+    rows = 0
+    try:
+        for row in reader:
+            rows += 1
+            record = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
+            for key in ("tags", "topics"):
+                if isinstance(record.get(key), str):
+                    record[key] = re.split(r"[;,]", record[key])
+            try:
+                yield _record_release(record, f"{path_id}:{rows}", origin)
+            except Unreadable as exc:
+                problems.append(Problem(f"{origin} (row {rows})", str(exc)))
+    except csv.Error as exc:
+        raise Unreadable(f"broken CSV at line {reader.line_num}: {exc}") from exc
+    if not rows:
+        raise Unreadable("no records")
 
-    soup = BeautifulSoup(text, "lxml")
 
-    def meta(*names: str) -> str | None:
-        for name in names:
-            tag = soup.find("meta", attrs={"property": name}) or soup.find(
-                "meta", attrs={"name": name}
-            )
-            if tag and tag.get("content"):
-                return str(tag["content"]).strip()
+def url_id(url: str) -> str:
+    """Return a stable release id for a page: a slug of its address and a short hash of it."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    normal = urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, "")
+    )
+    segments = [s for s in parts.path.split("/") if s]
+    stem = re.sub(
+        r"\.(?:s?html?|php|aspx?)$", "", segments[-1] if segments else parts.hostname or ""
+    )
+    slug = re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:60].rstrip("-") or "page"
+    return f"{slug}-{hashlib.sha256(normal.encode()).hexdigest()[:10]}"
+
+
+def html_release(
+    html: str | bytes,
+    origin: str,
+    *,
+    id: str | None = None,
+    url: str | None = None,
+    title: str | None = None,
+    date: str | None = None,
+) -> Release:
+    """Read a release from an HTML page: main text (trafilatura) and metadata.
+
+    ``url`` is where the page was fetched: the page's canonical link wins when it is on the same
+    host. ``title`` and ``date`` are used when the page has none. Without ``id`` (or a
+    ``release-id`` meta tag) the id comes from the canonical address.
+    """
+    from urllib.parse import urljoin, urlsplit
+
+    import trafilatura
+
+    tree = trafilatura.load_html(html)
+    if tree is None:
+        raise Unreadable("not an HTML page")
+
+    def first(*xpaths: str) -> str | None:
+        for xpath in xpaths:
+            values = [str(v).strip() for v in tree.xpath(xpath) if str(v).strip()]
+            if values:
+                return values[0]
         return None
 
-    time_tag = soup.find("time")
-    date_value = meta("article:published_time", "date", "dc.date", "DC.date", "pubdate") or (
-        (time_tag.get("datetime") or time_tag.get_text(" ", strip=True)) if time_tag else None
-    )
-    h1 = soup.find("h1")
-    title = (
-        meta("og:title")
-        or (h1.get_text(" ", strip=True) if h1 else None)
-        or (soup.title.get_text(" ", strip=True) if soup.title else "")
-    )
-    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form"]):
-        tag.decompose()
-    main = soup.find("article") or soup.find("main") or soup.body or soup
-    pieces: list[tuple[str, str]] = []
-    for el in main.find_all(["p", "li", "h2", "h3", "h4", "h5", "h6"]):
-        if el.find(["p", "li"]):  # a container: its children are visited on their own
-            continue
-        content = el.get_text(" ", strip=True)
-        if el.name == "li":
-            pieces.append(("bullet", content))
-        elif el.name.startswith("h"):
-            pieces.append(("heading", content))
-        else:
-            pieces.append(("paragraph", content))
-    canonical = soup.find("link", rel="canonical")
-    url = meta("og:url") or (
-        str(canonical["href"]) if canonical and canonical.get("href") else None
-    )
-    return _make(
-        id=meta("release-id") or path_id,
-        title=str(title),
-        pieces=pieces,
-        origin=origin,
-        date=_iso_date(date_value, "page date"),
+    canonical = first("//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content")
+    if canonical:
+        canonical = urljoin(url or "", canonical).split("#")[0]
+        where = urlsplit(canonical)
+        if where.scheme not in ("http", "https") or (
+            url and _host(where.hostname) != _host(urlsplit(url).hostname)
+        ):
+            canonical = None  # a page may not claim another site's release
+    site = first("//meta[@property='og:site_name']/@content")
+    own_id = first("//meta[@name='release-id']/@content")
+    doc = trafilatura.bare_extraction(
+        tree,
         url=url,
-        source=meta("og:site_name"),
+        with_metadata=True,
+        favor_precision=True,
+        include_comments=False,
+        include_tables=True,
+        # Dates from the page's markup only: a date guessed from the text is often another one.
+        date_extraction_params={"extensive_search": False, "original_date": True},
     )
+    if doc is None:
+        raise Unreadable("no body text")
+    page_url = canonical or (url.split("#")[0] if url else None)
+    page_title = doc.title or title or ""
+    release_id = own_id or id or (url_id(page_url) if page_url else None)
+    if not release_id:
+        raise Unreadable("no release id and no address to make one from")
+    return _make(
+        id=release_id,
+        title=page_title,
+        pieces=_extracted_pieces(doc.body, page_title),
+        origin=origin,
+        date=_iso_date(doc.date or date, "page date"),
+        url=page_url,
+        source=site,
+    )
+
+
+def _host(name: str | None) -> str:
+    name = (name or "").lower()
+    return name[4:] if name.startswith("www.") else name
+
+
+def _extracted_pieces(body: Any, title: str) -> list[tuple[str, str]]:
+    """Turn trafilatura's XML body (head, p, list/item, quote, table) into pieces."""
+    pieces: list[tuple[str, str]] = []
+
+    def text(el: Any) -> str:
+        return " ".join("".join(el.itertext()).split())
+
+    for el in body:
+        if el.tag == "head":
+            pieces.append(("heading", text(el)))
+        elif el.tag == "list":
+            pieces.extend(("bullet", text(item)) for item in el.iter("item") if text(item))
+        elif el.tag == "table":
+            pieces.extend(
+                ("paragraph", " | ".join(text(cell) for cell in row)) for row in el.iter("row")
+            )
+        else:
+            pieces.append(("paragraph", text(el)))
+    if pieces and pieces[0][0] == "heading" and pieces[0][1] == " ".join(title.split()):
+        pieces = pieces[1:]  # the page's <h1> is the title
+    return pieces

@@ -89,6 +89,35 @@ def test_html_page(tmp_path: Path) -> None:
     ]
 
 
+def test_csv_export_with_quoted_bodies_tags_and_bad_rows(tmp_path: Path) -> None:
+    (tmp_path / "export.csv").write_text(
+        "\ufeffID,Title,Date,URL,Tags,Body\n"
+        '9,Ship seized,2020-07-01,https://x.org/9,"ports; drugs","WASHINGTON — A ship was '
+        'seized.\n\nThe crew, all 12 of them, were arrested:\n- the captain\n- the mate"\n'
+        ",No body,2020-07-02,,,\n"
+        ",Second,May 4 2015,,,Text of the second.\n",
+        encoding="utf-8",
+    )
+    result = load_releases([tmp_path])
+    by_id = {r.id: r for r in result.releases}
+    assert set(by_id) == {"9", "export:3"}
+    ship = by_id["9"]
+    assert (ship.title, ship.date, ship.url, ship.tags) == (
+        "Ship seized",
+        "2020-07-01",
+        "https://x.org/9",
+        ("ports", "drugs"),
+    )
+    assert ship.place == "WASHINGTON"
+    assert [ship.block_text(b) for b in ship.blocks if b.kind == "bullet"] == [
+        "the captain",
+        "the mate",
+    ]
+    assert by_id["export:3"].date == "2015-05-04"
+    (problem,) = result.problems
+    assert "(row 2)" in problem.path and "no body" in problem.reason
+
+
 def test_malformed_files_are_reported_and_skipped(tmp_path: Path) -> None:
     (tmp_path / "good.txt").write_text("Good title\n\n1 March 2020\n\nA good body sentence.\n")
     (tmp_path / "latin1.txt").write_bytes("Titre\n\nCaf\xe9 cr\xe8me".encode("latin-1"))
@@ -111,10 +140,11 @@ def test_malformed_files_are_reported_and_skipped(tmp_path: Path) -> None:
     assert "cannot read" in reasons["bad.jsonl.gz"]
     assert "no such file" in reasons["missing"]
     assert reasons["page.html"] == "no body text"
+    assert "no body, text or content column" in reasons["notes.csv"]
     jsonl = [p.reason for p in result.problems if "lines.jsonl" in p.path]
     assert any("broken JSON line" in r for r in jsonl)
     assert any("no body" in r for r in jsonl)
-    assert len(result.problems) == 9
+    assert len(result.problems) == 10
 
 
 def test_duplicate_ids_keep_the_first(tmp_path: Path) -> None:
