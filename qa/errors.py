@@ -35,3 +35,13 @@ class IndexBusy(QAError):
 
 class CorpusError(QAError):
     status = 400
+
+
+class FetchError(QAError):
+    """A feed or page that could not be fetched within the limits."""
+
+    status = 502
+
+
+class CorpusBusy(QAError):
+    status = 409
