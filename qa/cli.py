@@ -1,16 +1,19 @@
-"""The `qa` command: rebuild-index, ask, serve. Commands parse, call one function, print."""
+"""The `qa` command: import, sync, rebuild-index, ask, serve. Commands parse, call, print."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from qa.config import Settings, describe
 from qa.errors import QAError
+
+if TYPE_CHECKING:
+    from qa.sync import SyncSummary
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -117,21 +120,32 @@ def _build_in_child(settings: Settings) -> None:
         sys.exit(exc.exit_code)
 
 
-@main.command("import")
-@click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
+corpus_target_option = click.option(
     "--corpus",
     "corpus",
-    type=click.Path(path_type=Path),
+    type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Folder to write the releases into (default: the first QA_CORPUS entry).",
 )
-def import_cmd(sources: tuple[Path, ...], corpus: Path | None) -> None:
-    """Bring export files (JSONL, JSON, HTML, Markdown, text) into the corpus as Markdown."""
-    from qa.exports import import_releases
 
-    target = corpus or _settings().corpus[0]
-    summary = import_releases(sources, target)
+
+@main.command("import")
+@click.argument("sources", nargs=-1, required=True)
+@corpus_target_option
+def import_cmd(sources: tuple[str, ...], corpus: Path | None) -> None:
+    """Bring exports (JSONL, JSON, CSV, HTML, Markdown, text) and web pages into the corpus.
+
+    SOURCES are files, folders or http(s) addresses of HTML pages; each release becomes a
+    Markdown file with front matter.
+    """
+    from qa.exports import import_releases, is_url
+    from qa.fetching import Fetcher
+
+    settings = _settings()
+    target = corpus or settings.corpus[0]
+    summary = import_releases(
+        [s if is_url(s) else Path(s) for s in sources], target, Fetcher.from_settings(settings)
+    )
     for p in summary.skipped:
         click.echo(f"skipped {p.path}: {p.reason}", err=True)
     click.echo(
@@ -139,6 +153,65 @@ def import_cmd(sources: tuple[Path, ...], corpus: Path | None) -> None:
         f"{len(summary.unchanged)} unchanged, {len(summary.skipped)} skipped. "
         "Run `qa rebuild-index` to index them."
     )
+
+
+@main.command()
+@click.option(
+    "--feed",
+    "feeds",
+    multiple=True,
+    help="RSS or Atom feed address (repeatable; default: QA_FEEDS).",
+)
+@corpus_target_option
+@index_option
+@click.option("--no-build", is_flag=True, help="Only update the corpus; do not rebuild the index.")
+def sync(
+    feeds: tuple[str, ...], corpus: Path | None, index_dir: Path | None, no_build: bool
+) -> None:
+    """Bring new and changed releases from feeds into the corpus, then update the index.
+
+    Each item's page is fetched (politely, within the QA_FETCH_* limits) and stored as a release;
+    running it again changes nothing unless the feeds or pages did. A failed item is reported
+    and tried again next time. Exits with status 1 only when something failed and nothing was
+    synced.
+    """
+    from qa.fetching import Fetcher
+    from qa.sync import sync_feeds
+
+    settings = _settings(corpus=(corpus,) if corpus else None, index_dir=index_dir)
+    urls = list(feeds or settings.feeds)
+    if not urls:
+        raise click.ClickException("no feeds to read: pass --feed URL or set QA_FEEDS")
+    target = settings.corpus[0]
+    try:
+        summary = sync_feeds(urls, target, Fetcher.from_settings(settings))
+    except QAError as exc:
+        raise click.ClickException(exc.message) from None
+    _print_sync(summary, target, len(urls))
+    if summary.synced_nothing:
+        sys.exit(1)
+    if no_build:
+        return
+    if not summary.changed and _has_index(settings):
+        click.echo(f"No release changed; the index in {settings.index_dir}/ was left as it is.")
+        return
+    if _build(settings) is None:
+        sys.exit(1)
+
+
+def _print_sync(summary: SyncSummary, target: Path, feeds: int) -> None:
+    """Print one line per item that needs a look (failures on stderr), then the counts."""
+    for o in summary.outcomes:
+        if o.status == "failed":
+            what = "item" if o.item else "feed"
+            click.echo(f"failed {what} {o.url}: {o.reason} (tried again next time)", err=True)
+        elif o.status != "unchanged":
+            reason = f"  ({o.reason})" if o.reason else ""
+            click.echo(f"{o.status:<9} {o.release_id or '-'}  {o.url}{reason}")
+    counts = ", ".join(
+        f"{summary.count(s)} {s}" for s in ("new", "updated", "unchanged", "duplicate", "failed")
+    )
+    click.echo(f"Synced {summary.feeds_read} of {feeds} feeds into {target}/: {counts}.")
 
 
 @main.command()

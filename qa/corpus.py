@@ -318,6 +318,14 @@ def _iso_date(value: Any, where: str) -> str | None:
         raise Unreadable(f"{where}: cannot read date {value!r}") from exc
 
 
+def iso_date(value: str | None) -> str | None:
+    """Return a written date as ISO YYYY-MM-DD, or None when it is missing or unreadable."""
+    try:
+        return _iso_date(value, "date")
+    except Unreadable:
+        return None
+
+
 def _looks_like_date(line: str) -> str | None:
     if len(line) > 40 or not re.search(r"\d", line):
         return None

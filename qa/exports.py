@@ -1,13 +1,16 @@
-"""Write releases as normalised Markdown files (YAML front matter + body) into a corpus folder."""
+"""Write releases as normalised Markdown files (YAML front matter + body) into a corpus folder,
+from export files or from pages fetched by address."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from qa.corpus import Problem, Release, load_releases
+from qa.corpus import Problem, Release, Unreadable, html_release, load_releases
+from qa.errors import FetchError
+from qa.fetching import HTML_TYPES, Fetcher, Response
 
 
 @dataclass
@@ -54,28 +57,77 @@ def release_markdown(release: Release) -> str:
     return f"---\n{front}---\n" + "\n".join(lines).lstrip("\n") + "\n"
 
 
-def file_name(release: Release) -> str:
+def file_name(release_id: str) -> str:
     """Return a safe, stable file name for a release."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", release.id).strip("-.") or "release"
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", release_id).strip("-.") or "release"
     return f"{stem}.md"
 
 
-def import_releases(sources: Iterable[str | Path], corpus: Path) -> ImportSummary:
-    """Load releases from export files or folders and write each into ``corpus`` as Markdown."""
-    loaded = load_releases(sources)
-    summary = ImportSummary(skipped=list(loaded.problems))
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: never half-written."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_release(release: Release, corpus: Path) -> str:
+    """Write one release into ``corpus``; return "added", "updated" or "unchanged"."""
+    path = corpus / file_name(release.id)
+    text = release_markdown(release)
+    if not path.exists():
+        status = "added"
+    elif path.read_text(encoding="utf-8") == text:
+        return "unchanged"
+    else:
+        status = "updated"
     corpus.mkdir(parents=True, exist_ok=True)
-    for release in loaded.releases:
-        path = corpus / file_name(release)
-        text = release_markdown(release)
-        if path.exists():
-            if path.read_text(encoding="utf-8") == text:
-                summary.unchanged.append(release.id)
-                continue
-            summary.updated.append(release.id)
-        else:
-            summary.added.append(release.id)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)  # never a half-written release file
+    write_atomically(path, text)
+    return status
+
+
+def is_url(source: str | Path) -> bool:
+    """Tell whether an import source is a web address rather than a file."""
+    return isinstance(source, str) and source.lower().startswith(("http://", "https://"))
+
+
+def import_releases(
+    sources: Iterable[str | Path], corpus: Path, fetcher: Fetcher | None = None
+) -> ImportSummary:
+    """Load releases from export files, folders or page addresses and write each into ``corpus``.
+
+    Pages are fetched with ``fetcher`` (default limits when none is given).
+    """
+    sources = list(sources)
+    loaded = load_releases([s for s in sources if not is_url(s)])
+    summary = ImportSummary(skipped=list(loaded.problems))
+    releases = list(loaded.releases)
+    for url in filter(is_url, sources):
+        try:
+            releases.append(page_release((fetcher or Fetcher()).get(str(url), HTML_TYPES)))
+        except (FetchError, Unreadable) as exc:
+            summary.skipped.append(Problem(str(url), str(exc)))
+    corpus.mkdir(parents=True, exist_ok=True)
+    for release in releases:
+        getattr(summary, write_release(release, corpus)).append(release.id)
     return summary
+
+
+def page_release(page: Response, title: str | None = None, date: str | None = None) -> Release:
+    """Read a fetched HTML page as a release (its source: the site's name or host).
+
+    ``title`` and ``date`` are used when the page has none; raise ``Unreadable``.
+    """
+    from urllib.parse import urlsplit
+
+    release = html_release(page.text(), page.url, url=page.url, title=title, date=date)
+    return replace(release, source=release.source or urlsplit(page.url).hostname)

@@ -1,0 +1,288 @@
+"""Keep the corpus in step with RSS/Atom feeds: fetch each item's page, store it as a release.
+
+What was seen is kept in ``<corpus>/.sync-state.json`` (written atomically, like the releases):
+each item's address -> its release, content hash, validators for conditional requests and its
+last failure. A release belongs to the first item that produced it; another item whose page has
+the same canonical address or the same text is a duplicate and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from qa.corpus import Release, Unreadable, iso_date
+from qa.errors import CorpusBusy, FetchError
+from qa.exports import file_name, page_release, write_atomically, write_release
+from qa.fetching import FEED_TYPES, HTML_TYPES, Fetcher
+
+STATE_FILE = ".sync-state.json"
+LOCK_FILE = ".sync.lock"
+STATE_VERSION = 1
+# Parser complaints that leave a feed whole; any other one means it was cut or garbled.
+BENIGN_FEED_PROBLEMS = ("CharacterEncodingOverride", "NonXMLContentType")
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One entry of a feed: the page it links to and what the feed says about it."""
+
+    link: str
+    title: str | None = None
+    date: str | None = None  # ISO
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed as read: its address, title and items."""
+
+    url: str
+    title: str
+    items: tuple[FeedItem, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one feed item (or of a feed that could not be read: ``item`` False)."""
+
+    status: str  # "new" | "updated" | "unchanged" | "duplicate" | "failed"
+    url: str
+    release_id: str | None = None
+    reason: str = ""  # why it failed, or what it duplicates
+    item: bool = True
+
+
+@dataclass
+class SyncSummary:
+    """What a sync did: feeds read and one outcome per item (and per unreadable feed)."""
+
+    feeds_read: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        """Return how many outcomes have ``status``."""
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def changed(self) -> bool:
+        """Whether any release was written."""
+        return any(o.status in ("new", "updated") for o in self.outcomes)
+
+    @property
+    def synced_nothing(self) -> bool:
+        """Whether something failed and no item was synced at all."""
+        return self.count("failed") > 0 and all(o.status == "failed" for o in self.outcomes)
+
+
+@dataclass
+class ItemState:
+    """What the last sync learnt about one item."""
+
+    feed: str
+    release: str | None = None
+    hash: str | None = None
+    duplicate_of: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+    failures: int = 0
+    checked: str = ""
+
+
+@dataclass
+class ReleaseState:
+    """A release that sync wrote, and the item it belongs to."""
+
+    url: str | None
+    hash: str
+    item: str
+
+
+@dataclass
+class SyncState:
+    """The items and releases seen so far, read from and written to the state file."""
+
+    items: dict[str, ItemState] = field(default_factory=dict)
+    releases: dict[str, ReleaseState] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> SyncState:
+        """Read the state file (an empty state when there is none)."""
+        if not path.exists():
+            return cls()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("version") != STATE_VERSION:
+                raise ValueError(f"version {data.get('version')!r}, expected {STATE_VERSION}")
+            return cls(
+                items={k: ItemState(**v) for k, v in data["items"].items()},
+                releases={k: ReleaseState(**v) for k, v in data["releases"].items()},
+            )
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise CorpusBusy(
+                f"{path} is not a sync state file this version can read ({exc}): move it away "
+                "and run `qa sync` again (known pages are then fetched once more)"
+            ) from None
+
+    def save(self, path: Path) -> None:
+        """Write the state file atomically."""
+        data = {
+            "version": STATE_VERSION,
+            "items": {k: asdict(v) for k, v in sorted(self.items.items())},
+            "releases": {k: asdict(v) for k, v in sorted(self.releases.items())},
+        }
+        write_atomically(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+
+    def release_with_hash(self, digest: str) -> str | None:
+        """Return the id of a synced release with this content hash, if any."""
+        return next((rid for rid, r in self.releases.items() if r.hash == digest), None)
+
+
+def content_hash(release: Release) -> str:
+    """Return a hash of what a release says (title and text), whatever its address."""
+    return hashlib.sha256(f"{release.title}\n{release.text}".encode()).hexdigest()[:32]
+
+
+def read_feed(fetcher: Fetcher, url: str) -> Feed:
+    """Fetch and parse an RSS or Atom feed; raise ``FetchError`` or ``Unreadable``."""
+    import feedparser
+
+    resp = fetcher.get(url, FEED_TYPES)
+    headers = {"content-location": resp.url}
+    if resp.content_type:
+        headers["content-type"] = resp.content_type + (
+            f"; charset={resp.charset}" if resp.charset else ""
+        )
+    parsed = feedparser.parse(resp.body, response_headers=headers)
+    problem = parsed.get("bozo_exception")
+    if problem is not None and type(problem).__name__ not in BENIGN_FEED_PROBLEMS:
+        raise Unreadable(f"malformed feed: {' '.join(str(problem).split())[:200]}")
+    if not parsed.get("version"):
+        raise Unreadable("not an RSS or Atom feed")
+    items = []
+    for entry in parsed.entries:
+        link = _entry_link(entry)
+        if link:
+            items.append(
+                FeedItem(
+                    link=link,
+                    title=entry.get("title") or None,
+                    date=iso_date(entry.get("published") or entry.get("updated")),
+                    tags=tuple(
+                        str(t.get("label") or t.get("term") or "").strip()
+                        for t in entry.get("tags", [])
+                    ),
+                )
+            )
+    title = " ".join(str(parsed.feed.get("title") or "").split())
+    return Feed(url=url, title=title or urlsplit(resp.url).hostname or url, items=tuple(items))
+
+
+def _entry_link(entry: Any) -> str | None:
+    links = [entry.get("link")] + [
+        link.get("href") for link in entry.get("links", []) if link.get("rel") == "alternate"
+    ]
+    return next((str(link).split("#")[0] for link in links if link), None)
+
+
+def sync_feeds(feeds: list[str], corpus: Path, fetcher: Fetcher) -> SyncSummary:
+    """Read each feed and bring its items' pages into ``corpus`` as releases.
+
+    Known pages are asked for again with their validators (an unchanged page costs a 304);
+    one sync per corpus at a time.
+    """
+    from filelock import FileLock, Timeout
+
+    corpus.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(corpus / LOCK_FILE))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise CorpusBusy(
+            f"another `qa sync` is writing {corpus}/ (lock {corpus / LOCK_FILE}): wait for it"
+        ) from None
+    try:
+        state_path = corpus / STATE_FILE
+        state = SyncState.load(state_path)
+        summary = SyncSummary()
+        seen: dict[str, str] = {}  # item address -> the feed that listed it first in this run
+        try:
+            for url in feeds:
+                try:
+                    feed = read_feed(fetcher, url)
+                except (FetchError, Unreadable) as exc:
+                    summary.outcomes.append(Outcome("failed", url, reason=str(exc), item=False))
+                    continue
+                summary.feeds_read += 1
+                for item in feed.items:
+                    if item.link in seen:
+                        reason = f"listed again (first in {seen[item.link]})"
+                        summary.outcomes.append(Outcome("duplicate", item.link, reason=reason))
+                        continue
+                    seen[item.link] = feed.url
+                    summary.outcomes.append(_sync_item(item, feed, state, corpus, fetcher))
+                state.save(state_path)
+        finally:
+            state.save(state_path)
+        return summary
+    finally:
+        lock.release()
+
+
+def _sync_item(
+    item: FeedItem, feed: Feed, state: SyncState, corpus: Path, fetcher: Fetcher
+) -> Outcome:
+    known = state.items.get(item.link)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    if known and known.duplicate_of and known.duplicate_of in state.releases:
+        reason = f"known duplicate of {known.duplicate_of}"
+        return Outcome("duplicate", item.link, known.duplicate_of, reason)
+    # Conditional headers only while the release file is there to stand for the page.
+    if not (known and known.release and _has_file(corpus, known.release)):
+        known = None
+    try:
+        page = fetcher.get(
+            item.link,
+            HTML_TYPES,
+            etag=known.etag if known else None,
+            last_modified=known.last_modified if known else None,
+        )
+        if page.status == 304 and known:  # unchanged since the last sync
+            known.error, known.failures, known.checked = None, 0, now
+            return Outcome("unchanged", item.link, known.release)
+        release = page_release(page, title=item.title, date=item.date)
+    except (FetchError, Unreadable) as exc:
+        entry = state.items.setdefault(item.link, ItemState(feed=feed.url))
+        entry.error, entry.failures, entry.checked = str(exc), entry.failures + 1, now
+        return Outcome("failed", item.link, entry.release, str(exc))
+    release = replace(release, source=feed.title, tags=item.tags)
+    digest = content_hash(release)
+    owner = state.releases.get(release.id)
+    same_text = state.release_with_hash(digest)
+    if owner and owner.item != item.link:
+        duplicate_of, reason = release.id, f"same address as {release.id}"
+    elif same_text and same_text != release.id:
+        duplicate_of, reason = same_text, f"same text as {same_text}"
+    else:
+        duplicate_of = None
+    entry = ItemState(feed=feed.url, checked=now)
+    if duplicate_of:
+        entry.duplicate_of = duplicate_of
+        state.items[item.link] = entry
+        return Outcome("duplicate", item.link, duplicate_of, reason)
+    status = write_release(release, corpus)
+    state.releases[release.id] = ReleaseState(url=release.url, hash=digest, item=item.link)
+    entry.release, entry.hash = release.id, digest
+    entry.etag, entry.last_modified = page.etag, page.last_modified
+    state.items[item.link] = entry
+    return Outcome({"added": "new"}.get(status, status), item.link, release.id)
+
+
+def _has_file(corpus: Path, release_id: str) -> bool:
+    return (corpus / file_name(release_id)).exists()

@@ -1,0 +1,546 @@
+"""`qa sync` and `qa import URL` against a local HTTP server serving fixture feeds and pages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import REPO, FakeEncoder
+
+from qa.build import rebuild_index
+from qa.config import Settings
+from qa.corpus import load_releases, url_id
+from qa.errors import CorpusBusy, FetchError
+from qa.exports import import_releases, write_atomically
+from qa.fetching import HTML_TYPES, Fetcher
+from qa.sync import LOCK_FILE, STATE_FILE, sync_feeds
+
+DATA = Path(__file__).resolve().parent / "data" / "sync"
+BOILERPLATE = (
+    "cookies",
+    "Accept all",
+    "About us",
+    "Careers",
+    "Related news",
+    "Minister visits border crossing",
+    "All rights reserved",
+    "Follow us",
+)
+
+
+@dataclass
+class Route:
+    """One response of the test server."""
+
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering
+    trickle: float = 0.0  # seconds between 1 KiB pieces of the body
+    sized: bool = True  # send Content-Length
+
+
+@dataclass
+class Site:
+    """A local web server: routes by path (query included) and the requests it received."""
+
+    base: str = ""
+    routes: dict[str, Route] = field(default_factory=dict)
+    requests: list[tuple[str, dict[str, str], float]] = field(default_factory=list)
+
+    def add(self, path: str, body: str | bytes, **kwargs: object) -> str:
+        raw = body.replace("BASE_URL", self.base).encode() if isinstance(body, str) else body
+        self.routes[path] = Route(raw, **kwargs)  # type: ignore[arg-type]
+        return self.base + path
+
+    def add_file(self, path: str, name: str, **kwargs: object) -> str:
+        return self.add(path, (DATA / name).read_text(encoding="utf-8"), **kwargs)
+
+    def hits(self, path: str) -> list[dict[str, str]]:
+        return [headers for p, headers, _ in self.requests if p == path]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def do_GET(self) -> None:
+        site = self.server.site
+        site.requests.append((self.path, dict(self.headers), time.monotonic()))
+        route = site.routes.get(self.path)
+        if route is None:
+            route = Route(b"<h1>Not found</h1>", status=404)
+        time.sleep(route.delay)
+        etag = '"' + hashlib.sha256(route.body).hexdigest()[:16] + '"'
+        try:
+            if route.status == 200 and self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.end_headers()
+                return
+            self.send_response(route.status)
+            self.send_header("Content-Type", route.content_type)
+            if route.status == 200:
+                self.send_header("ETag", etag)
+            for name, value in route.headers.items():
+                self.send_header(name, value)
+            if route.sized:
+                self.send_header("Content-Length", str(len(route.body)))
+            self.end_headers()
+            if not route.trickle:
+                self.wfile.write(route.body)
+                return
+            for start in range(0, len(route.body), 1024):
+                self.wfile.write(route.body[start : start + 1024])
+                self.wfile.flush()
+                time.sleep(route.trickle)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up, as it should
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    site: Site
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client that hung up on a slow or huge response
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.site = Site(base=f"http://127.0.0.1:{server.server_address[1]}")
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield server.site
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def fetcher() -> Fetcher:
+    return Fetcher(timeout=0.5, max_bytes=100_000, delay=0.0, max_redirects=3)
+
+
+def _port_seizure(site: Site, text: str | None = None) -> None:
+    page = (DATA / "port-seizure.html").read_text(encoding="utf-8")
+    if text is not None:
+        page = page.replace("Four suspects were arrested", text)
+    site.add("/news/port-seizure", page)
+    site.add("/news/port-seizure?utm_source=rss", page)
+    # The same release on a mirror: no canonical link, other surroundings, the same text.
+    mirror = page.replace('<link rel="canonical" href="/news/port-seizure">', "").replace(
+        "Ministry of Justice</a>", "Justice mirror</a>"
+    )
+    site.add("/mirror/port-seizure.html", mirror)
+
+
+def _good_rss(site: Site) -> str:
+    """A feed with the port seizure release (and its two duplicates) only."""
+    _port_seizure(site)
+    feed = (DATA / "feed.rss").read_text(encoding="utf-8")
+    feed = feed[: feed.index("    <item>\n      <title>A release that was taken down")]
+    return site.add(
+        "/feed.rss", feed + "  </channel>\n</rss>\n", content_type="application/rss+xml"
+    )
+
+
+def _front_matter(path: Path) -> dict[str, object]:
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8").split("---\n")[1])
+
+
+def _by_status(summary) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for o in summary.outcomes:
+        out.setdefault(o.status, []).append(o.url)
+    return out
+
+
+def test_rss_item_becomes_a_release_without_the_boilerplate(
+    site: Site, fetcher: Fetcher, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    feed = _good_rss(site)
+    summary = sync_feeds([feed], corpus, fetcher)
+    canonical = site.base + "/news/port-seizure"
+    (new,) = [o for o in summary.outcomes if o.status == "new"]
+    assert new.release_id == url_id(canonical) and new.release_id.startswith("port-seizure-")
+    path = corpus / f"{new.release_id}.md"
+    assert _front_matter(path) == {
+        "id": new.release_id,
+        "title": "Port authorities seize record cocaine shipment",
+        "date": "2024-03-14",
+        "url": canonical,
+        "source": "Ministry of Justice: press releases",
+        "tags": ["Drugs", "Customs"],
+    }
+    (release,) = load_releases([corpus]).releases
+    assert release.place == "ROTTERDAM, Netherlands"
+    assert release.text.startswith("ROTTERDAM, Netherlands — Customs officers at the port seized")
+    assert [release.block_text(b) for b in release.blocks if b.kind == "bullet"] == [
+        "the national customs service;",
+        "the port police;",
+        "Europol's drug trafficking unit.",
+    ]
+    assert "Joint investigation" in [
+        release.block_text(b) for b in release.blocks if b.kind == "heading"
+    ]
+    assert "maximum sentence of 12 years" in release.text
+    for words in BOILERPLATE:
+        assert words not in release.text
+    assert site.hits("/feed.rss")[0]["User-Agent"].startswith("releases-qa/")
+    assert sorted(p.name for p in corpus.iterdir()) == sorted([path.name, STATE_FILE, LOCK_FILE])
+
+
+def test_atom_entry_takes_date_tags_and_source_from_the_feed(
+    site: Site, fetcher: Fetcher, tmp_path: Path
+) -> None:
+    site.add_file("/coastguard/rescue-42", "rescue-42.html")
+    feed = site.add_file("/coastguard/feed.atom", "feed.atom", content_type="application/atom+xml")
+    summary = sync_feeds([feed], tmp_path, fetcher)
+    assert _by_status(summary) == {"new": [site.base + "/coastguard/rescue-42"]}
+    (release,) = load_releases([tmp_path]).releases
+    assert release.title == "Coast guard rescues fishing crew in storm"
+    assert release.date == "2024-04-02"  # the page has none: the entry's, as written
+    assert release.url == site.base + "/coastguard/rescue-42"
+    assert release.source == "Coast Guard newsroom"
+    assert release.tags == ("rescue", "Maritime safety")
+    assert release.place == "HALIFAX, Nova Scotia"
+    assert "six fishermen" in release.text
+    assert "Jobs" not in release.text and "press office" not in release.text
+
+
+def test_the_same_release_under_other_addresses_is_a_duplicate(
+    site: Site, fetcher: Fetcher, tmp_path: Path
+) -> None:
+    summary = sync_feeds([_good_rss(site)], tmp_path, fetcher)
+    release_id = url_id(site.base + "/news/port-seizure")
+    reasons = {o.url.removeprefix(site.base): (o.status, o.reason) for o in summary.outcomes}
+    assert reasons == {
+        "/news/port-seizure": ("new", ""),
+        "/news/port-seizure?utm_source=rss": ("duplicate", f"same address as {release_id}"),
+        "/mirror/port-seizure.html": ("duplicate", f"same text as {release_id}"),
+    }
+    assert [p.name for p in tmp_path.glob("*.md")] == [f"{release_id}.md"]
+
+
+def test_sync_again_changes_nothing_and_an_updated_page_updates_its_release(
+    site: Site, fetcher: Fetcher, tmp_path: Path
+) -> None:
+    feed = _good_rss(site)
+    first = sync_feeds([feed], tmp_path, fetcher)
+    (path,) = tmp_path.glob("*.md")
+    written = path.stat().st_mtime_ns
+    state = (tmp_path / STATE_FILE).read_text()
+
+    again = sync_feeds([feed], tmp_path, fetcher)
+    assert _by_status(again) == {
+        "unchanged": [site.base + "/news/port-seizure"],
+        "duplicate": [
+            site.base + "/news/port-seizure?utm_source=rss",
+            site.base + "/mirror/port-seizure.html",
+        ],
+    }
+    # Asked with its validator (answered 304); the known duplicates are not fetched again.
+    assert "If-None-Match" in site.hits("/news/port-seizure")[-1]
+    assert len(site.hits("/mirror/port-seizure.html")) == 1
+    assert path.stat().st_mtime_ns == written
+    assert (
+        json.loads((tmp_path / STATE_FILE).read_text())["releases"] == json.loads(state)["releases"]
+    )
+
+    _port_seizure(site, text="Five suspects were arrested")
+    updated = sync_feeds([feed], tmp_path, fetcher)
+    release_id = first.outcomes[0].release_id
+    assert [(o.status, o.release_id) for o in updated.outcomes if o.status != "duplicate"] == [
+        ("updated", release_id)
+    ]
+    (release,) = load_releases([tmp_path]).releases
+    assert release.id == release_id
+    assert "Five suspects were arrested" in release.text and "Four suspects" not in release.text
+
+
+def test_failed_items_are_reported_written_nowhere_and_retried(
+    site: Site, fetcher: Fetcher, tmp_path: Path
+) -> None:
+    big = (
+        b"<html><body>" + b"<p>Filler paragraph of a very long page.</p>" * 5000 + b"</body></html>"
+    )
+    site.add("/news/slow", "<p>Too late.</p>", delay=1.5)
+    site.add("/news/huge", big)
+    site.add("/files/annual-report.pdf", b"%PDF-1.7\n", content_type="application/pdf")
+    feed = (DATA / "feed.rss").read_text(encoding="utf-8")
+    feed = feed.replace(
+        "</channel>",
+        "<item><link>BASE_URL/news/huge-unsized</link></item>\n"
+        "<item><link>BASE_URL/logo.png</link></item></channel>",
+    )
+    site.add("/news/huge-unsized", big, sized=False)
+    site.add("/logo.png", b"\x89PNG\r\n", content_type="image/png")
+    _port_seizure(site)
+    url = site.add("/feed.rss", feed, content_type="application/rss+xml")
+
+    started = time.monotonic()
+    summary = sync_feeds([url], tmp_path, fetcher)
+    assert time.monotonic() - started < 5
+    failed = {
+        o.url.removeprefix(site.base): o.reason for o in summary.outcomes if o.status == "failed"
+    }
+    assert failed == {
+        "/news/withdrawn": "HTTP 404 Not Found",
+        "/news/slow": "timed out after 0.5 s (QA_FETCH_TIMEOUT)",
+        "/news/huge": f"response is {len(big):,} bytes, over the limit of 100,000 "
+        "(QA_FETCH_MAX_BYTES)",
+        "/news/huge-unsized": "response is larger, over the limit of 100,000 (QA_FETCH_MAX_BYTES)",
+        "/files/annual-report.pdf": "application/pdf is not one of application/xhtml+xml, "
+        "text/html",
+        "/logo.png": "image/png is not one of application/xhtml+xml, text/html",
+    }
+    assert summary.count("new") == 1 and not summary.synced_nothing
+    assert len(list(tmp_path.glob("*.md"))) == 1
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    items = json.loads((tmp_path / STATE_FILE).read_text())["items"]
+    withdrawn = items[site.base + "/news/withdrawn"]
+    assert (withdrawn["error"], withdrawn["failures"], withdrawn["release"]) == (
+        "HTTP 404 Not Found",
+        1,
+        None,
+    )
+
+    site.add("/news/withdrawn", (DATA / "rescue-42.html").read_text(encoding="utf-8"))
+    retried = sync_feeds([url], tmp_path, fetcher)
+    assert [o.url for o in retried.outcomes if o.status == "new"] == [site.base + "/news/withdrawn"]
+    assert retried.count("failed") == 5
+    entry = json.loads((tmp_path / STATE_FILE).read_text())["items"][site.base + "/news/slow"]
+    assert entry["failures"] == 2
+
+
+def test_a_malformed_feed_or_a_page_given_as_a_feed_fails_alone(
+    site: Site, fetcher: Fetcher, tmp_path: Path
+) -> None:
+    site.add_file("/coastguard/rescue-42", "rescue-42.html")
+    atom = site.add_file("/coastguard/feed.atom", "feed.atom", content_type="application/atom+xml")
+    broken = site.add_file("/broken.rss", "malformed.rss", content_type="application/rss+xml")
+    page = site.base + "/coastguard/rescue-42"
+    xml_page = site.add(
+        "/page.xml", "<html><body><p>Hello</p></body></html>", content_type="text/xml"
+    )
+    summary = sync_feeds([broken, page, xml_page, atom], tmp_path, fetcher)
+    assert summary.feeds_read == 1 and summary.count("new") == 1
+    failed = {o.url: o.reason for o in summary.outcomes if o.status == "failed"}
+    assert failed[broken].startswith("malformed feed: ")
+    assert failed[page].startswith("text/html is not one of ")
+    assert failed[xml_page] == "not an RSS or Atom feed"
+    assert all(not o.item for o in summary.outcomes if o.status == "failed")
+    assert len(site.hits("/news/port-seizure")) == 0  # nothing taken from the broken feed
+
+
+def test_redirects_are_followed_within_the_limit_and_only_to_http(
+    site: Site, fetcher: Fetcher
+) -> None:
+    site.add_file("/coastguard/rescue-42", "rescue-42.html")
+    for n in range(1, 4):
+        site.add(
+            f"/r{n}",
+            "",
+            status=302,
+            headers={"Location": f"/r{n + 1}" if n < 3 else "/coastguard/rescue-42"},
+        )
+    assert fetcher.get(site.base + "/r1", HTML_TYPES).url == site.base + "/coastguard/rescue-42"
+    site.add("/r0", "", status=301, headers={"Location": "/r1"})
+    with pytest.raises(FetchError, match="more than 3 redirects"):
+        fetcher.get(site.base + "/r0", HTML_TYPES)
+    site.add("/loop", "", status=307, headers={"Location": "/loop"})
+    with pytest.raises(FetchError, match="more than 3 redirects"):
+        fetcher.get(site.base + "/loop", HTML_TYPES)
+    for target in ("file:///etc/passwd", "ftp://127.0.0.1/x"):
+        site.add("/away", "", status=302, headers={"Location": target})
+        with pytest.raises(FetchError, match="only http:// and https://"):
+            fetcher.get(site.base + "/away", HTML_TYPES)
+    with pytest.raises(FetchError, match="only http:// and https://"):
+        fetcher.get("file:///etc/passwd", HTML_TYPES)
+
+
+def test_the_timeout_covers_the_whole_response(site: Site, fetcher: Fetcher) -> None:
+    # Each piece comes in time, the whole page does not.
+    site.add("/drip", b"<p>" + b"x" * 20_000 + b"</p>", trickle=0.05)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="timed out after 0.5 s"):
+        fetcher.get(site.base + "/drip", HTML_TYPES)
+    assert time.monotonic() - started < 1.5
+
+
+def test_requests_to_one_host_are_spaced_by_the_delay(site: Site) -> None:
+    site.add_file("/coastguard/rescue-42", "rescue-42.html")
+    polite = Fetcher(timeout=2, delay=0.3)
+    for _ in range(3):
+        polite.get(site.base + "/coastguard/rescue-42", HTML_TYPES)
+    times = [t for p, _, t in site.requests]
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.3
+
+
+def test_import_reads_pages_by_address_next_to_files(
+    site: Site, fetcher: Fetcher, tmp_path: Path
+) -> None:
+    _port_seizure(site)
+    export = tmp_path / "export.csv"
+    export.write_text("id,title,date,body\n7,Seven,2020-01-02,Body of seven.\n")
+    corpus = tmp_path / "corpus"
+    sources = [site.base + "/news/port-seizure?utm_source=rss", site.base + "/gone", export]
+    summary = import_releases(sources, corpus, fetcher)
+    release_id = url_id(site.base + "/news/port-seizure")
+    assert sorted(summary.added) == sorted(["7", release_id])
+    assert [(p.path, p.reason) for p in summary.skipped] == [
+        (site.base + "/gone", "HTTP 404 Not Found")
+    ]
+    page = _front_matter(corpus / f"{release_id}.md")
+    assert page["url"] == site.base + "/news/port-seizure"
+    assert page["source"] == "Ministry of Justice"  # og:site_name
+    assert sorted(import_releases(sources, corpus, fetcher).unchanged) == sorted(["7", release_id])
+
+
+def test_one_sync_per_corpus_and_state_written_atomically(
+    site: Site, fetcher: Fetcher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from filelock import FileLock
+
+    feed = _good_rss(site)
+    with FileLock(str(tmp_path / LOCK_FILE)), pytest.raises(CorpusBusy, match="another `qa sync`"):
+        sync_feeds([feed], tmp_path, fetcher)
+
+    target = tmp_path / "state.json"
+    target.write_text("old")
+
+    def broken_replace(src: object, dst: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("os.replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        write_atomically(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".state")] == []
+
+
+def test_synced_releases_are_indexed_incrementally(
+    site: Site, fetcher: Fetcher, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    settings = Settings.from_env(
+        environ={}, corpus=(corpus,), index_dir=tmp_path / "index", model=FakeEncoder.name
+    )
+    site.add_file("/coastguard/rescue-42", "rescue-42.html")
+    feeds = [_good_rss(site), site.add_file("/atom", "feed.atom", content_type="text/xml")]
+    sync_feeds(feeds, corpus, fetcher)
+    encoder = FakeEncoder()
+    first = rebuild_index(settings, encoder=encoder)
+    assert (first.added, first.releases) == (2, 2)
+    _port_seizure(site, text="Five suspects were arrested")
+    sync_feeds(feeds, corpus, fetcher)
+    second = rebuild_index(settings, encoder=encoder)
+    assert (second.changed, second.added, second.unchanged) == (1, 0, 1)
+    assert 0 < second.embedded < second.chunks  # the other release's chunks came from the cache
+
+
+def test_feeds_setting_splits_on_commas_and_spaces() -> None:
+    settings = Settings.from_env({"QA_FEEDS": "https://a.example/rss, https://b.example/atom  x"})
+    assert settings.feeds == ("https://a.example/rss", "https://b.example/atom", "x")
+    assert Settings.from_env({}).feeds == ()
+    with pytest.raises(ValueError, match="QA_FETCH_TIMEOUT"):
+        Settings.from_env({"QA_FETCH_TIMEOUT": "0"})
+
+
+def _cli(*args: str, env: dict[str, str]):
+    from qa.cli import main
+
+    return CliRunner().invoke(main, list(args), env={"QA_FETCH_DELAY": "0", **env})
+
+
+def test_sync_command_prints_what_it_did_and_fails_only_when_nothing_synced(
+    site: Site, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    feed = _good_rss(site)
+    env = {"QA_FEEDS": feed, "QA_CORPUS": str(corpus), "QA_INDEX_DIR": str(tmp_path / "index")}
+    out = _cli("sync", "--no-build", "--feed", feed, "--feed", site.base + "/missing.rss", env=env)
+    assert out.exit_code == 0, out.output
+    release_id = url_id(site.base + "/news/port-seizure")
+    assert f"new       {release_id}  {site.base}/news/port-seizure\n" in out.stdout
+    assert (
+        f"duplicate {release_id}  {site.base}/mirror/port-seizure.html  (same text as "
+        in out.stdout
+    )
+    assert (
+        f"failed feed {site.base}/missing.rss: HTTP 404 Not Found (tried again next time)"
+        in out.stderr
+    )
+    assert (
+        f"Synced 1 of 2 feeds into {corpus}/: 1 new, 0 updated, 0 unchanged, 2 duplicate, 1 failed."
+        in out.stdout
+    )
+    again = _cli("sync", "--no-build", env=env)  # the feeds from QA_FEEDS
+    assert again.exit_code == 0 and "1 unchanged, 2 duplicate, 0 failed." in again.stdout
+
+    nothing = _cli("sync", "--feed", site.base + "/missing.rss", env=env)
+    assert nothing.exit_code == 1 and "0 failed" not in nothing.stdout
+    assert "Indexed" not in nothing.output
+    no_feeds = _cli("sync", env={**env, "QA_FEEDS": ""})
+    assert no_feeds.exit_code == 1 and "pass --feed URL or set QA_FEEDS" in no_feeds.output
+
+
+@pytest.mark.model
+def test_sync_then_ask_answers_from_the_synced_page_with_its_address_and_date(
+    site: Site, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    site.add_file("/coastguard/rescue-42", "rescue-42.html")
+    atom = site.add_file("/coastguard/feed.atom", "feed.atom", content_type="application/atom+xml")
+    rss = _good_rss(site)
+    index = tmp_path / "index"
+    env = {**os.environ, "QA_FETCH_DELAY": "0"}
+
+    def qa(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "qa", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=REPO,
+            timeout=600,
+        )
+
+    synced = qa(
+        "sync",
+        "--feed",
+        rss,
+        "--feed",
+        atom,
+        "--corpus",
+        str(tmp_path / "corpus"),
+        "--index",
+        str(index),
+    )
+    assert synced.returncode == 0, synced.stderr
+    assert "2 new" in synced.stdout and "Indexed 2 releases" in synced.stdout
+
+    out = qa("ask", "How many fishermen did the coast guard rescue?", "--index", str(index))
+    assert out.returncode == 0, out.stderr
+    assert "six fishermen" in out.stdout
+    title = "Coast guard rescues fishing crew in storm"
+    assert f"[1] {title} (2024-04-02) {site.base}/coastguard/rescue-42" in out.stdout
