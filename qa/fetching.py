@@ -25,8 +25,6 @@ FEED_TYPES = frozenset(
         "application/rdf+xml",
         "application/xml",
         "text/xml",
-        "application/feed+json",
-        "application/json",
     }
 )
 REDIRECTS = {301, 302, 303, 307, 308}
