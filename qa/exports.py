@@ -111,9 +111,10 @@ def import_releases(
     loaded = load_releases([s for s in sources if not is_url(s)])
     summary = ImportSummary(skipped=list(loaded.problems))
     releases = list(loaded.releases)
+    fetcher = fetcher or Fetcher()
     for url in filter(is_url, sources):
         try:
-            releases.append(page_release((fetcher or Fetcher()).get(str(url), HTML_TYPES)))
+            releases.append(page_release(fetcher.get(str(url), HTML_TYPES)))
         except (FetchError, Unreadable) as exc:
             summary.skipped.append(Problem(str(url), str(exc)))
     corpus.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ import http.client
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from email.message import Message
 from urllib.parse import urljoin, urlsplit
@@ -69,15 +69,11 @@ class Fetcher:
         max_bytes: int = 5_000_000,
         delay: float = 1.0,
         max_redirects: int = 5,
-        user_agent: str = USER_AGENT,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.delay = delay
         self.max_redirects = max_redirects
-        self.user_agent = user_agent
-        self._sleep = sleep
         self._last: dict[str, float] = {}  # host -> when its last response ended
         self._opener = urllib.request.build_opener(_NoRedirects())
 
@@ -107,7 +103,7 @@ class Fetcher:
         deadline = time.monotonic() + self.timeout
         for _hop in range(self.max_redirects + 1):
             _check_scheme(url)
-            headers = {"User-Agent": self.user_agent, "Accept": ", ".join(sorted(accept))}
+            headers = {"User-Agent": USER_AGENT, "Accept": ", ".join(sorted(accept))}
             if etag:
                 headers["If-None-Match"] = etag
             if last_modified:
@@ -127,7 +123,7 @@ class Fetcher:
         if host in self._last:
             wait = self._last[host] + self.delay - time.monotonic()
             if wait > 0:
-                self._sleep(wait)
+                time.sleep(wait)
 
     def _exchange(
         self, url: str, headers: dict[str, str], deadline: float, accept: Collection[str]

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from qa.corpus import Release, Unreadable, iso_date
-from qa.errors import CorpusBusy, FetchError
+from qa.errors import CorpusBusy, CorpusError, FetchError
 from qa.exports import file_name, page_release, write_atomically, write_release
 from qa.fetching import FEED_TYPES, HTML_TYPES, Fetcher
 
@@ -125,7 +125,7 @@ class SyncState:
                 releases={k: ReleaseState(**v) for k, v in data["releases"].items()},
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise CorpusBusy(
+            raise CorpusError(
                 f"{path} is not a sync state file this version can read ({exc}): move it away "
                 "and run `qa sync` again (known pages are then fetched once more)"
             ) from None

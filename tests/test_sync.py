@@ -18,7 +18,7 @@ from conftest import REPO, FakeEncoder
 from qa.build import rebuild_index
 from qa.config import Settings
 from qa.corpus import load_releases, url_id
-from qa.errors import CorpusBusy, FetchError
+from qa.errors import CorpusBusy, CorpusError, FetchError
 from qa.exports import import_releases, write_atomically
 from qa.fetching import HTML_TYPES, Fetcher
 from qa.sync import LOCK_FILE, STATE_FILE, sync_feeds
@@ -413,13 +413,16 @@ def test_import_reads_pages_by_address_next_to_files(
     assert sorted(import_releases(sources, corpus, fetcher).unchanged) == sorted(["7", release_id])
 
 
-def test_one_sync_per_corpus_and_state_written_atomically(
+def test_one_sync_per_corpus_and_its_state_checked_and_written_atomically(
     site: Site, fetcher: Fetcher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from filelock import FileLock
 
     feed = _good_rss(site)
     with FileLock(str(tmp_path / LOCK_FILE)), pytest.raises(CorpusBusy, match="another `qa sync`"):
+        sync_feeds([feed], tmp_path, fetcher)
+    (tmp_path / STATE_FILE).write_text('{"version": 99}')
+    with pytest.raises(CorpusError, match="not a sync state file this version can read"):
         sync_feeds([feed], tmp_path, fetcher)
 
     target = tmp_path / "state.json"
