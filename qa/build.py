@@ -48,10 +48,13 @@ class BuildSummary:
 
 
 def default_encoder(settings: Settings) -> Encoder:
-    """Return the shared sentence-transformers encoder for the configured model."""
+    """Return the shared encoder for the configured model and backend."""
     from qa.embedding import get_encoder
 
-    return get_encoder(settings.model, settings.resolved_model_path())
+    onnx_dir = settings.onnx_dir if str(settings.onnx_dir) not in ("", ".") else None
+    return get_encoder(
+        settings.model_id, settings.resolved_model_path(), settings.backend, onnx_dir
+    )
 
 
 def rebuild_index(
@@ -117,7 +120,7 @@ def _rebuild(
         for x, c in zip(contexts, chunks, strict=True)
     ]
     keys = [
-        chunk_hash(settings.model, params, f"{text}\x00{span}")
+        chunk_hash(settings.model_id, params, f"{text}\x00{span}")
         for text, span in zip(texts, spans, strict=True)
     ]
     previous = store.live_release_hashes(settings.index_dir)
@@ -143,7 +146,7 @@ def _rebuild(
             chunks,
             vectors,
             unit_vectors,
-            model=settings.model,
+            model=settings.model_id,
             params=params,
             lexical_texts=[f"{t}\n{c.text}" for t, c in zip(titles, chunks, strict=True)],
         )

@@ -30,6 +30,14 @@ class Settings:
     model_path: str = _setting(
         "", "Folder of the sentence-transformers model; empty = the packaged MiniLM."
     )
+    backend: str = _setting(
+        "torch",
+        "Embedding runtime: torch (fp32), onnx (fp32) or onnx-int8 (int8 weights, faster). "
+        "An index records it; serve an index with the backend that built it.",
+    )
+    onnx_dir: Path = _setting(
+        Path(""), "Where ONNX exports are cached; empty = ~/.cache/releases-qa/onnx."
+    )
     batch_size: int = _setting(32, "Chunks per embedding batch at build time.")
     chunk_tokens: int = _setting(
         200, "Most model tokens in one chunk, title included (the model truncates at 256)."
@@ -70,7 +78,9 @@ class Settings:
     workers: int = _setting(2, "Server worker processes (each loads the model once).")
     threads: int = _setting(4, "Threads per server worker.")
     torch_threads: int = _setting(
-        0, "Torch threads per server worker; 0 = the machine's cores shared among the workers."
+        0,
+        "Model threads (torch or ONNX Runtime) per server worker; 0 = the machine's cores "
+        "shared among the workers.",
     )
     web_dir: Path = _setting(REPO_ROOT / "web", "Folder with the chat page.")
     feeds: tuple[str, ...] = _setting(
@@ -99,7 +109,11 @@ class Settings:
 
     def normalised(self) -> Settings:
         """Return a copy with paths and tuples in their canonical types."""
-        choices = {"fusion": ("combsum", "rrf"), "chunk_context": ("title", "title+date", "none")}
+        choices = {
+            "fusion": ("combsum", "rrf"),
+            "chunk_context": ("title", "title+date", "none"),
+            "backend": ("torch", "onnx", "onnx-int8"),
+        }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(
@@ -122,6 +136,11 @@ class Settings:
             index_dir=Path(self.index_dir),
             web_dir=Path(self.web_dir),
         )
+
+    @property
+    def model_id(self) -> str:
+        """The model as an index records it: the name, plus the backend unless it is torch."""
+        return self.model if self.backend == "torch" else f"{self.model}+{self.backend}"
 
     def resolved_model_path(self) -> str:
         """Return the model folder: the configured one or the packaged MiniLM."""

@@ -195,7 +195,7 @@ class EngineHolder:
 
                 self._encoder = default_encoder(self.settings)
             try:
-                index = store.open_index(self.settings.index_dir, self.settings.model)
+                index = store.open_index(self.settings.index_dir, self.settings.model_id)
             except QAError as exc:
                 if engine is None:
                     raise

@@ -34,11 +34,11 @@ def run(settings: Settings) -> None:
         def load(self) -> Any:
             import os
 
-            import torch
+            from qa.embedding import set_threads
 
-            # Each worker gets its share of the cores: workers x torch threads = cores.
+            # Each worker gets its share of the cores: workers x model threads = cores.
             share = max(1, (os.cpu_count() or 1) // max(1, settings.workers))
-            torch.set_num_threads(settings.torch_threads or share)
+            set_threads(settings.torch_threads or share)
             app = create_app(settings)
             with app.app_context():
                 # Load the model and the index before the first request, not during it.

@@ -55,6 +55,7 @@ class Manifest:
     format_version: int
     index_type: str
     checksums: dict[str, str] = field(default_factory=dict)
+    backend: str = "torch"  # the embedding runtime, also the suffix of ``model`` unless torch
 
 
 @dataclass
@@ -259,6 +260,7 @@ def write_build(
             format_version=FORMAT_VERSION,
             index_type="Flat",
             checksums={name: _sha256(tmp / name) for name in FILES},
+            backend=model.partition("+")[2] or "torch",
         )
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2) + "\n")
         _fsync_tree(tmp)
@@ -336,6 +338,14 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
             f"{FORMAT_VERSION}: {REBUILD_HINT}"
         )
     if manifest.model != model:
+        built, _, built_backend = manifest.model.partition("+")
+        wanted, _, wanted_backend = model.partition("+")
+        if built == wanted:
+            raise IndexMismatch(
+                f"{index_dir}/ was built with the {built_backend or 'torch'} embedding backend, "
+                f"configured backend is {wanted_backend or 'torch'}: queries must be embedded "
+                f"as the index was, so set QA_BACKEND={built_backend or 'torch'} or {REBUILD_HINT}"
+            )
         raise IndexMismatch(
             f"{index_dir}/ was built with model {manifest.model}, configured model is {model}: "
             f"{REBUILD_HINT}"
