@@ -86,9 +86,7 @@ def test_an_index_records_its_backend_and_is_served_only_with_it(
 ) -> None:
     int8 = dataclasses.replace(settings, backend="onnx-int8")
     rebuild_index(int8, encoder=fake_encoder)
-    manifest = store.read_manifest(
-        int8.index_dir / "builds" / store.live_build_id(int8.index_dir)
-    )
+    manifest = store.read_manifest(int8.index_dir / "builds" / store.live_build_id(int8.index_dir))
     assert manifest.backend == "onnx-int8"
     assert manifest.model == f"{FakeEncoder.name}+onnx-int8"
     # Same index, other backend: refused, and the message says which setting fixes it.
