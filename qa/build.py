@@ -149,6 +149,7 @@ def _rebuild(
             model=settings.model_id,
             params=params,
             lexical_texts=[f"{t}\n{c.text}" for t, c in zip(titles, chunks, strict=True)],
+            flat_max=settings.flat_max_vectors,
         )
         cache.keep_only(keys)
     finally:

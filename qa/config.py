@@ -46,6 +46,9 @@ class Settings:
     chunk_context: str = _setting(
         "title", "What the encoder sees before each chunk: title, title+date or none."
     )
+    flat_max_vectors: int = _setting(
+        250_000, "Chunks up to which vectors are searched exactly (faiss Flat); above, HNSW."
+    )
     top_k: int = _setting(8, "Passages retrieved for an answer by default.")
     max_k: int = _setting(50, "Largest k a request may ask for.")
     max_question_chars: int = _setting(1000, "Longest question accepted, in characters.")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from qa.chunking import Chunk
 from qa.corpus import Release
-from qa.store import Index, lexical_tokens
+from qa.store import HNSW_EF_SEARCH, Index, lexical_tokens
 
 if TYPE_CHECKING:
     import numpy as np
@@ -157,11 +157,16 @@ class Retriever:
         import numpy as np
 
         n = min(self.candidates, self.index.vectors.ntotal)
-        params: Any = None
+        graph = self.index.manifest.index_type.startswith("HNSW")
+        params: Any = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, n)) if graph else None
         if allowed is not None:
             ids = np.flatnonzero(allowed).astype(np.int64)
             n = min(n, len(ids))
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(ids))
+            selector = faiss.IDSelectorBatch(ids)
+            if graph:
+                params = faiss.SearchParametersHNSW(efSearch=max(HNSW_EF_SEARCH, n), sel=selector)
+            else:
+                params = faiss.SearchParameters(sel=selector)
         _, idx = self.index.vectors.search(qvec[None, :], n, params=params)
         return [int(i) for i in idx[0] if i >= 0]
 

@@ -34,6 +34,12 @@ FILES = ("vectors.faiss", "units.npy", "releases.jsonl", "chunks.jsonl")
 REBUILD_HINT = "run `qa rebuild-index`"
 # Question words the NLTK list lacks; in a question they carry no topic.
 EXTRA_STOPWORDS = ("many", "much", "whose")
+# Exact search up to this many chunks, HNSW above (bench/index_types.py; README, Benchmarks):
+# one exact query over 70k chunks costs a fraction of the query's embedding, and HNSW only
+# pays off once a scan costs about as much as that embedding.
+FLAT_MAX_VECTORS = 250_000
+HNSW_FACTORY = "HNSW32,Flat"
+HNSW_EF_SEARCH = 128  # at least the retriever's 100 candidates; recall@10 >= 0.99 measured
 
 
 @dataclass(frozen=True)
@@ -210,6 +216,7 @@ def write_build(
     model: str,
     params: ChunkingParams,
     lexical_texts: Sequence[str],
+    flat_max: int = FLAT_MAX_VECTORS,
 ) -> Manifest:
     """Write a complete build beside the live one and publish it with one atomic rename."""
     import bm25s
@@ -230,9 +237,10 @@ def write_build(
     tmp.mkdir()
     try:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        flat = faiss.IndexFlatIP(vectors.shape[1])
-        flat.add(vectors)
-        faiss.write_index(flat, str(tmp / "vectors.faiss"))
+        index_type = index_type_for(len(vectors), flat_max)
+        ann = faiss.index_factory(vectors.shape[1], index_type, faiss.METRIC_INNER_PRODUCT)
+        ann.add(vectors)
+        faiss.write_index(ann, str(tmp / "vectors.faiss"))
         np.save(tmp / "units.npy", np.asarray(unit_vectors, dtype=np.float16))
         with open(tmp / "releases.jsonl", "w", encoding="utf-8") as fh:
             for r in releases:
@@ -258,7 +266,7 @@ def write_build(
             built_at=now.isoformat(timespec="seconds"),
             package_version=__version__,
             format_version=FORMAT_VERSION,
-            index_type="Flat",
+            index_type=index_type,
             checksums={name: _sha256(tmp / name) for name in FILES},
             backend=model.partition("+")[2] or "torch",
         )
@@ -272,6 +280,11 @@ def write_build(
         raise
     remove_stale(index_dir, keep=build_id)
     return manifest
+
+
+def index_type_for(vectors: int, flat_max: int = FLAT_MAX_VECTORS) -> str:
+    """The faiss index for a build of this size: exact (Flat) or graph (HNSW), as measured."""
+    return "Flat" if vectors <= flat_max else HNSW_FACTORY
 
 
 def _publish(index_dir: Path, build_id: str) -> None:
@@ -369,6 +382,8 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
             for line in fh:
                 chunks.append(_chunk_from(json.loads(line), releases))
         vectors = faiss.read_index(str(path / "vectors.faiss"), faiss.IO_FLAG_MMAP)
+        if manifest.index_type.startswith("HNSW"):
+            vectors.hnsw.efSearch = HNSW_EF_SEARCH
         bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True, show_progress=False)
         unit_vectors = np.load(path / "units.npy", mmap_mode="r")
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
