@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SEED_ID, FakeEncoder
+from conftest import DOJ_283, REPO, SEED_ID, FakeEncoder
 
 from qa import store
 from qa.build import rebuild_index
@@ -182,3 +182,20 @@ def test_large_builds_get_an_hnsw_index_that_searches_and_filters_like_flat(
     assert all(results["Flat"])
     assert store.index_type_for(store.FLAT_MAX_VECTORS) == "Flat"
     assert store.index_type_for(store.FLAT_MAX_VECTORS + 1) == store.HNSW_FACTORY
+
+
+def test_lexical_tokens_are_bm25s_tokens() -> None:
+    import bm25s
+    import Stemmer
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+    texts = [json.loads(line)["body"] for line in DOJ_283.read_text().splitlines()[:60]]
+    texts += ["", "Which measures target terrorism?", "U.S. $402 million — Côte d'Ivoire's 2ND"]
+    expected = bm25s.tokenize(
+        texts,
+        stopwords=[*STOPWORDS_EN_PLUS, *store.EXTRA_STOPWORDS],
+        stemmer=Stemmer.Stemmer("english"),
+        return_ids=False,
+        show_progress=False,
+    )
+    assert store.lexical_tokens(texts) == [list(t) for t in expected]

@@ -1,0 +1,106 @@
+"""Query latency by index size: retrieve, answer and HTTP against the query embedding alone.
+
+    python bench/query.py --index build/slice-1k --index build/dev --index build/scale
+                          [--repeat 3] [--json FILE]
+
+For each index, in one run: the question's embedding alone (the floor), `Retriever.search`
+(embedding included), `Engine.extract` (the whole extractive answer), all in this process with
+one model thread, as a server worker has with the default two workers on two cores; then
+`POST /api/query` to a default `qa serve` (2 workers) from one sequential client. Each stage
+runs the development questions `--repeat` times; percentiles are over all of those calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import REPO, Server, machine, percentile, questions, table  # noqa: E402
+
+sys.path.insert(0, str(REPO))
+
+
+def timed(call, items, repeat: int) -> list[float]:
+    call(items[0])  # warm-up
+    out = []
+    for _ in range(repeat):
+        for item in items:
+            started = time.perf_counter()
+            call(item)
+            out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def post(url: str, question: str) -> None:
+    body = json.dumps({"question": question}).encode()
+    req = urllib.request.Request(
+        url + "/api/query", body, {"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        resp.read()
+
+
+def main() -> None:
+    import faiss
+
+    from qa import store
+    from qa.config import Settings
+    from qa.embedding import set_threads
+    from qa.engine import EngineHolder
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--index", type=Path, action="append", required=True)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    set_threads(1)
+    faiss.omp_set_num_threads(1)
+    qs = questions()
+    rows, record = [], {"machine": machine(), "results": []}
+    for index_dir in args.index:
+        build = index_dir / "builds" / store.live_build_id(index_dir)
+        manifest = store.read_manifest(build)
+        os.environ["QA_BACKEND"] = manifest.backend
+        settings = Settings.from_env(index_dir=index_dir)
+        engine = EngineHolder(settings).get()
+        encoder, retriever = engine.retriever.encoder, engine.retriever
+        stages = {
+            "query embedding (floor)": timed(lambda q, e=encoder: e.encode([q]), qs, args.repeat),
+            "retrieve": timed(lambda q, r=retriever: r.search(q, k=8), qs, args.repeat),
+            "answer (extract)": timed(engine.extract, qs, args.repeat),
+        }
+        with Server(index_dir) as server:
+            stages["POST /api/query"] = timed(lambda q: post(server.url, q), qs, args.repeat)
+        floor = percentile(stages["query embedding (floor)"], 50)
+        for stage, times in stages.items():
+            p50, p95, p99 = (percentile(times, p) for p in (50, 95, 99))
+            rows.append([manifest.chunks, manifest.index_type, stage, p50, p95, p99, p50 / floor])
+            record["results"].append(
+                {
+                    "index": str(index_dir),
+                    "chunks": manifest.chunks,
+                    "index_type": manifest.index_type,
+                    "backend": manifest.backend,
+                    "stage": stage,
+                    "p50_ms": p50,
+                    "p95_ms": p95,
+                    "p99_ms": p99,
+                    "x_floor": p50 / floor,
+                }
+            )
+    print(machine())
+    print(f"{len(qs)} questions x {args.repeat}; in-process stages use 1 model thread\n")
+    print(table(["chunks", "index", "stage", "p50 ms", "p95 ms", "p99 ms", "x floor"], rows))
+    print(f"\nReproduce: python bench/query.py {' '.join(sys.argv[1:])}")
+    if args.json:
+        args.json.write_text(json.dumps(record, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
