@@ -258,6 +258,8 @@ def _mark_implicit_lists(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]
                 break
             items.append(j)
             j += 1
+        if items and j < len(pieces) and _closes_list(pieces[j], [pieces[k][1] for k in items]):
+            items.append(j)
         if len(items) >= 2:
             for j in items:
                 marked[j] = ("bullet", pieces[j][1])
@@ -280,6 +282,19 @@ def _continues_list(text: str, items: list[str]) -> bool:
         first.endswith("ing") and all(f.endswith("ing") for f in firsts)
     )
     return same_start or (labelled and all(re.match(r"^[^.:]{2,60}:\s", i) for i in items))
+
+
+def _closes_list(piece: tuple[str, str], items: list[str]) -> bool:
+    """Tell whether a one-sentence paragraph ending in '.' is the last of items ending in ';'."""
+    kind, text = piece
+    text = text.strip()
+    return (
+        kind == "paragraph"
+        and all(re.search(r";(?:\s+(?:and|or))?$", item.strip()) for item in items)
+        and text.endswith(".")
+        and len(text) <= 400
+        and len(re.findall(r"[.!?](?:\s|$)", text)) == 1
+    )
 
 
 def _mark_headings(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -164,3 +164,24 @@ def test_doj_corpus_loads_with_record_ids() -> None:
     ids = {json.loads(line)["id"] for line in DOJ_283.read_text().splitlines()}
     assert {r.id for r in result.releases} == {str(i) for i in ids}
     assert all(r.date and r.title and r.text for r in result.releases)
+
+
+def test_a_list_that_lost_its_bullets_keeps_its_last_item(tmp_path: Path) -> None:
+    body = (
+        "Examples of the schemes prosecuted include:\n\n"
+        "Lottery phone scams, in which callers ask for a fee;\n\n"
+        "Romance scams, which invent an online paramour;\n\n"
+        "Guardianship schemes, which siphon savings to relatives.\n\n"
+        "Many of these cases show how savings are lost. Prosecuting them is a priority."
+    )
+    record = {"id": "x", "title": "Sweep", "date": "2018-02-22", "body": body}
+    (tmp_path / "r.jsonl").write_text(json.dumps(record) + "\n")
+    (release,) = load_releases([tmp_path]).releases
+    kinds = [(b.kind, release.block_text(b).split()[0]) for b in release.blocks]
+    assert kinds == [
+        ("paragraph", "Examples"),
+        ("bullet", "Lottery"),
+        ("bullet", "Romance"),
+        ("bullet", "Guardianship"),  # the item that ends the list with a full stop
+        ("paragraph", "Many"),
+    ]
