@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -261,15 +262,13 @@ class Composer:
             passage = max(0.0, hit.similarity)
             prior = 1.0 / (1.0 + release_rank[hit.release.id])
             semantic = self.index.unit_vectors_of(hit.row) @ vector
-            texts = [hit.release.text[u.start : u.end] for u in hit.chunk.units]
-            for unit, text, terms, sem in zip(
-                hit.chunk.units, texts, lexical_tokens(texts), semantic, strict=True
-            ):
+            for unit, sem in zip(hit.chunk.units, semantic, strict=True):
+                text = hit.release.text[unit.start : unit.end]
                 key = (hit.release.id, unit.start)
                 if key in seen or unit.kind == "heading" or len(text) < 12:
                     continue
                 seen.add(key)
-                term_set = frozenset(terms)
+                term_set = _unit_terms(text)
                 coverage = sum(weights.get(t, 0.0) for t in term_set) / total
                 typed = (
                     sum(1 for _, found in types if found.search(text)) / len(types)
@@ -451,6 +450,12 @@ def render_text(sentences: Sequence[AnswerSentence]) -> str:
                 + f"{s.text} {marker}"
             )
     return "".join(out).strip()
+
+
+@functools.lru_cache(maxsize=65_536)
+def _unit_terms(text: str) -> frozenset[str]:
+    """A sentence's lexical terms; sentences of popular releases recur across questions."""
+    return frozenset(lexical_tokens([text])[0])
 
 
 def _idf_table(index: Index) -> dict[str, float]:
