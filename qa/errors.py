@@ -35,3 +35,7 @@ class IndexBusy(QAError):
 
 class CorpusError(QAError):
     status = 400
+
+
+class BuildFailed(QAError):
+    status = 500
