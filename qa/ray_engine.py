@@ -12,6 +12,7 @@ import logging
 import math
 import os
 import pickle
+import socket
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -191,6 +192,7 @@ class RayEngine:
             address = self.address or os.environ.get("RAY_ADDRESS", "")
             try:
                 if address:
+                    _check_reachable(address)
                     ray.init(address=address, **quiet)
                 else:
                     ray.init(num_cpus=os.cpu_count(), include_dashboard=False, **quiet)
@@ -246,6 +248,20 @@ class EncoderActor:
             list(batch["text"]), spans, batch_size=self.batch_size
         )
         return {"row": batch["row"], "vector": vectors, "units": units}
+
+
+def _check_reachable(address: str) -> None:
+    """Fail in seconds when nothing listens at a host:port (Ray itself retries for minutes)."""
+    host, colon, port = address.rpartition(":")
+    if "://" in address or not colon or not port.isdigit():
+        return  # "auto", "ray://...": Ray's to resolve
+    try:
+        socket.create_connection((host, int(port)), timeout=10).close()
+    except OSError as exc:
+        raise BuildFailed(
+            f"cannot reach the Ray cluster at {address} ({exc}): start it with "
+            "`ray start --head` or check --ray-address"
+        ) from None
 
 
 def _map_batches(dataset: Any, fn: Any, **options: Any) -> Any:

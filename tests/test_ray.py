@@ -9,6 +9,7 @@ import functools
 import json
 import logging
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -169,6 +170,23 @@ def test_more_actors_than_cpus_is_refused(settings: Settings, ray_instance: None
         pytest.raises(BuildFailed, match="3 encoder actors need 3 CPUs, the Ray cluster has 2"),
     ):
         rebuild_index(settings, engine=engine)
+
+
+def test_an_unreachable_cluster_fails_fast(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{s.getsockname()[1]}"  # bound, not listening
+        out = subprocess.run(
+            [sys.executable, "-m", "qa", "rebuild-index", "--engine", "ray"]
+            + ["--ray-address", address, "--index", str(tmp_path / "index")],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=120,
+        )
+    assert out.returncode == 1
+    assert f"cannot reach the Ray cluster at {address}" in out.stderr
+    assert "ray start --head" in out.stderr and "Traceback" not in out.stderr
 
 
 @pytest.mark.model
