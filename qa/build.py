@@ -59,7 +59,10 @@ class BuildEngine(Protocol):
     engine writes the same index.
     """
 
-    max_tokens: int  # the encoder's limit, which caps the chunk size
+    @property
+    def max_tokens(self) -> int:
+        """The encoder's token limit, which caps the chunk size."""
+        ...
 
     def chunk(
         self, paths: Sequence[Path], params: ChunkingParams, progress: Progress | None

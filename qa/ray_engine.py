@@ -197,9 +197,10 @@ class RayEngine:
                 else:
                     ray.init(num_cpus=os.cpu_count(), include_dashboard=False, **quiet)
             except (ConnectionError, RuntimeError, ValueError) as exc:
+                where = f"join the Ray cluster at {address}" if address else "start Ray"
                 raise BuildFailed(
-                    f"cannot join the Ray cluster at {address}: {exc}; start it with "
-                    "`ray start --head` or check --ray-address"
+                    f"cannot {where}: {exc}; start a cluster with `ray start --head` or check "
+                    "--ray-address"
                 ) from None
             self._owns_ray = True
             self.started_in = time.perf_counter() - started
