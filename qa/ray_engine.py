@@ -58,6 +58,7 @@ class RayEngine:
         )
         self._encoder = self.factory()  # only for its limits: the driver never loads the model
         self.started_in = 0.0  # seconds to start or join Ray
+        self.actor_seconds = 0.0  # seconds the encoder actors spent embedding, all together
         self._owns_ray = False
 
     @property
@@ -159,6 +160,7 @@ class RayEngine:
 
         def batches() -> Iterator[tuple[list[int], np.ndarray, list[np.ndarray]]]:
             for batch in _failing_clearly("embedding", embedded):
+                self.actor_seconds += float(batch["seconds"].sum())
                 yield [int(r) for r in batch["row"]], batch["vector"], list(batch["units"])
 
         return collect_batches(len(texts), self._encoder.dimension, batches(), progress, on_batch)
@@ -241,14 +243,19 @@ class EncoderActor:
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         """Embed a batch of texts and their unit spans."""
+        import numpy as np
+
         spans = [
             list(zip(starts.tolist(), ends.tolist(), strict=True))
             for starts, ends in zip(batch["starts"], batch["ends"], strict=True)
         ]
+        started = time.perf_counter()
         vectors, units = self.encoder.encode_spans(
             list(batch["text"]), spans, batch_size=self.batch_size
         )
-        return {"row": batch["row"], "vector": vectors, "units": units}
+        # Each row's share of the model time, so that any regrouping of rows still adds up.
+        seconds = np.full(len(spans), (time.perf_counter() - started) / max(1, len(spans)))
+        return {"row": batch["row"], "vector": vectors, "units": units, "seconds": seconds}
 
 
 def _check_reachable(address: str) -> None:
