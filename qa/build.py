@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from qa import store
 from qa.chunking import (
@@ -18,7 +19,7 @@ from qa.chunking import (
     embed_text,
 )
 from qa.config import Settings
-from qa.corpus import Problem, load_releases
+from qa.corpus import LoadResult, Problem, load_releases
 from qa.errors import CorpusError, IndexBusy
 
 if TYPE_CHECKING:
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from qa.embedding import Encoder
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+Spans = list[tuple[int, int]]
+# (rows of the texts handed in, their vectors, each one's span vectors), after each batch
+OnBatch = Callable[[list[int], "np.ndarray", list["np.ndarray"]], None]
 
 
 @dataclass
@@ -45,6 +49,82 @@ class BuildSummary:
     unchanged: int = 0
     embedded: int = 0  # chunks run through the model
     reused: int = 0  # chunks whose vectors came from the cache
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+
+class BuildEngine(Protocol):
+    """Where the heavy steps of a build run: this process or a Ray cluster.
+
+    Everything else (the embedding cache, writing, publishing) stays with the caller, so every
+    engine writes the same index.
+    """
+
+    @property
+    def max_tokens(self) -> int:
+        """The encoder's token limit, which caps the chunk size."""
+        ...
+
+    def chunk(
+        self, paths: Sequence[Path], params: ChunkingParams, progress: Progress | None
+    ) -> tuple[LoadResult, list[list[Chunk]]]:
+        """Load the releases under ``paths`` and cut each into chunks."""
+        ...
+
+    def embed(
+        self,
+        texts: list[str],
+        spans: list[Spans],
+        lengths: list[int],
+        progress: Progress | None,
+        on_batch: OnBatch | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Embed the texts the cache lacks and their unit spans (see ``collect_batches``)."""
+        ...
+
+    def close(self) -> None:
+        """Release what the engine holds (a Ray instance it started)."""
+        ...
+
+
+class LocalEngine:
+    """Load, chunk and embed in this process."""
+
+    def __init__(self, encoder: Encoder, batch_size: int) -> None:
+        self.encoder = encoder
+        self.batch_size = batch_size
+
+    @property
+    def max_tokens(self) -> int:
+        """The encoder's token limit."""
+        return self.encoder.max_tokens
+
+    def chunk(
+        self, paths: Sequence[Path], params: ChunkingParams, progress: Progress | None
+    ) -> tuple[LoadResult, list[list[Chunk]]]:
+        """Load the releases under ``paths`` and cut each into chunks."""
+        loaded = load_releases(paths)
+        chunks = []
+        for n, release in enumerate(loaded.releases, 1):
+            chunks.append(chunk_release(release, self.encoder.count_tokens, params))
+            if progress:
+                progress("chunk", n, len(loaded.releases))
+        return loaded, chunks
+
+    def embed(
+        self,
+        texts: list[str],
+        spans: list[Spans],
+        lengths: list[int],
+        progress: Progress | None,
+        on_batch: OnBatch | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Embed with the encoder, longest texts first."""
+        return embed_sorted(
+            self.encoder, texts, spans, lengths, self.batch_size, progress, on_batch
+        )
+
+    def close(self) -> None:
+        """Nothing to release."""
 
 
 def default_encoder(settings: Settings) -> Encoder:
@@ -57,15 +137,28 @@ def default_encoder(settings: Settings) -> Encoder:
     )
 
 
+def engine_for(settings: Settings, encoder: Encoder | None = None) -> BuildEngine:
+    """Return the engine ``settings.build_engine`` names (an encoder applies to the local one)."""
+    if settings.build_engine == "ray":
+        if encoder is not None:
+            raise ValueError("an encoder instance runs locally: pass engine=RayEngine(...)")
+        from qa.ray_engine import RayEngine
+
+        return RayEngine(settings)
+    return LocalEngine(encoder or default_encoder(settings), settings.batch_size)
+
+
 def rebuild_index(
     settings: Settings,
     encoder: Encoder | None = None,
     progress: Progress | None = None,
     full: bool = False,
+    engine: BuildEngine | None = None,
 ) -> BuildSummary:
     """Rebuild the index of ``settings.corpus`` into ``settings.index_dir`` and publish it.
 
     Chunks whose vectors an earlier build computed are not embedded again unless ``full``.
+    The work runs on ``engine``, else on the one the settings name (closed afterwards).
     """
     from filelock import FileLock, Timeout
 
@@ -80,34 +173,40 @@ def rebuild_index(
             f"{settings.index_dir}/.lock): wait for it to finish"
         ) from None
     try:
-        return _rebuild(settings, encoder or default_encoder(settings), progress, started, full)
+        if engine is not None:
+            return _rebuild(settings, engine, progress, started, full)
+        engine = engine_for(settings, encoder)
+        try:
+            return _rebuild(settings, engine, progress, started, full)
+        finally:
+            engine.close()
     finally:
         lock.release()
 
 
 def _rebuild(
-    settings: Settings, encoder: Encoder, progress: Progress | None, started: float, full: bool
+    settings: Settings, engine: BuildEngine, progress: Progress | None, started: float, full: bool
 ) -> BuildSummary:
-    loaded = load_releases(settings.corpus)
+    params = ChunkingParams(
+        max_tokens=min(settings.chunk_tokens, engine.max_tokens),
+        overlap=settings.chunk_overlap,
+        context=settings.chunk_context,
+    )
+    loaded, per_release = engine.chunk(settings.corpus, params, progress)
     if not loaded.releases:
         where = ", ".join(str(p) for p in settings.corpus)
         reasons = "; ".join(f"{p.path}: {p.reason}" for p in loaded.problems[:5])
         raise CorpusError(f"no readable releases in {where}" + (f" ({reasons})" if reasons else ""))
-    params = ChunkingParams(
-        max_tokens=min(settings.chunk_tokens, encoder.max_tokens),
-        overlap=settings.chunk_overlap,
-        context=settings.chunk_context,
-    )
+    timings = {"load+chunk": time.perf_counter() - started}
     chunks: list[Chunk] = []
     titles: list[str] = []
     contexts: list[str] = []
-    for n, release in enumerate(loaded.releases, 1):
-        for chunk in chunk_release(release, encoder.count_tokens, params):
+    for release, release_chunks in zip(loaded.releases, per_release, strict=True):
+        context = chunk_context(release, params)
+        for chunk in release_chunks:
             chunks.append(chunk)
             titles.append(release.title)
-            contexts.append(chunk_context(release, params))
-        if progress:
-            progress("chunk", n, len(loaded.releases))
+            contexts.append(context)
     texts = [embed_text(x, c.text) for x, c in zip(contexts, chunks, strict=True)]
     spans = [
         [
@@ -128,17 +227,18 @@ def _rebuild(
     try:
         cached = {} if full else cache.get_many(keys)
         todo = [i for i, key in enumerate(keys) if key not in cached]
-        fresh_vectors, fresh_units = embed_sorted(
-            encoder,
+        mark = time.perf_counter()
+        fresh_vectors, fresh_units = engine.embed(
             [texts[i] for i in todo],
             [spans[i] for i in todo],
             [chunks[i].tokens for i in todo],
-            settings.batch_size,
             progress,
-            on_batch=lambda rows, vecs, units: cache.put_many(
+            lambda rows, vecs, units: cache.put_many(
                 [(keys[todo[r]], v, u) for r, v, u in zip(rows, vecs, units, strict=True)]
             ),
         )
+        timings["embed"] = time.perf_counter() - mark
+        mark = time.perf_counter()
         vectors, unit_vectors = _assemble(chunks, keys, cached, todo, fresh_vectors, fresh_units)
         manifest = store.write_build(
             settings.index_dir,
@@ -152,6 +252,7 @@ def _rebuild(
             flat_max=settings.flat_max_vectors,
         )
         cache.keep_only(keys)
+        timings["write"] = time.perf_counter() - mark
     finally:
         cache.close()
     current = {r.id: store.release_hash(r) for r in loaded.releases}
@@ -168,6 +269,7 @@ def _rebuild(
         unchanged=sum(1 for r, h in current.items() if previous.get(r) == h),
         embedded=len(todo),
         reused=len(chunks) - len(todo),
+        timings=timings,
     )
 
 
@@ -199,37 +301,56 @@ def _assemble(
 def embed_sorted(
     encoder: Encoder,
     texts: list[str],
-    spans: list[list[tuple[int, int]]],
+    spans: list[Spans],
     lengths: list[int],
     batch_size: int,
     progress: Progress | None = None,
-    on_batch: Callable[[list[int], np.ndarray, list[np.ndarray]], None] | None = None,
+    on_batch: OnBatch | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Embed texts and their unit spans in batches of similar length (less padding).
+    """Embed texts and their unit spans in batches of similar length (less padding)."""
+    order = sorted(range(len(texts)), key=lambda i: -lengths[i])
+    step = max(1, batch_size * 4)
+
+    def batches() -> Iterable[tuple[list[int], np.ndarray, list[np.ndarray]]]:
+        for begin in range(0, len(order), step):
+            rows = order[begin : begin + step]
+            vectors, span_vectors = encoder.encode_spans(
+                [texts[i] for i in rows], [spans[i] for i in rows], batch_size=batch_size
+            )
+            yield rows, vectors, span_vectors
+
+    return collect_batches(len(texts), encoder.dimension, batches(), progress, on_batch)
+
+
+def collect_batches(
+    total: int,
+    dimension: int,
+    batches: Iterable[tuple[list[int], np.ndarray, list[np.ndarray]]],
+    progress: Progress | None = None,
+    on_batch: OnBatch | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Put embedded batches (rows, text vectors, span vectors), in any order, in input order.
 
     Returns the text vectors in input order and the span vectors of all texts, stacked in
     input order.
     """
     import numpy as np
 
-    order = sorted(range(len(texts)), key=lambda i: -lengths[i])
     out: np.ndarray | None = None
-    per_text: list[np.ndarray | None] = [None] * len(texts)
-    step = max(1, batch_size * 4)
-    for begin in range(0, len(order), step):
-        batch = order[begin : begin + step]
-        vectors, span_vectors = encoder.encode_spans(
-            [texts[i] for i in batch], [spans[i] for i in batch], batch_size=batch_size
-        )
+    per_text: list[np.ndarray | None] = [None] * total
+    done = 0
+    for rows, vectors, span_vectors in batches:
         if out is None:
-            out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
-        out[batch] = vectors
-        for i, rows in zip(batch, span_vectors, strict=True):
-            per_text[i] = rows
+            # The encoder knows its dimension for sure only once its model has loaded.
+            out = np.zeros((total, vectors.shape[1]), dtype=np.float32)
+        out[rows] = vectors
+        for i, unit_rows in zip(rows, span_vectors, strict=True):
+            per_text[i] = unit_rows
         if on_batch:
-            on_batch(batch, vectors, span_vectors)
+            on_batch(rows, vectors, span_vectors)
+        done += len(rows)
         if progress:
-            progress("embed", min(begin + step, len(order)), len(order))
+            progress("embed", done, total)
     if out is None:
-        return np.zeros((0, encoder.dimension), np.float32), np.zeros((0, encoder.dimension))
+        return np.zeros((0, dimension), np.float32), np.zeros((0, dimension))
     return out, np.vstack([r for r in per_text if r is not None])

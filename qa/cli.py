@@ -51,12 +51,42 @@ index_option = click.option(
 )
 @index_option
 @click.option("--full", is_flag=True, help="Embed every chunk again, ignoring the cache.")
-def rebuild_index_cmd(corpus: tuple[Path, ...], index_dir: Path | None, full: bool) -> None:
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default=None,
+    help="Build in this process (local, the default) or on Ray (pip install '.[ray]').",
+)
+@click.option(
+    "--ray-address",
+    default=None,
+    help="Ray cluster to build on, e.g. 10.0.0.5:6379 (default: start a local Ray instance).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Encoder actors on Ray (default: one per 2 CPUs).",
+)
+def rebuild_index_cmd(
+    corpus: tuple[Path, ...],
+    index_dir: Path | None,
+    full: bool,
+    engine: str | None,
+    ray_address: str | None,
+    workers: int | None,
+) -> None:
     """Build the index from the corpus and publish it atomically.
 
     Only chunks that changed since the last build are embedded again.
     """
-    settings = _settings(corpus=corpus or None, index_dir=index_dir)
+    settings = _settings(
+        corpus=corpus or None,
+        index_dir=index_dir,
+        build_engine=engine,
+        ray_address=ray_address,
+        ray_workers=workers,
+    )
     summary = _build(settings, full=full)
     if summary is None:
         sys.exit(1)

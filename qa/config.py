@@ -39,6 +39,15 @@ class Settings:
         Path(""), "Where ONNX exports are cached; empty = ~/.cache/releases-qa/onnx."
     )
     batch_size: int = _setting(32, "Chunks per embedding batch at build time.")
+    build_engine: str = _setting(
+        "local", "Where `qa rebuild-index` loads, chunks and embeds: local or ray (Ray Data)."
+    )
+    ray_address: str = _setting(
+        "", "Ray cluster the ray engine joins, e.g. 10.0.0.5:6379; empty = a local Ray instance."
+    )
+    ray_workers: int = _setting(
+        0, "Encoder actors of the ray engine; 0 = one per 2 CPUs of the Ray cluster."
+    )
     chunk_tokens: int = _setting(
         200, "Most model tokens in one chunk, title included (the model truncates at 256)."
     )
@@ -116,6 +125,7 @@ class Settings:
             "fusion": ("combsum", "rrf"),
             "chunk_context": ("title", "title+date", "none"),
             "backend": ("torch", "onnx", "onnx-int8"),
+            "build_engine": ("local", "ray"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:

@@ -89,33 +89,56 @@ class Unreadable(Exception):
 
 def load_releases(paths: Iterable[str | Path]) -> LoadResult:
     """Load every supported release file under ``paths`` (folders are walked recursively)."""
-    result = LoadResult()
-    seen: dict[str, str] = {}
+    files, missing = corpus_files(paths)
+    return merge_files([read_file(path, base) for path, base in files], missing)
+
+
+def corpus_files(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, Path]], list[Problem]]:
+    """List the release files under ``paths``, each with the folder its id is relative to.
+
+    Also returns a problem for each path that does not exist.
+    """
+    files: list[tuple[Path, Path]] = []
+    missing: list[Problem] = []
     for root in paths:
         root = Path(root)
         if not root.exists():
-            result.problems.append(Problem(str(root), "no such file or folder"))
+            missing.append(Problem(str(root), "no such file or folder"))
             continue
-        for path, base in _files(root):
-            result.files += 1
-            try:
-                loaded = list(_load_file(path, base, result.problems))
-            except Unreadable as exc:
-                result.problems.append(Problem(str(path), str(exc)))
-                continue
-            for release in loaded:
-                if release.id in seen:
-                    result.problems.append(
-                        Problem(
-                            release.origin,
-                            f"duplicate release id {release.id!r} "
-                            f"(first seen in {seen[release.id]}); skipped",
-                        )
-                    )
-                    continue
-                seen[release.id] = release.origin
-                result.releases.append(release)
+        files.extend(_files(root))
+    return files, missing
+
+
+def read_file(path: Path, base: Path, raw: bytes | None = None) -> LoadResult:
+    """Read the releases of one file (from ``raw``, its bytes, when given), with its problems."""
+    result = LoadResult(files=1)
+    try:
+        result.releases = list(_load_file(path, base, result.problems, raw))
+    except Unreadable as exc:
+        result.problems.append(Problem(str(path), str(exc)))
     return result
+
+
+def merge_files(results: Iterable[LoadResult], problems: Iterable[Problem] = ()) -> LoadResult:
+    """Join what files gave, in order; a release whose id came earlier is reported and skipped."""
+    merged = LoadResult(problems=list(problems))
+    seen: dict[str, str] = {}
+    for result in results:
+        merged.files += result.files
+        merged.problems.extend(result.problems)
+        for release in result.releases:
+            if release.id in seen:
+                merged.problems.append(
+                    Problem(
+                        release.origin,
+                        f"duplicate release id {release.id!r} "
+                        f"(first seen in {seen[release.id]}); skipped",
+                    )
+                )
+                continue
+            seen[release.id] = release.origin
+            merged.releases.append(release)
+    return merged
 
 
 def _files(root: Path) -> Iterator[tuple[Path, Path]]:
@@ -148,9 +171,10 @@ def _path_id(path: Path, base: Path) -> str:
     return name
 
 
-def _read_text(path: Path) -> str:
+def _read_text(path: Path, raw: bytes | None = None) -> str:
     try:
-        raw = path.read_bytes()
+        if raw is None:
+            raw = path.read_bytes()
         if path.suffix.lower() == ".gz":
             raw = gzip.decompress(raw)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
@@ -164,9 +188,11 @@ def _read_text(path: Path) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _load_file(path: Path, base: Path, problems: list[Problem]) -> Iterator[Release]:
+def _load_file(
+    path: Path, base: Path, problems: list[Problem], raw: bytes | None = None
+) -> Iterator[Release]:
     kind = _format_suffix(path)
-    text = _read_text(path)
+    text = _read_text(path, raw)
     path_id = _path_id(path, base)
     origin = str(path)
     if kind in JSON_SUFFIXES:

@@ -45,3 +45,7 @@ class FetchError(QAError):
 
 class CorpusBusy(QAError):
     status = 409
+
+
+class BuildFailed(QAError):
+    status = 500
