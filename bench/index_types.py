@@ -1,9 +1,10 @@
 """faiss index types by size: Flat against HNSW, IVF and quantised variants.
 
     python bench/index_types.py --index build/scale [--sizes 1000,10000,70000] [--repeat 3]
-                                [--json FILE]
+                                [--cache] [--json FILE]
 
-Vectors are the first N chunk vectors of a built index (e.g. the 12,694-release build); the
+Vectors are N chunk vectors, sampled at random, of a built index (e.g. the 12,694-release
+build) or, with --cache, of its embedding cache (what a build has embedded so far); the
 queries are the development questions, embedded once with the index's model. For each size and
 type: build time, memory (serialised size), search latency for one query at a time (the
 server's case, one thread, the retriever's 100 dense candidates), and recall@10 and @100 of
@@ -52,6 +53,17 @@ def load_vectors(index_dir: Path):
     return vectors, manifest
 
 
+def cached_vectors(index_dir: Path):
+    """Every chunk vector in an index folder's embedding cache (float32, one row each)."""
+    import sqlite3
+
+    import numpy as np
+
+    db = sqlite3.connect(f"file:{index_dir / 'embeddings.sqlite'}?mode=ro", uri=True)
+    rows = [np.frombuffer(b, dtype=np.float32) for (b,) in db.execute("SELECT chunk FROM vectors")]
+    return np.vstack(rows)
+
+
 def main() -> None:
     import faiss
     import numpy as np
@@ -63,11 +75,16 @@ def main() -> None:
     ap.add_argument("--index", type=Path, required=True)
     ap.add_argument("--sizes", default="1000,10000,70000")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--cache", action="store_true", help="vectors from the embedding cache")
+    ap.add_argument("--backend", default="torch", help="with --cache: the backend that built it")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     faiss.omp_set_num_threads(1)
-    vectors, manifest = load_vectors(args.index)
-    backend = manifest.backend
+    if args.cache:
+        vectors, backend = cached_vectors(args.index), args.backend
+    else:
+        vectors, manifest = load_vectors(args.index)
+        backend = manifest.backend
     encoder = default_encoder(Settings.from_env(backend=backend))
     queries = encoder.encode(questions()).astype(np.float32)
     rng = np.random.default_rng(0)

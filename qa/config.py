@@ -56,7 +56,7 @@ class Settings:
         "title", "What the encoder sees before each chunk: title, title+date or none."
     )
     flat_max_vectors: int = _setting(
-        250_000, "Chunks up to which vectors are searched exactly (faiss Flat); above, HNSW."
+        30_000, "Chunks up to which vectors are searched exactly (faiss Flat); above, HNSW."
     )
     top_k: int = _setting(8, "Passages retrieved for an answer by default.")
     max_k: int = _setting(50, "Largest k a request may ask for.")
@@ -71,7 +71,7 @@ class Settings:
     fusion: str = _setting(
         "combsum", "How dense and BM25 results are fused: combsum (weighted scores) or rrf."
     )
-    dense_weight: float = _setting(0.45, "Weight of the dense score in combsum fusion (0-1).")
+    dense_weight: float = _setting(0.5, "Weight of the dense score in combsum fusion (0-1).")
     rrf_k: int = _setting(60, "Reciprocal rank fusion constant (fusion=rrf).")
     candidates: int = _setting(100, "Candidates each retriever contributes before fusion.")
     llm_url: str = _setting(

@@ -67,7 +67,7 @@ class Retriever:
         candidates: int = 100,
         per_release: int = 2,
         fusion: str = "combsum",
-        dense_weight: float = 0.45,
+        dense_weight: float = 0.5,
     ) -> None:
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {FUSIONS}, not {fusion!r}")
