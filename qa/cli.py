@@ -66,7 +66,7 @@ index_option = click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Encoder actors on Ray (default: one per 2 CPUs).",
+    help="Encoder actors on Ray (default: one per CPU).",
 )
 def rebuild_index_cmd(
     corpus: tuple[Path, ...],

@@ -46,7 +46,7 @@ class Settings:
         "", "Ray cluster the ray engine joins, e.g. 10.0.0.5:6379; empty = a local Ray instance."
     )
     ray_workers: int = _setting(
-        0, "Encoder actors of the ray engine; 0 = one per 2 CPUs of the Ray cluster."
+        0, "Encoder actors of the ray engine; 0 = one per CPU of the Ray cluster."
     )
     chunk_tokens: int = _setting(
         200, "Most model tokens in one chunk, title included (the model truncates at 256)."

@@ -219,7 +219,9 @@ class RayEngine:
         """Return (encoder actors, CPUs and torch threads each): the cluster's CPUs shared out."""
         import ray
 
-        workers = self.workers or max(1, cpus // 2)
+        # One single-threaded actor per CPU by default: MiniLM gains little from a second torch
+        # thread (bench/ray_build.py: 2 actors of 1 thread embed 1.5x what 1 of 2 threads does).
+        workers = self.workers or cpus
         if workers > cpus:
             raise BuildFailed(
                 f"{workers} encoder actors need {workers} CPUs, the Ray cluster has {cpus}: "
