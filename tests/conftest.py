@@ -30,6 +30,20 @@ SEED_TITLE = "INTERPOL Asian Conference calls for greater cross-sector cooperati
 TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
+def run_qa(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = REPO, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run the ``qa`` command line in a fresh interpreter and capture what it prints."""
+    return subprocess.run(
+        [sys.executable, "-m", "qa", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=timeout,
+    )
+
+
 class FakeEncoder:
     """A deterministic bag-of-words encoder: shared words make vectors similar."""
 

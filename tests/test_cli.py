@@ -1,24 +1,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from conftest import REPO, SEED_ID, SEED_TITLE
-
-
-def _qa(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO):
-    return subprocess.run(
-        [sys.executable, "-m", "qa", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-        timeout=600,
-    )
+from conftest import run_qa as _qa
 
 
 def test_import_and_help_load_no_model() -> None:

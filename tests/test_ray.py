@@ -19,7 +19,7 @@ from pathlib import Path
 import conftest
 import numpy as np
 import pytest
-from conftest import DOJ_283, REPO, SEED_ID, FakeEncoder
+from conftest import DOJ_283, REPO, SEED_ID, FakeEncoder, run_qa
 
 from qa import store
 from qa.build import rebuild_index
@@ -176,12 +176,9 @@ def test_an_unreachable_cluster_fails_fast(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         address = f"127.0.0.1:{s.getsockname()[1]}"  # bound, not listening
-        out = subprocess.run(
-            [sys.executable, "-m", "qa", "rebuild-index", "--engine", "ray"]
-            + ["--ray-address", address, "--index", str(tmp_path / "index")],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
+        out = run_qa(
+            *["rebuild-index", "--engine", "ray", "--ray-address", address],
+            *["--index", str(tmp_path / "index")],
             timeout=120,
         )
     assert out.returncode == 1
@@ -195,13 +192,9 @@ def test_cli_builds_on_a_local_ray_instance(tmp_path: Path) -> None:
     corpus.mkdir()
     (corpus / f"{SEED_ID}.txt").write_text((REPO / "corpus" / f"{SEED_ID}.txt").read_text())
     index = tmp_path / "index"
-    out = subprocess.run(
-        [sys.executable, "-m", "qa", "rebuild-index", "--engine", "ray", "--workers", "1"]
-        + ["--corpus", str(corpus), "--index", str(index)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=600,
+    out = run_qa(
+        *["rebuild-index", "--engine", "ray", "--workers", "1"],
+        *["--corpus", str(corpus), "--index", str(index)],
     )
     assert out.returncode == 0, out.stderr
     assert "Indexed 1 releases from 1 files" in out.stdout
