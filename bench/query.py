@@ -6,13 +6,16 @@
 For each index, in one run: the question's embedding alone (the floor), `Retriever.search`
 (embedding included), `Engine.extract` (the whole extractive answer), all in this process with
 one model thread, as a server worker has with the default two workers on two cores; then
-`POST /api/query` to a default `qa serve` (2 workers) from one sequential client. Each stage
-runs the development questions `--repeat` times; percentiles are over all of those calls.
+`POST /api/query` to a default `qa serve` (2 workers) from one sequential client, over one
+kept-alive connection as the chat page (a browser) does, and with a new connection for each
+request as a plain script does. Each stage runs the development questions `--repeat` times;
+percentiles are over all of those calls.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import sys
@@ -46,9 +49,23 @@ def post(url: str, question: str) -> None:
         resp.read()
 
 
-def main() -> None:
-    import faiss
+class KeptAlive:
+    """One HTTP/1.1 connection reused for every request, as a browser reuses it."""
 
+    def __init__(self, url: str) -> None:
+        host, port = url.removeprefix("http://").split(":")
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=60)
+
+    def __call__(self, question: str) -> None:
+        body = json.dumps({"question": question})
+        self.conn.request("POST", "/api/query", body, {"Content-Type": "application/json"})
+        resp = self.conn.getresponse()
+        resp.read()
+        if resp.status != 200:
+            raise RuntimeError(f"POST /api/query answered {resp.status}")
+
+
+def main() -> None:
     from qa import store
     from qa.config import Settings
     from qa.embedding import set_threads
@@ -60,7 +77,6 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     set_threads(1)
-    faiss.omp_set_num_threads(1)
     qs = questions()
     rows, record = [], {"machine": machine(), "results": []}
     for index_dir in args.index:
@@ -76,7 +92,8 @@ def main() -> None:
             "answer (extract)": timed(engine.extract, qs, args.repeat),
         }
         with Server(index_dir) as server:
-            stages["POST /api/query"] = timed(lambda q: post(server.url, q), qs, args.repeat)
+            stages["POST /api/query"] = timed(KeptAlive(server.url), qs, args.repeat)
+            stages["POST, new connection"] = timed(lambda q: post(server.url, q), qs, args.repeat)
         floor = percentile(stages["query embedding (floor)"], 50)
         for stage, times in stages.items():
             p50, p95, p99 = (percentile(times, p) for p in (50, 95, 99))

@@ -33,6 +33,32 @@ SELECT_MARGIN = 0.08  # answer sentences score within this of the best one
 LIST_MARGIN = 0.15  # how far below the best sentence a list may still answer a list question
 EXPAND_RELEASES = 3  # releases whose every passage is read for the answer
 
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+# A question about what happened in court (the sentence handed down, the verdict) is not
+# answered by the penalty a defendant "faces", a hearing "scheduled" or "if convicted": the
+# releases announcing charges and pleas always state those, and quoting them as the outcome is
+# the classic wrong answer. Each outcome: what asks for it, what reports it, and what says it
+# has not happened yet when it comes just before the report.
+OUTCOMES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+    (
+        "sentence",
+        re.compile(
+            r"\bsentenced\b|^(?=.*\bsentences?\b)"
+            r"(?=.*\b(?:receive[ds]?|get|got|given|impose[ds]?|handed|serve[ds]?)\b)",
+            re.I | re.S,
+        ),
+        re.compile(r"\bsentenced\b|\b(?:ordered to serve|is serving|was serving)\b", re.I),
+    ),
+    (
+        "verdict",
+        re.compile(r"\bconvict(?:ed)?\b|\bfound guilty\b|\bverdict\b", re.I),
+        re.compile(r"\bconvicted\b|\bfound (?:\w+ )?guilty\b|\bguilty verdict\b", re.I),
+    ),
+)
+NOT_YET = re.compile(r"\b(?:if|upon|once|when|unless|be|being|faces?|facing)\s+$", re.I)
+# A question about what someone faces, could get or might receive asks for the penalty.
+PROSPECTIVE = re.compile(r"\b(?:face[sd]?|facing|could|would|might|maximum|potential)\b", re.I)
+
 
 @dataclass(frozen=True)
 class AnswerSentence:
@@ -67,6 +93,7 @@ class Answer:
     message: str | None = None
     suggestions: tuple[Release, ...] = field(default_factory=tuple)
     confidence: float = 0.0  # the best sentence's score; abstention is decided on it
+    reason: str = ""  # why the answer abstained, when it is more than weak evidence
 
 
 NUMBER_WORDS = (
@@ -174,17 +201,25 @@ class Composer:
         if not hits:
             return self._abstain(question, hits, 0.0)
         hits = self._expand(hits, vector)
-        candidates = self._candidates(question, context, hits, vector)
+        years = list(dict.fromkeys(YEAR.findall(question)))
+        candidates = _of_years(self._candidates(question, context, hits, vector), years)
+        if not candidates and years:
+            reason = f"None of the closest releases mentions {' or '.join(years)}."
+            return self._abstain(question, hits, 0.0, reason)
         confidence = candidates[0].score if candidates else 0.0
         if confidence < self.abstain_below:
             return self._abstain(question, hits, confidence)
+        if reason := self._unsupported(question, candidates):
+            return self._abstain(question, hits, confidence, reason)
         if len(parts) < 2:
             return self._render(question, self._select(question, candidates), hits, confidence)
         groups: list[list[_Candidate]] = []
         share = max(1, self.max_sentences // len(parts))
         for n, (part, part_vector) in enumerate(parts):
             others = " ".join(p for m, (p, _) in enumerate(parts) if m != n)
-            part_candidates = self._candidates(part, f"{context} {others}", hits, part_vector)
+            part_candidates = _of_years(
+                self._candidates(part, f"{context} {others}", hits, part_vector), years
+            )
             taken = {(c.release.id, c.unit.start) for g in groups for c in g}
             fresh = [
                 g
@@ -193,6 +228,27 @@ class Composer:
             ]
             groups.extend(fresh)
         return self._render(question, groups, hits, confidence)
+
+    @staticmethod
+    def _unsupported(question: str, candidates: Sequence[_Candidate]) -> str:
+        """Say why the evidence cannot answer a question about a court outcome, if it cannot:
+        none of the releases the answer would quote reports that outcome as having happened."""
+        if PROSPECTIVE.search(question):
+            return ""
+        quoted = {
+            c.release.id: c.release
+            for c in candidates
+            if c.score >= candidates[0].score - SELECT_MARGIN
+        }
+        for name, asks, reports in OUTCOMES:
+            if asks.search(question) and not any(
+                _reported(r.text, reports) for r in quoted.values()
+            ):
+                return (
+                    f"The closest releases do not report the {name} as handed down, only "
+                    "charges, pleas or the penalties faced."
+                )
+        return ""
 
     def _expand(self, hits: Sequence[Hit], vector: np.ndarray) -> list[Hit]:
         """Add the other chunks of the best releases: the answering sentence is often in the
@@ -222,11 +278,15 @@ class Composer:
                 )
         return out
 
-    def _abstain(self, question: str, hits: Sequence[Hit], confidence: float) -> Answer:
+    def _abstain(
+        self, question: str, hits: Sequence[Hit], confidence: float, reason: str = ""
+    ) -> Answer:
         seen: dict[str, Release] = {}
         for h in hits:
             seen.setdefault(h.release.id, h.release)
-        message = ABSTAIN_MESSAGE + (SUGGESTIONS_NOTE if seen else "")
+        message = (
+            ABSTAIN_MESSAGE + (f" {reason}" if reason else "") + (SUGGESTIONS_NOTE if seen else "")
+        )
         return Answer(
             question=question,
             text=message,
@@ -236,6 +296,7 @@ class Composer:
             message=message,
             suggestions=tuple(list(seen.values())[:5]),
             confidence=round(confidence, 4),
+            reason=reason,
         )
 
     def _weight(self, term: str) -> float:
@@ -252,6 +313,7 @@ class Composer:
         """Score every unit of the hits against the question."""
         weights = self._term_weights(question, context)
         total = sum(weights.values()) or 1.0
+        asked = weights.keys()
         types = expected_types(question)
         seen: set[tuple[str, int]] = set()
         out: list[_Candidate] = []
@@ -269,7 +331,7 @@ class Composer:
                     continue
                 seen.add(key)
                 term_set = _unit_terms(text)
-                coverage = sum(weights.get(t, 0.0) for t in term_set) / total
+                coverage = sum(weights[t] for t in asked & term_set) / total
                 typed = (
                     sum(1 for _, found in types if found.search(text)) / len(types)
                     if types
@@ -294,6 +356,7 @@ class Composer:
         wants_list = bool(LIST_QUESTION.search(question))
         weights = {t: self._weight(t) for t in lexical_tokens([question])[0]}
         total = sum(weights.values()) or 1.0
+        asked = weights.keys()
         floor = candidates[0].score - SELECT_MARGIN
         pool = [c for c in candidates if c.score >= floor]
         forced: _Candidate | None = None
@@ -317,7 +380,7 @@ class Composer:
                     key=lambda c: (
                         c.score
                         + WEIGHTS["gain"]
-                        * sum(weights.get(t, 0.0) for t in c.terms - covered)
+                        * sum(weights[t] for t in (asked & c.terms) - covered)
                         / total
                     ),
                 )
@@ -470,6 +533,28 @@ def _idf_table(index: Index) -> dict[str, float]:
     table = {term: float(idf[i]) for term, i in bm25.vocab_dict.items() if i < len(idf)}
     table[""] = math.log(1.0 + (n + 0.5) / 0.5)  # an unseen term is as rare as can be
     return table
+
+
+def _of_years(candidates: list[_Candidate], years: Sequence[str]) -> list[_Candidate]:
+    """Keep the candidates from releases that mention one of the question's years (in the
+    text, the title or the date): "by March 2015" is not answered by a 2014 release."""
+    if not years:
+        return candidates
+    fits: dict[str, bool] = {}
+    for c in candidates:
+        r = c.release
+        if r.id not in fits:
+            fits[r.id] = any(
+                y in r.text or y in r.title or (r.date or "").startswith(y) for y in years
+            )
+    return [c for c in candidates if fits[c.release.id]]
+
+
+def _reported(text: str, reports: re.Pattern[str]) -> bool:
+    """Whether ``text`` reports an outcome as done: "was sentenced", not "to be sentenced"."""
+    return any(
+        not NOT_YET.search(text[max(0, m.start() - 12) : m.start()]) for m in reports.finditer(text)
+    )
 
 
 def _words(text: str) -> set[str]:

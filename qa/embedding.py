@@ -185,10 +185,17 @@ def set_threads(count: int) -> None:
     """Set the model's threads in this process (a server worker's share of the cores)."""
     global _threads
     _threads = max(0, count)
-    if _threads and "torch" in sys.modules:
+    if not _threads:
+        return
+    if "torch" in sys.modules:
         import torch
 
         torch.set_num_threads(_threads)
+    # faiss runs its own OpenMP pool: left at one thread per core, each worker's searches
+    # spin on every core and take them from the other workers' model threads.
+    import faiss
+
+    faiss.omp_set_num_threads(_threads)
 
 
 def get_encoder(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from conftest import SEED_ID, FakeEncoder
 
 from qa import store
@@ -81,3 +83,78 @@ def test_render_text_puts_bullets_on_their_own_lines() -> None:
         ]
     )
     assert text == "Lead: [1]\n• a [1]\n• b [1]\nAfter. [2]"
+
+
+def _court_engine(tmp_path: Path, fake_encoder: FakeEncoder) -> Engine:
+    """An index of two releases about one case: a plea (penalty faced) and a later update."""
+    import json
+    from dataclasses import replace
+
+    from qa.build import rebuild_index
+
+    corpus = tmp_path / "court"
+    corpus.mkdir()
+    records = [
+        {
+            "id": "plea",
+            "title": "Trader Pleads Guilty to Smuggling Turtle Shells",
+            "date": "2014-06-02",
+            "body": "Ivan Petrov pleaded guilty today to smuggling hawksbill turtle shells into "
+            "the United States. If convicted at trial he would have faced more; under the plea "
+            "Petrov faces a maximum of 20 years in prison. Petrov is scheduled to be sentenced "
+            "on Sept. 9, 2014.",
+        },
+        {
+            "id": "seizure",
+            "title": "Authorities Seize Turtle Shell Shipment",
+            "date": "2015-03-04",
+            "body": "In March 2015 customs officers seized 300 hawksbill turtle shells at the "
+            "port of Miami. The shells were worth $450,000.",
+        },
+    ]
+    (corpus / "court.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    settings = replace(
+        Settings.from_env(environ={}, model=FakeEncoder.name),
+        corpus=(corpus,),
+        index_dir=tmp_path / "court-index",
+        abstain_below=0.05,
+    )
+    rebuild_index(settings, encoder=fake_encoder)
+    return _engine(settings)
+
+
+def test_a_sentence_not_yet_handed_down_is_not_quoted_as_one(tmp_path: Path) -> None:
+    engine = _court_engine(tmp_path, FakeEncoder())
+    outcome = engine.ask("How many years was Ivan Petrov sentenced to for the turtle shells?")
+    assert outcome.answer.abstained
+    assert "penalties faced" in (outcome.answer.message or "")
+    assert outcome.answer.suggestions[0].id == "plea"
+    # Asked what he faces, the penalty is the answer.
+    faced = engine.ask("What prison term does Ivan Petrov face for the turtle shells?").answer
+    assert not faced.abstained and "20 years" in faced.text
+
+
+def test_a_year_the_releases_never_mention_is_not_answered_from_another_year(
+    tmp_path: Path,
+) -> None:
+    engine = _court_engine(tmp_path, FakeEncoder())
+    answer = engine.ask("How many turtle shells were seized at the port of Miami in 2031?").answer
+    assert answer.abstained and "2031" in (answer.message or "")
+    # A year one release mentions (or is dated) steers the answer to that release.
+    dated = engine.ask("What happened to the hawksbill turtle shells in 2015?").answer
+    assert not dated.abstained
+    assert {s.release.id for s in dated.sources} == {"seizure"}
+
+
+def test_outcome_reports_are_told_from_announcements() -> None:
+    from qa.answer import OUTCOMES, _reported
+
+    sentence = OUTCOMES[0][2]
+    verdict = OUTCOMES[1][2]
+    assert _reported("Smith was sentenced today to 70 months in prison.", sentence)
+    assert _reported("Judge Lee sentenced Smith to 25 years.", sentence)
+    assert not _reported("Smith is scheduled to be sentenced on May 5.", sentence)
+    assert not _reported("Sentencing is set for May 5.", sentence)
+    assert _reported("A federal jury convicted Smith of fraud.", verdict)
+    assert _reported("Smith was found guilty on all counts.", verdict)
+    assert not _reported("If convicted, Smith faces life in prison.", verdict)
