@@ -30,6 +30,7 @@ SUGGESTIONS_NOTE = " The closest ones are listed below."
 MAX_LIST_ITEMS = 15
 CONTEXT_WEIGHT = 0.3  # how much the earlier question's words count for a follow-up
 SELECT_MARGIN = 0.08  # answer sentences score within this of the best one
+KEY_TERMS = 2  # the question's rarest words another quoted release must share one of
 LIST_MARGIN = 0.15  # how far below the best sentence a list may still answer a list question
 EXPAND_RELEASES = 3  # releases whose every passage is read for the answer
 
@@ -166,6 +167,9 @@ def expected_types(question: str) -> list[tuple[str, re.Pattern[str]]]:
     return [(name, found) for name, asks, found in ANSWER_TYPES if asks.search(question)]
 
 
+_Topic = tuple[str, frozenset[str]]  # the release a question is about, and its key words
+
+
 @dataclass
 class _Candidate:
     release: Release
@@ -182,6 +186,7 @@ class Composer:
         self.max_sentences = max_sentences
         self.abstain_below = abstain_below
         self._idf = _idf_table(index)
+        self._releases_of = functools.lru_cache(maxsize=4096)(self._releases_with)
 
     def compose(
         self,
@@ -203,19 +208,25 @@ class Composer:
         hits = self._expand(hits, vector)
         years = list(dict.fromkeys(YEAR.findall(question)))
         candidates = _of_years(self._candidates(question, context, hits, vector), years)
-        if not candidates and years:
-            reason = f"None of the closest releases mentions {' or '.join(years)}."
+        if not candidates:
+            reason = f"None of the closest releases mentions {' or '.join(years)}." if years else ""
             return self._abstain(question, hits, 0.0, reason)
-        confidence = candidates[0].score if candidates else 0.0
+        confidence = candidates[0].score
         if confidence < self.abstain_below:
             return self._abstain(question, hits, confidence)
-        if reason := self._unsupported(question, candidates):
+        # What the question is about: the release of its best sentence, and that release's
+        # rarest question words. A follow-up's own words ("what sentence did he get?") name
+        # no one, so for it the release retrieval ranked first for the standalone query (the
+        # earlier question included) is what it is about.
+        anchor = hits[0].release.id if context else candidates[0].release.id
+        topic = (anchor, self._key_terms(f"{question} {context}", anchor))
+        if reason := self._unsupported(question, candidates, topic):
             return self._abstain(question, hits, confidence, reason)
-        if len(parts) < 2:
-            return self._render(question, self._select(question, candidates), hits, confidence)
         groups: list[list[_Candidate]] = []
-        share = max(1, self.max_sentences // len(parts))
-        for n, (part, part_vector) in enumerate(parts):
+        if len(parts) < 2:
+            groups = self._select(question, candidates, topic)
+        share = max(1, self.max_sentences // max(1, len(parts)))
+        for n, (part, part_vector) in enumerate(parts if len(parts) > 1 else ()):
             others = " ".join(p for m, (p, _) in enumerate(parts) if m != n)
             part_candidates = _of_years(
                 self._candidates(part, f"{context} {others}", hits, part_vector), years
@@ -223,18 +234,21 @@ class Composer:
             taken = {(c.release.id, c.unit.start) for g in groups for c in g}
             fresh = [
                 g
-                for g in self._select(part, part_candidates, share)
+                # a compound question may well span releases: each part picks its own
+                for g in self._select(part, part_candidates, (anchor, frozenset()), share)
                 if (g[0].release.id, g[0].unit.start) not in taken
             ]
             groups.extend(fresh)
+        if not groups:
+            return self._abstain(question, hits, confidence)
         return self._render(question, groups, hits, confidence)
 
-    @staticmethod
-    def _unsupported(question: str, candidates: Sequence[_Candidate]) -> str:
+    def _unsupported(self, question: str, candidates: Sequence[_Candidate], topic: _Topic) -> str:
         """Say why the evidence cannot answer a question about a court outcome, if it cannot:
         none of the releases the answer would quote reports that outcome as having happened."""
         if PROSPECTIVE.search(question):
             return ""
+        candidates = [c for c in candidates if self._on_topic(c, topic)]
         quoted = {
             c.release.id: c.release
             for c in candidates
@@ -349,7 +363,11 @@ class Composer:
         return out
 
     def _select(
-        self, question: str, candidates: list[_Candidate], limit: int | None = None
+        self,
+        question: str,
+        candidates: list[_Candidate],
+        topic: _Topic,
+        limit: int | None = None,
     ) -> list[list[_Candidate]]:
         """Pick groups of units greedily: relevance plus the question words not yet covered."""
         limit = limit or self.max_sentences
@@ -357,6 +375,9 @@ class Composer:
         weights = {t: self._weight(t) for t in lexical_tokens([question])[0]}
         total = sum(weights.values()) or 1.0
         asked = weights.keys()
+        candidates = [c for c in candidates if self._on_topic(c, topic)]
+        if not candidates:
+            return []
         floor = candidates[0].score - SELECT_MARGIN
         pool = [c for c in candidates if c.score >= floor]
         forced: _Candidate | None = None
@@ -402,6 +423,35 @@ class Composer:
             if wants_list and len(group) > 1:
                 break  # a list question answered by a whole list: the list is the answer
         return groups
+
+    def _releases_with(self, term: str) -> frozenset[str]:
+        """The releases whose passages contain a lexical term, from the BM25 postings."""
+        col = self.index.bm25.vocab_dict.get(term)
+        scores = self.index.bm25.scores
+        if col is None or col + 1 >= len(scores["indptr"]):
+            return frozenset()
+        rows = scores["indices"][scores["indptr"][col] : scores["indptr"][col + 1]]
+        return frozenset(self.index.chunks[int(r)].release_id for r in rows)
+
+    def _key_terms(self, text: str, release_id: str) -> frozenset[str]:
+        """The rarest words of the question (and of the question a follow-up leans on) that
+        the best release contains: what the question is about, usually a name."""
+        key: list[str] = []
+        for term in sorted(set(lexical_tokens([text])[0]), key=self._weight, reverse=True):
+            if release_id in self._releases_of(term):
+                key.append(term)
+                if len(key) == KEY_TERMS:
+                    break
+        return frozenset(key)
+
+    def _on_topic(self, cand: _Candidate, topic: _Topic) -> bool:
+        """Whether a sentence of another release than the best one is about the same thing:
+        its release shares one of the question's key words. A release about another case
+        that merely has the same kind of answer ("was sentenced to 27 years") is not."""
+        anchor, key = topic
+        if cand.release.id == anchor or not key:
+            return True
+        return any(cand.release.id in self._releases_of(t) for t in key)
 
     def _whole_list(self, cand: _Candidate) -> list[_Candidate]:
         """Return the lead-in and every bullet of the list ``cand`` belongs to."""

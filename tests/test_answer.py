@@ -111,6 +111,13 @@ def _court_engine(tmp_path: Path, fake_encoder: FakeEncoder) -> Engine:
             "body": "In March 2015 customs officers seized 300 hawksbill turtle shells at the "
             "port of Miami. The shells were worth $450,000.",
         },
+        {
+            "id": "other-case",
+            "title": "Kidnapper Sentenced to 27 Years in Prison",
+            "date": "2015-05-01",
+            "body": "A Colombian national was sentenced today to 27 years in prison for his "
+            "role in a kidnapping. He received the sentence in federal court.",
+        },
     ]
     (corpus / "court.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
     settings = replace(
@@ -158,3 +165,16 @@ def test_outcome_reports_are_told_from_announcements() -> None:
     assert _reported("A federal jury convicted Smith of fraud.", verdict)
     assert _reported("Smith was found guilty on all counts.", verdict)
     assert not _reported("If convicted, Smith faces life in prison.", verdict)
+
+
+def test_a_follow_up_is_not_answered_from_another_case(tmp_path: Path) -> None:
+    from qa.chat import Turn
+
+    engine = _court_engine(tmp_path, FakeEncoder())
+    history = [Turn("user", "Who pleaded guilty to smuggling hawksbill turtle shells?")]
+    result = engine.ask("What sentence did he receive?", history)
+    assert "Petrov" in result.query or "hawksbill" in result.query
+    # The other case's sentence answers "what sentence did he receive" word for word, but it
+    # is not about Petrov, whose sentencing the releases only schedule.
+    assert result.answer.abstained
+    assert all(s.release.id != "other-case" for s in result.answer.sources)
