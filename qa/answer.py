@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 LIST_QUESTION = re.compile(
-    r"^\s*(?:which|what)\s+(?:\w+\s+){0,2}?(?:\w+s)\b(?!\s+(?:is|was|has)\b)"
+    r"^\s*(?:(?:in|from|to|at|for|of|with|by|on|against)\s+)?(?:which|what)\s+(?:\w+\s+){0,2}?(?:\w+s)\b(?!\s+(?:is|was|has)\b)"
     r"|\b(?:list|name all|enumerate|what are|what were|which are)\b",
     re.IGNORECASE,
 )
@@ -409,7 +409,10 @@ class Composer:
             if (best.release.id, best.unit.start) in used:
                 continue
             if best.unit.kind in ("lead", "bullet") and (wants_list or best.unit.kind == "lead"):
-                group = self._whole_list(best)
+                # the whole list, less any item an earlier group already quoted
+                group = [
+                    c for c in self._whole_list(best) if (c.release.id, c.unit.start) not in used
+                ]
             else:
                 group = [best]
             words = _words(" ".join(c.release.text[c.unit.start : c.unit.end] for c in group))

@@ -295,8 +295,13 @@ def _mark_implicit_lists(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]
 def _continues_list(text: str, items: list[str]) -> bool:
     """Tell whether a paragraph reads as the next item of a list (not the prose after it)."""
     text = text.strip()
-    if len(text) > 400 or text.endswith(":") or len(re.findall(r"[.!?](?:\s|$)", text)) > 2:
+    sentences = len(re.findall(r"[.!?](?:\s|$)", text))
+    if text.endswith(":"):
         return False
+    if len(text) > 400 or sentences > 2:
+        # A long item still continues a list built in parallel: "In Thailand, ...",
+        # "In Brazil, ...", "In Kazakhstan, ..." (the same word, then a name).
+        return bool(items) and len(text) <= 1000 and sentences <= 4 and _parallel(text, items)
     if not text.endswith((".", "!", "?")):
         return True  # items ending in ",", ";", "and" or nothing
     labelled = re.match(r"^[^.:]{2,60}:\s", text) is not None
@@ -308,6 +313,18 @@ def _continues_list(text: str, items: list[str]) -> bool:
         first.endswith("ing") and all(f.endswith("ing") for f in firsts)
     )
     return same_start or (labelled and all(re.match(r"^[^.:]{2,60}:\s", i) for i in items))
+
+
+def _parallel(text: str, items: list[str]) -> bool:
+    """Whether a paragraph opens like every item before it: the same first word, then a
+    capitalised one."""
+
+    def opening(t: str) -> tuple[str, bool]:
+        words = t.split()
+        return words[0].lower(), len(words) > 1 and words[1][:1].isupper()
+
+    first, named = opening(text)
+    return named and all(opening(item) == (first, True) for item in items)
 
 
 def _closes_list(piece: tuple[str, str], items: list[str]) -> bool:

@@ -185,3 +185,27 @@ def test_a_list_that_lost_its_bullets_keeps_its_last_item(tmp_path: Path) -> Non
         ("bullet", "Guardianship"),  # the item that ends the list with a full stop
         ("paragraph", "Many"),
     ]
+
+
+def test_a_list_of_long_parallel_paragraphs_is_one_list(tmp_path: Path) -> None:
+    long_tail = " The payments went through agents and consultants over many years" * 6
+    body = (
+        "According to the plea, the company paid bribes in several countries:\n\n"
+        "In Thailand, the company paid $11 million to officials.\n\n"
+        "In Brazil, the company paid $9.3 million to officials.\n\n"
+        f"In Kazakhstan, the company paid $5.4 million to advisors.{long_tail}.\n\n"
+        "The company agreed to pay a criminal penalty. The plea was entered today.\n\n"
+        "In related proceedings, the company settled with other authorities."
+    )
+    record = {"id": "x", "title": "Plea", "date": "2017-01-17", "body": body}
+    (tmp_path / "r.jsonl").write_text(json.dumps(record) + "\n")
+    (release,) = load_releases([tmp_path]).releases
+    kinds = [(b.kind, release.block_text(b).split()[1]) for b in release.blocks]
+    assert kinds == [
+        ("paragraph", "to"),
+        ("bullet", "Thailand,"),
+        ("bullet", "Brazil,"),
+        ("bullet", "Kazakhstan,"),  # long, but it opens like the items before it
+        ("paragraph", "company"),
+        ("paragraph", "related"),
+    ]
