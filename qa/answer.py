@@ -151,14 +151,22 @@ WEIGHTS = {
 }
 
 
-COMPOUND = re.compile(
-    r"\s*(?:,\s*and|;|,)\s+(?=(?:how|what|which|where|when|who|whom|whose|why)\b)", re.I
+WH = (
+    r"(?:(?:in|from|to|at|for|by|on|with|against)\s+)?"
+    r"(?:how|what|which|where|when|who|whom|whose|why)\b"
 )
+COMPOUND = re.compile(rf"\s*(?:,\s*and|;|,)\s+(?={WH})", re.I)
+AUX = r"(?:is|are|was|were|did|does|do|has|have|had|can|could|will)\b"
+ASKS = re.compile(rf"^\s*(?:{WH}|{AUX})", re.I)
 
 
 def question_parts(question: str) -> list[str]:
     """Split a compound question ("How much ..., and how long ...?") into its sub-questions."""
     parts = [p.strip(" ,;") for p in COMPOUND.split(question) if p.strip(" ,;")]
+    if len(parts) > 1 and not ASKS.match(parts[0]):
+        # "In the Haiti Teleco case, how much ..., and from which country ...?": the opening
+        # phrase is no question of its own but the setting of each one (their context).
+        parts = parts[1:]
     return parts if len(parts) > 1 and all(len(p.split()) >= 3 for p in parts) else [question]
 
 
@@ -226,8 +234,8 @@ class Composer:
         if len(parts) < 2:
             groups = self._select(question, candidates, topic)
         share = max(1, self.max_sentences // max(1, len(parts)))
-        for n, (part, part_vector) in enumerate(parts if len(parts) > 1 else ()):
-            others = " ".join(p for m, (p, _) in enumerate(parts) if m != n)
+        for part, part_vector in parts if len(parts) > 1 else ():
+            others = question.replace(part, " ")  # the setting and the other parts
             part_candidates = _of_years(
                 self._candidates(part, f"{context} {others}", hits, part_vector), years
             )

@@ -178,3 +178,22 @@ def test_a_follow_up_is_not_answered_from_another_case(tmp_path: Path) -> None:
     # is not about Petrov, whose sentencing the releases only schedule.
     assert result.answer.abstained
     assert all(s.release.id != "other-case" for s in result.answer.sources)
+
+
+def test_compound_questions_split_into_their_questions() -> None:
+    from qa.answer import question_parts
+
+    assert question_parts(
+        "How much did the brothers defraud Medicare of, and how long was he sentenced to?"
+    ) == ["How much did the brothers defraud Medicare of", "how long was he sentenced to?"]
+    # An opening setting is no question of its own; "from which" still starts one.
+    assert question_parts(
+        "In the Haiti Teleco case, how much did Antoine agree to forfeit, and from which "
+        "country was Richers extradited?"
+    ) == ["how much did Antoine agree to forfeit", "from which country was Richers extradited?"]
+    assert question_parts("In 2016, which countries joined the program?") == [
+        "In 2016, which countries joined the program?"
+    ]
+    assert question_parts("Which measures target terrorism?") == [
+        "Which measures target terrorism?"
+    ]
