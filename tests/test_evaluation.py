@@ -1,0 +1,39 @@
+"""The evaluation harness's own arithmetic: ranking metrics, content-judged metrics, calibration."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.evaluation import Report, answer_ranking_metrics, calibrate, ranking_metrics
+
+
+def test_ranking_metrics_against_gold_ids() -> None:
+    m = ranking_metrics(["a", "b", "c", "d", "e", "f"], ["c", "x"])
+    assert m["recall@1"] == 0.0 and m["recall@5"] == 0.5 and m["recall@10"] == 0.5
+    assert m["mrr@10"] == pytest.approx(1 / 3)
+    assert 0.0 < m["ndcg@10"] < 1.0
+
+
+def test_answer_metrics_count_any_release_that_states_the_answer() -> None:
+    texts = ["nothing here", "fined $402 million", "sentenced to 30 months", "more"]
+    # The phrases are found together only once the third release is read.
+    m = answer_ranking_metrics(texts, ["$402 million", "30 months"])
+    assert m == {"answer_recall@5": 1.0, "answer_mrr@10": pytest.approx(1 / 3)}
+    assert answer_ranking_metrics(texts, ["$1 billion"]) == {
+        "answer_recall@5": 0.0,
+        "answer_mrr@10": 0.0,
+    }
+    late = ["x"] * 6 + ["the $9 fine"]
+    assert answer_ranking_metrics(late, ["$9"])["answer_recall@5"] == 0.0
+
+
+def test_calibration_keeps_false_abstentions_within_the_budget() -> None:
+    report = Report(mode="hybrid")
+    report.confidences = [(True, c / 100) for c in range(50, 90)] + [
+        (False, 0.3),
+        (False, 0.45),
+        (False, 0.7),
+    ]
+    result = calibrate(report, max_false_abstention=0.05)
+    assert result["false_abstention"] <= 0.05
+    assert result["abstention_recall"] == pytest.approx(2 / 3)
