@@ -125,10 +125,18 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
         ),
     ),
     (
-        "date",
+        # "On what date", "which days": a day, not a year ("launched in 2018" is no answer)
+        "day",
+        re.compile(r"\b(?:what|which) (?:date|dates|day|days)\b", re.I),
         re.compile(
-            r"^\s*when\b|\b(?:what|which) (?:date|day|days|year|month)\b|\bhow long ago\b", re.I
+            rf"\b(?:{MONTHS})\.? \d{{1,2}}\b|\b\d{{1,2}} (?:{MONTHS})\b|"
+            r"\b(?:today|yesterday|monday|tuesday|wednesday|thursday|friday)\b",
+            re.I,
         ),
+    ),
+    (
+        "date",
+        re.compile(r"^\s*when\b|\b(?:what|which) (?:year|month)\b|\bhow long ago\b", re.I),
         re.compile(
             rf"\b(?:{MONTHS})\.? \d{{1,2}}\b|\b\d{{1,2}} (?:{MONTHS})\b|\b(?:19|20)\d\d\b|"
             r"\b(?:today|yesterday|monday|tuesday|wednesday|thursday|friday)\b",
@@ -136,9 +144,13 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
         ),
     ),
     (
+        # a number of things: not a year, not a "three-year" or "10-count" modifier
         "count",
         re.compile(r"\bhow many\b|\bnumber of\b", re.I),
-        re.compile(rf"\b\d[\d,.]*\b|\b(?:{NUMBER_WORDS})\b", re.I),
+        re.compile(
+            rf"(?<![\d,.])(?!(?:19|20)\d\d\b)\d[\d,.]*\b(?!-)|\b(?:{NUMBER_WORDS})\b(?!-)",
+            re.I,
+        ),
     ),
 )
 WEIGHTS = {

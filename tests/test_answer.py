@@ -197,3 +197,18 @@ def test_compound_questions_split_into_their_questions() -> None:
     assert question_parts("Which measures target terrorism?") == [
         "Which measures target terrorism?"
     ]
+
+
+def test_answer_types_tell_a_count_and_a_day_from_look_alikes() -> None:
+    from qa.answer import ANSWER_TYPES, expected_types
+
+    found = {name: pattern for name, _, pattern in ANSWER_TYPES}
+    assert [n for n, _ in expected_types("How many offenders were arrested?")] == ["count"]
+    assert found["count"].search("Marshals arrested 345 individuals")
+    assert not found["count"].search("a three-year, national initiative launched in 2018")
+    assert [n for n, _ in expected_types("On which days did the conference take place?")] == [
+        "day"
+    ]
+    assert found["day"].search("the three-day (7-9 February) meeting")
+    assert not found["day"].search("goals launched in 2018")
+    assert found["date"].search("goals launched in 2018")  # enough for "when"
