@@ -234,12 +234,12 @@ class Composer:
         confidence = candidates[0].score
         if confidence < self.abstain_below:
             return self._abstain(question, hits, confidence)
-        # What the question is about: the release of its best sentence, and that release's
-        # rarest question words. A follow-up's own words ("what sentence did he get?") name
-        # no one, so for it the release retrieval ranked first for the standalone query (the
-        # earlier question included) is what it is about.
+        # What the question is about: the release of its best sentence, and the question's
+        # rarest words in that release. A follow-up's own words ("what sentence did he get?")
+        # name no one: it is about the release retrieval ranked first for the standalone query
+        # and the rarest words of the question it follows.
         anchor = hits[0].release.id if context else candidates[0].release.id
-        topic = (anchor, self._key_terms(f"{question} {context}", anchor))
+        topic = (anchor, self._key_terms(context or question, anchor))
         if reason := self._unsupported(question, candidates, topic):
             return self._abstain(question, hits, confidence, reason)
         groups: list[list[_Candidate]] = []
