@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 LIST_QUESTION = re.compile(
-    r"^\s*(?:(?:in|from|to|at|for|of|with|by|on|against)\s+)?(?:which|what)\s+(?:\w+\s+){0,2}?(?:\w+s)\b(?!\s+(?:is|was|has)\b)"
+    r"^\s*(?:(?:in|from|to|at|for|of|with|by|on|against)\s+)?(?:which|what)\s+(?:\w+\s+){0,2}?"
+    r"(?!(?:was|is|has|does|this|its|his|hers|us|as)\b)\w+s\b(?!\s+(?:is|was|has)\b)"
     r"|\b(?:list|name all|enumerate|what are|what were|which are)\b",
     re.IGNORECASE,
 )
@@ -144,6 +145,13 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
         ),
     ),
     (
+        # "What types of goods...", "which malware families...": a list written inline, three
+        # or more items in a series ("sports equipment, shoes, handbags and sunglasses")
+        "series",
+        LIST_QUESTION,
+        re.compile(r"(?:[^,;:.]{2,40}, ){2,}[^,;:.]{2,40},? (?:and|or|as well as) [^,;:.]{2,}"),
+    ),
+    (
         # a number of things: not a year, not a "three-year" or "10-count" modifier
         "count",
         re.compile(r"\bhow many\b|\bnumber of\b", re.I),
@@ -184,7 +192,10 @@ def question_parts(question: str) -> list[str]:
 
 def expected_types(question: str) -> list[tuple[str, re.Pattern[str]]]:
     """Return the kinds of answer a question asks for, with the pattern that finds each."""
-    return [(name, found) for name, asks, found in ANSWER_TYPES if asks.search(question)]
+    types = [(name, found) for name, asks, found in ANSWER_TYPES if asks.search(question)]
+    # a series is what a list question wants only when it wants nothing more specific
+    # ("on which days" wants days)
+    return [t for t in types if t[0] != "series"] or types
 
 
 _Topic = tuple[str, frozenset[str]]  # the release a question is about, and its key words

@@ -212,3 +212,18 @@ def test_answer_types_tell_a_count_and_a_day_from_look_alikes() -> None:
     assert found["day"].search("the three-day (7-9 February) meeting")
     assert not found["day"].search("goals launched in 2018")
     assert found["date"].search("goals launched in 2018")  # enough for "when"
+
+
+def test_list_questions_and_inline_series() -> None:
+    from qa.answer import LIST_QUESTION, expected_types
+
+    assert LIST_QUESTION.search("What types of counterfeit goods were sold?")
+    assert LIST_QUESTION.search("In which countries did the company pay bribes?")
+    assert not LIST_QUESTION.search("What was the weather in Paris?")
+    assert not LIST_QUESTION.search("In which city was he arrested?")
+    (series,) = expected_types("What types of counterfeit goods were sold?")
+    assert series[0] == "series"
+    assert series[1].search("goods, including sports equipment, shoes, handbags and sunglasses")
+    assert not series[1].search("Seizure orders were executed against 82 domain names.")
+    # a list question that names what it wants ("which days") wants that, not any series
+    assert [n for n, _ in expected_types("On which days did the meeting take place?")] == ["day"]
