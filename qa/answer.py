@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     import numpy as np
 
 LIST_QUESTION = re.compile(
-    r"^\s*(?:(?:in|from|to|at|for|of|with|by|on|against)\s+)?(?:which|what)\s+(?:\w+\s+){0,2}?"
+    r"^\s*(?:(?:in|from|to|at|for|of|with|by|on|against)\s+)?(?:which|what)\s+"
+    r"(?!(?:was|is|has|does|did|are|were)\b)(?:\w+\s+){0,2}?"
     r"(?!(?:was|is|has|does|this|its|his|hers|us|as)\b)\w+s\b(?!\s+(?:is|was|has)\b)"
     r"|\b(?:list|name all|enumerate|what are|what were|which are)\b",
     re.IGNORECASE,
@@ -28,6 +29,7 @@ ABSTAIN_MESSAGE = (
     "to quote."
 )
 SUGGESTIONS_NOTE = " The closest ones are listed below."
+OFF_TOPIC = "The closest passages are about other cases."
 MAX_LIST_ITEMS = 15
 CONTEXT_WEIGHT = 0.3  # how much the earlier question's words count for a follow-up
 SELECT_MARGIN = 0.08  # answer sentences score within this of the best one
@@ -45,7 +47,7 @@ OUTCOMES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
     (
         "sentence",
         re.compile(
-            r"\bsentenced\b|^(?=.*\bsentences?\b)"
+            r"\bsentenced\b|^(?=.*\b(?:sentences?|prison|jail)\b)"
             r"(?=.*\b(?:receive[ds]?|get|got|given|impose[ds]?|handed|serve[ds]?)\b)",
             re.I | re.S,
         ),
@@ -57,7 +59,10 @@ OUTCOMES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
         re.compile(r"\bconvicted\b|\bfound (?:\w+ )?guilty\b|\bguilty verdict\b", re.I),
     ),
 )
-NOT_YET = re.compile(r"\b(?:if|upon|once|when|unless|be|being|faces?|facing)\s+$", re.I)
+# Before "convicted"/"sentenced" in the same clause: it has not happened (or is another case's).
+NOT_YET = re.compile(
+    r"\b(?:if|upon|once|unless|be|being|faces?|facing|previously|formerly|prior)\b", re.I
+)
 # A question about what someone faces, could get or might receive asks for the penalty.
 PROSPECTIVE = re.compile(r"\b(?:face[sd]?|facing|could|would|might|maximum|potential)\b", re.I)
 
@@ -107,8 +112,30 @@ MONTHS = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
 )
+
+
+class _Series:
+    """Finds a list written inline: three or more short items in a series, the last one after
+    "and"/"or" ("sports equipment, shoes, handbags and sunglasses"). Linear in the text, where
+    a regular expression for it backtracks quadratically on long comma-laden sentences."""
+
+    LAST = re.compile(r"^(?:and|or|as well as) \S|\S,? (?:and|or|as well as) \S")
+
+    def search(self, text: str) -> bool:
+        for clause in re.split(r"[;:.]", text):
+            items = clause.split(", ")
+            for i in range(len(items) - 2):
+                if (
+                    2 <= len(items[i]) <= 40
+                    and 2 <= len(items[i + 1]) <= 40
+                    and self.LAST.search(items[i + 2][:60])
+                ):
+                    return True
+        return False
+
+
 # What kind of answer a question asks for, and what a sentence that gives it contains.
-ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | _Series], ...] = (
     (
         "money",
         re.compile(
@@ -149,7 +176,7 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
         # or more items in a series ("sports equipment, shoes, handbags and sunglasses")
         "series",
         LIST_QUESTION,
-        re.compile(r"(?:[^,;:.]{2,40}, ){2,}[^,;:.]{2,40},? (?:and|or|as well as) [^,;:.]{2,}"),
+        _Series(),
     ),
     (
         # a number of things: not a year, not a "three-year" or "10-count" modifier
@@ -178,12 +205,16 @@ WH = (
 COMPOUND = re.compile(rf"\s*(?:,\s*and|;|,)\s+(?={WH})", re.I)
 AUX = r"(?:is|are|was|were|did|does|do|has|have|had|can|could|will)\b"
 ASKS = re.compile(rf"^\s*(?:{WH}|{AUX})", re.I)
+SETTING = re.compile(
+    r"^\s*(?:in|for|regarding|about|concerning|as for|on|during|after|before|according to)\b",
+    re.I,
+)
 
 
 def question_parts(question: str) -> list[str]:
     """Split a compound question ("How much ..., and how long ...?") into its sub-questions."""
     parts = [p.strip(" ,;") for p in COMPOUND.split(question) if p.strip(" ,;")]
-    if len(parts) > 1 and not ASKS.match(parts[0]):
+    if len(parts) > 1 and not ASKS.match(parts[0]) and SETTING.match(parts[0]):
         # "In the Haiti Teleco case, how much ..., and from which country ...?": the opening
         # phrase is no question of its own but the setting of each one (their context).
         parts = parts[1:]
@@ -217,7 +248,6 @@ class Composer:
         self.max_sentences = max_sentences
         self.abstain_below = abstain_below
         self._idf = _idf_table(index)
-        self._releases_of = functools.lru_cache(maxsize=4096)(self._releases_with)
 
     def compose(
         self,
@@ -245,34 +275,51 @@ class Composer:
         confidence = candidates[0].score
         if confidence < self.abstain_below:
             return self._abstain(question, hits, confidence)
-        # What the question is about: the release of its best sentence, and the question's
-        # rarest words in that release. A follow-up's own words ("what sentence did he get?")
-        # name no one: it is about the release retrieval ranked first for the standalone query
-        # and the rarest words of the question it follows.
-        anchor = hits[0].release.id if context else candidates[0].release.id
-        topic = (anchor, self._key_terms(context or question, anchor))
-        if reason := self._unsupported(question, candidates, topic):
-            return self._abstain(question, hits, confidence, reason)
-        groups: list[list[_Candidate]] = []
         if len(parts) < 2:
+            topic = self._topic(question, context, hits, candidates)
+            if reason := self._unsupported(question, candidates, topic):
+                return self._abstain(question, hits, confidence, reason)
             groups = self._select(question, candidates, topic)
-        share = max(1, self.max_sentences // max(1, len(parts)))
-        for part, part_vector in parts if len(parts) > 1 else ():
-            others = question.replace(part, " ")  # the setting and the other parts
+            if not groups:
+                return self._abstain(question, hits, confidence, OFF_TOPIC)
+            return self._render(question, groups, hits, confidence)
+        # A compound question may span releases: each part is answered, and checked, on its
+        # own, the setting and the other parts being its context.
+        groups = []
+        share = max(1, self.max_sentences // len(parts))
+        reasons = []
+        for part, part_vector in parts:
+            others = question.replace(part, " ")
             part_candidates = _of_years(
                 self._candidates(part, f"{context} {others}", hits, part_vector), years
             )
+            if not part_candidates:
+                continue
+            topic = self._topic(part, context, hits, part_candidates)
+            if reason := self._unsupported(part, part_candidates, topic):
+                reasons.append(reason)
+                continue
             taken = {(c.release.id, c.unit.start) for g in groups for c in g}
-            fresh = [
+            groups.extend(
                 g
-                # a compound question may well span releases: each part picks its own
-                for g in self._select(part, part_candidates, (anchor, frozenset()), share)
+                for g in self._select(part, part_candidates, topic, share)
                 if (g[0].release.id, g[0].unit.start) not in taken
-            ]
-            groups.extend(fresh)
+            )
         if not groups:
-            return self._abstain(question, hits, confidence)
+            return self._abstain(question, hits, confidence, reasons[0] if reasons else OFF_TOPIC)
         return self._render(question, groups, hits, confidence)
+
+    def _topic(
+        self, question: str, context: str, hits: Sequence[Hit], candidates: Sequence[_Candidate]
+    ) -> _Topic:
+        """What a question is about: the release of its best sentence, and the question's
+        rarest words in that release. A follow-up's own words ("what sentence did he get?")
+        name no one: it is about the release retrieval ranked first for the standalone query
+        (if it is still a candidate) and the rarest words of the question it follows."""
+        anchor = candidates[0].release.id
+        if context and any(c.release.id == hits[0].release.id for c in candidates):
+            anchor = hits[0].release.id
+        return anchor, self._key_terms(context or question, anchor)
 
     def _unsupported(self, question: str, candidates: Sequence[_Candidate], topic: _Topic) -> str:
         """Say why the evidence cannot answer a question about a court outcome, if it cannot:
@@ -280,6 +327,8 @@ class Composer:
         if PROSPECTIVE.search(question):
             return ""
         candidates = [c for c in candidates if self._on_topic(c, topic)]
+        if not candidates:
+            return ""
         quoted = {
             c.release.id: c.release
             for c in candidates
@@ -446,6 +495,8 @@ class Composer:
                 ]
             else:
                 group = [best]
+            if not group:
+                continue
             words = _words(" ".join(c.release.text[c.unit.start : c.unit.end] for c in group))
             if any(_jaccard(words, other) >= 0.8 for other in texts):
                 continue  # the same sentence, repeated by another release
@@ -458,21 +509,25 @@ class Composer:
                 break  # a list question answered by a whole list: the list is the answer
         return groups
 
-    def _releases_with(self, term: str) -> frozenset[str]:
-        """The releases whose passages contain a lexical term, from the BM25 postings."""
+    def _in_release(self, term: str, release_id: str) -> bool:
+        """Whether a release's passages contain a lexical term (BM25 postings, sorted rows)."""
+        import numpy as np
+
         col = self.index.bm25.vocab_dict.get(term)
         scores = self.index.bm25.scores
         if col is None or col + 1 >= len(scores["indptr"]):
-            return frozenset()
+            return False
         rows = scores["indices"][scores["indptr"][col] : scores["indptr"][col + 1]]
-        return frozenset(self.index.chunks[int(r)].release_id for r in rows)
+        chunks = self.index.release_chunks.get(release_id, [])
+        at = np.searchsorted(rows, chunks)
+        return bool(np.any((at < len(rows)) & (rows[np.minimum(at, len(rows) - 1)] == chunks)))
 
     def _key_terms(self, text: str, release_id: str) -> frozenset[str]:
         """The rarest words of the question (and of the question a follow-up leans on) that
         the best release contains: what the question is about, usually a name."""
         key: list[str] = []
         for term in sorted(set(lexical_tokens([text])[0]), key=self._weight, reverse=True):
-            if release_id in self._releases_of(term):
+            if self._in_release(term, release_id):
                 key.append(term)
                 if len(key) == KEY_TERMS:
                     break
@@ -485,7 +540,7 @@ class Composer:
         anchor, key = topic
         if cand.release.id == anchor or not key:
             return True
-        return any(cand.release.id in self._releases_of(t) for t in key)
+        return any(self._in_release(t, cand.release.id) for t in key)
 
     def _whole_list(self, cand: _Candidate) -> list[_Candidate]:
         """Return the lead-in and every bullet of the list ``cand`` belongs to."""
@@ -629,7 +684,8 @@ def _of_years(candidates: list[_Candidate], years: Sequence[str]) -> list[_Candi
         r = c.release
         if r.id not in fits:
             fits[r.id] = any(
-                y in r.text or y in r.title or (r.date or "").startswith(y) for y in years
+                (r.date or "").startswith(y) or re.search(rf"\b{y}\b", f"{r.title}\n{r.text}")
+                for y in years
             )
     return [c for c in candidates if fits[c.release.id]]
 
@@ -637,7 +693,8 @@ def _of_years(candidates: list[_Candidate], years: Sequence[str]) -> list[_Candi
 def _reported(text: str, reports: re.Pattern[str]) -> bool:
     """Whether ``text`` reports an outcome as done: "was sentenced", not "to be sentenced"."""
     return any(
-        not NOT_YET.search(text[max(0, m.start() - 12) : m.start()]) for m in reports.finditer(text)
+        not NOT_YET.search(re.split(r"[.;]", text[max(0, m.start() - 40) : m.start()])[-1])
+        for m in reports.finditer(text)
     )
 
 
