@@ -326,7 +326,7 @@ class Composer:
         none of the releases the answer would quote reports that outcome as having happened."""
         if PROSPECTIVE.search(question):
             return ""
-        candidates = [c for c in candidates if self._on_topic(c, topic)]
+        candidates = self._topical(candidates, topic)
         if not candidates:
             return ""
         quoted = {
@@ -455,7 +455,7 @@ class Composer:
         weights = {t: self._weight(t) for t in lexical_tokens([question])[0]}
         total = sum(weights.values()) or 1.0
         asked = weights.keys()
-        candidates = [c for c in candidates if self._on_topic(c, topic)]
+        candidates = self._topical(candidates, topic)
         if not candidates:
             return []
         floor = candidates[0].score - SELECT_MARGIN
@@ -533,14 +533,22 @@ class Composer:
                     break
         return frozenset(key)
 
-    def _on_topic(self, cand: _Candidate, topic: _Topic) -> bool:
-        """Whether a sentence of another release than the best one is about the same thing:
-        its release shares one of the question's key words. A release about another case
-        that merely has the same kind of answer ("was sentenced to 27 years") is not."""
+    def _topical(self, candidates: Sequence[_Candidate], topic: _Topic) -> list[_Candidate]:
+        """The candidates about the question's topic: those of the anchor release, and those of
+        a release that contains one of the question's key words. Another case that merely has
+        the same kind of answer ("was sentenced to 27 years") is not evidence."""
         anchor, key = topic
-        if cand.release.id == anchor or not key:
-            return True
-        return any(self._in_release(t, cand.release.id) for t in key)
+        if not key:
+            return list(candidates)
+        on_topic: dict[str, bool] = {anchor: True}
+        out = []
+        for c in candidates:
+            rid = c.release.id
+            if rid not in on_topic:
+                on_topic[rid] = any(self._in_release(t, rid) for t in key)
+            if on_topic[rid]:
+                out.append(c)
+        return out
 
     def _whole_list(self, cand: _Candidate) -> list[_Candidate]:
         """Return the lead-in and every bullet of the list ``cand`` belongs to."""
