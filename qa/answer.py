@@ -427,7 +427,7 @@ class Composer:
                 term_set = _unit_terms(text)
                 coverage = sum(weights[t] for t in asked & term_set) / total
                 typed = (
-                    sum(1 for _, found in types if found.search(text)) / len(types)
+                    sum(1 for name, _ in types if _has_type(name, text)) / len(types)
                     if types
                     else 0.0
                 )
@@ -660,6 +660,15 @@ def render_text(sentences: Sequence[AnswerSentence]) -> str:
                 + f"{s.text} {marker}"
             )
     return "".join(out).strip()
+
+
+_FOUND = {name: found for name, _, found in ANSWER_TYPES}
+
+
+@functools.lru_cache(maxsize=65_536)
+def _has_type(name: str, text: str) -> bool:
+    """Whether a sentence holds an answer of a kind; cached like its terms."""
+    return bool(_FOUND[name].search(text))
 
 
 @functools.lru_cache(maxsize=65_536)
