@@ -20,7 +20,6 @@ import json
 import os
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -40,27 +39,22 @@ def timed(call, items, repeat: int) -> list[float]:
     return out
 
 
-def post(url: str, question: str) -> None:
-    body = json.dumps({"question": question}).encode()
-    req = urllib.request.Request(
-        url + "/api/query", body, {"Content-Type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(req, timeout=60) as resp:
-        resp.read()
+class Poster:
+    """Posts questions over one HTTP/1.1 connection kept alive, as a browser does, or over a
+    new connection for each request, as a plain script does."""
 
-
-class KeptAlive:
-    """One HTTP/1.1 connection reused for every request, as a browser reuses it."""
-
-    def __init__(self, url: str) -> None:
-        host, port = url.removeprefix("http://").split(":")
-        self.conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    def __init__(self, url: str, keep_alive: bool = True) -> None:
+        self.host, port = url.removeprefix("http://").split(":")
+        self.port, self.keep_alive = int(port), keep_alive
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
 
     def __call__(self, question: str) -> None:
         body = json.dumps({"question": question})
         self.conn.request("POST", "/api/query", body, {"Content-Type": "application/json"})
         resp = self.conn.getresponse()
         resp.read()
+        if not self.keep_alive:
+            self.conn.close()  # the next request opens a new connection
         if resp.status != 200:
             raise RuntimeError(f"POST /api/query answered {resp.status}")
 
@@ -92,8 +86,10 @@ def main() -> None:
             "answer (extract)": timed(engine.extract, qs, args.repeat),
         }
         with Server(index_dir) as server:
-            stages["POST /api/query"] = timed(KeptAlive(server.url), qs, args.repeat)
-            stages["POST, new connection"] = timed(lambda q: post(server.url, q), qs, args.repeat)
+            stages["POST /api/query"] = timed(Poster(server.url), qs, args.repeat)
+            stages["POST, new connection"] = timed(
+                Poster(server.url, keep_alive=False), qs, args.repeat
+            )
         floor = percentile(stages["query embedding (floor)"], 50)
         for stage, times in stages.items():
             p50, p95, p99 = (percentile(times, p) for p in (50, 95, 99))

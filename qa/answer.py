@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -540,15 +540,10 @@ class Composer:
         anchor, key = topic
         if not key:
             return list(candidates)
-        on_topic: dict[str, bool] = {anchor: True}
-        out = []
-        for c in candidates:
-            rid = c.release.id
-            if rid not in on_topic:
-                on_topic[rid] = any(self._in_release(t, rid) for t in key)
-            if on_topic[rid]:
-                out.append(c)
-        return out
+        return _kept(
+            candidates,
+            lambda r: r.id == anchor or any(self._in_release(t, r.id) for t in key),
+        )
 
     def _whole_list(self, cand: _Candidate) -> list[_Candidate]:
         """Return the lead-in and every bullet of the list ``cand`` belongs to."""
@@ -691,20 +686,30 @@ def _idf_table(index: Index) -> dict[str, float]:
     return table
 
 
+def _kept(candidates: Sequence[_Candidate], keep: Callable[[Release], bool]) -> list[_Candidate]:
+    """The candidates whose release passes ``keep``, asking once per release."""
+    verdicts: dict[str, bool] = {}
+    out = []
+    for c in candidates:
+        if c.release.id not in verdicts:
+            verdicts[c.release.id] = keep(c.release)
+        if verdicts[c.release.id]:
+            out.append(c)
+    return out
+
+
 def _of_years(candidates: list[_Candidate], years: Sequence[str]) -> list[_Candidate]:
     """Keep the candidates from releases that mention one of the question's years (in the
     text, the title or the date): "by March 2015" is not answered by a 2014 release."""
     if not years:
         return candidates
-    fits: dict[str, bool] = {}
-    for c in candidates:
-        r = c.release
-        if r.id not in fits:
-            fits[r.id] = any(
-                (r.date or "").startswith(y) or re.search(rf"\b{y}\b", f"{r.title}\n{r.text}")
-                for y in years
-            )
-    return [c for c in candidates if fits[c.release.id]]
+    named = re.compile(rf"\b(?:{'|'.join(years)})\b")
+    return _kept(
+        candidates,
+        lambda r: (
+            (r.date or "")[:4] in years or bool(named.search(r.title) or named.search(r.text))
+        ),
+    )
 
 
 def _reported(text: str, reports: re.Pattern[str]) -> bool:
