@@ -273,7 +273,37 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=DEFAULT_MIN_QUESTIONS,
         help="minimum number of questions expected (default: %(default)s)",
     )
+    parser.add_argument(
+        "--audit",
+        action="store_true",
+        help=(
+            "also list, for review, releases outside a question's release_ids that contain "
+            "every one of its expected phrases (release_ids should name every release that "
+            "answers the question)"
+        ),
+    )
     return parser.parse_args(argv)
+
+
+def audit(questions_path: Path, releases: dict[str, str]) -> list[tuple[str, list[str]]]:
+    """Return (question id, release ids) for releases outside a question's release_ids that
+    contain all of its expected phrases: candidates for release_ids, to read and decide."""
+    found: list[tuple[str, list[str]]] = []
+    with questions_path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            q = json.loads(line)
+            if not q.get("release_ids") or not q.get("answer_contains"):
+                continue
+            others = [
+                rid
+                for rid, text in releases.items()
+                if rid not in q["release_ids"] and all(p in text for p in q["answer_contains"])
+            ]
+            if others:
+                found.append((q["id"], others))
+    return found
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -290,6 +320,10 @@ def main(argv: list[str] | None = None) -> int:
     counts, problems = validate(args.questions, releases, args.min_questions)
     print_summary(counts, args.questions)
     print()
+    if args.audit:
+        for qid, others in audit(args.questions, releases):
+            print(f"review {qid}: also contains every expected phrase: {', '.join(others)}")
+        print()
     if problems:
         print(f"{len(problems)} problem(s):")
         for problem in problems:
