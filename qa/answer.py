@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -65,6 +65,10 @@ NOT_YET = re.compile(
 )
 # A question about what someone faces, could get or might receive asks for the penalty.
 PROSPECTIVE = re.compile(r"\b(?:face[sd]?|facing|could|would|might|maximum|potential)\b", re.I)
+# a sentence about a penalty someone faces, not one handed down ("may advocate for up to 25 years")
+FACED = re.compile(
+    r"\b(?:face[sd]?|facing|could|would|might|maximum|potential|up to|(?-i:may))\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | _Series], ...]
         "duration",
         re.compile(r"\bhow long\b|\bsentenced?\b|\bprison\b|\bterm\b|\bjail\b", re.I),
         re.compile(
-            rf"\b(?:\d+|{NUMBER_WORDS})[- ](?:years?|months?|weeks?|days?)\b|\blife\b", re.I
+            rf"\b(?:\d+|{NUMBER_WORDS})[- ](?:years?|months?|weeks?|days?)\b(?!-old)|\blife\b", re.I
         ),
     ),
     (
@@ -472,6 +476,10 @@ class Composer:
         groups: list[list[_Candidate]] = []
         texts: list[set[str]] = []
         used: set[tuple[str, int]] = set()
+        quoted: set[str] = set()
+        types = [name for name, found in expected_types(question) if hasattr(found, "findall")]
+        values: set[str] = set()
+        prospective = bool(PROSPECTIVE.search(question))
         while (pool or forced) and len(groups) < limit:
             if forced is not None:
                 best, forced = forced, None
@@ -488,6 +496,12 @@ class Composer:
                 pool.remove(best)
             if (best.release.id, best.unit.start) in used:
                 continue
+            if (
+                groups
+                and best.release.id not in quoted
+                and not self._joins(best, topic, asked, covered, (types, prospective, values))
+            ):
+                continue
             if best.unit.kind in ("lead", "bullet") and (wants_list or best.unit.kind == "lead"):
                 # the whole list, less any item an earlier group already quoted
                 group = [
@@ -498,16 +512,44 @@ class Composer:
             if not group:
                 continue
             words = _words(" ".join(c.release.text[c.unit.start : c.unit.end] for c in group))
-            if any(_jaccard(words, other) >= 0.8 for other in texts):
+            if any(_repeats(words, other) for other in texts):
                 continue  # the same sentence, repeated by another release
             texts.append(words)
             used.update((c.release.id, c.unit.start) for c in group)
+            quoted.update(c.release.id for c in group)
+            for c in group:
+                values |= _values(c, types, prospective)
             for c in group:
                 covered |= c.terms
             groups.append(group)
             if wants_list and len(group) > 1:
                 break  # a list question answered by a whole list: the list is the answer
         return groups
+
+    def _joins(
+        self,
+        cand: _Candidate,
+        topic: _Topic,
+        asked: Iterable[str],
+        covered: set[str],
+        values: tuple[Sequence[str], bool, set[str]],
+    ) -> bool:
+        """Whether a release not yet quoted may join the answer with ``cand``.
+
+        It must be about the question: contain all of its key words, or cover a word of the
+        question as rare as they are that nothing quoted covers ("Project Deliverance" beside
+        "Project Delirium"). And it must bring something new: a word of the question not yet
+        covered, or another answer of the kind asked for (a different figure or date, which
+        the reader should see beside the first). Repeats of the same facts by other releases
+        of the case are left out."""
+        key = topic[1]
+        new = (cand.terms & set(asked)) - covered
+        rare = min((self._weight(t) for t in key), default=0.0)
+        about = all(self._in_release(t, cand.release.id) for t in key) or any(
+            self._weight(t) >= rare for t in new
+        )
+        types, prospective, quoted = values
+        return about and (bool(new) or _disagrees(_values(cand, types, prospective), quoted))
 
     def _in_release(self, term: str, release_id: str) -> bool:
         """Whether a release's passages contain a lexical term (BM25 postings, sorted rows)."""
@@ -527,7 +569,8 @@ class Composer:
         the best release contains: what the question is about, usually a name."""
         key: list[str] = []
         for term in sorted(set(lexical_tokens([text])[0]), key=self._weight, reverse=True):
-            if self._in_release(term, release_id):
+            # a number ("1,300 personnel") names no one: other cases have the same numbers
+            if not term.isdigit() and self._in_release(term, release_id):
                 key.append(term)
                 if len(key) == KEY_TERMS:
                     break
@@ -666,6 +709,35 @@ def _has_type(name: str, text: str) -> bool:
     return bool(_FOUND[name].search(text))
 
 
+# the whole figure, where the pattern that finds a kind of answer finds only part of it
+_VALUE = {
+    "money": re.compile(
+        r"[$€£]\s?\d[\d,.]*(?:\s*(?:million|billion|thousand)\b)?|"
+        r"\b\d[\d,.]*\s*(?:million|billion|dollars|euros)\b",
+        re.I,
+    )
+}
+
+
+def _values(cand: _Candidate, types: Sequence[str], prospective: bool) -> set[str]:
+    """The answers of the asked kinds a unit gives ("$5.5 million", "March 13, 2010"). What
+    someone faces or could get ("faces up to life") answers no question about what was."""
+    text = cand.release.text[cand.unit.start : cand.unit.end]
+    faced = not prospective and FACED.search(text)
+    return {
+        re.sub(r"[\s,$€£]", "", m.group().lower()).rstrip(".")
+        for name in types
+        if not (faced and name in ("duration", "money"))
+        for m in _VALUE.get(name, _FOUND[name]).finditer(text)
+    }
+
+
+def _disagrees(found: set[str], quoted: set[str]) -> bool:
+    """Whether a unit gives answers and none of those already quoted: another figure, not the
+    same one restated with more around it."""
+    return bool(found) and not found & quoted
+
+
 @functools.lru_cache(maxsize=65_536)
 def _unit_terms(text: str) -> frozenset[str]:
     """A sentence's lexical terms; sentences of popular releases recur across questions."""
@@ -721,7 +793,15 @@ def _reported(text: str, reports: re.Pattern[str]) -> bool:
 
 
 def _words(text: str) -> set[str]:
-    return set(re.findall(r"\w+", text.lower()))
+    return set(re.findall(r"\w+(?:[.,]\d+)*", text.lower()))
+
+
+def _repeats(words: set[str], other: set[str]) -> bool:
+    """Whether two units say the same: nearly the same words, and the same figures (a
+    sentence restated with a revised figure is no repeat)."""
+    return _jaccard(words, other) >= 0.8 and {w for w in words if w[0].isdigit()} == {
+        w for w in other if w[0].isdigit()
+    }
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

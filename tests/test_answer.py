@@ -87,13 +87,6 @@ def test_render_text_puts_bullets_on_their_own_lines() -> None:
 
 def _court_engine(tmp_path: Path, fake_encoder: FakeEncoder) -> Engine:
     """An index of two releases about one case: a plea (penalty faced) and a later update."""
-    import json
-    from dataclasses import replace
-
-    from qa.build import rebuild_index
-
-    corpus = tmp_path / "court"
-    corpus.mkdir()
     records = [
         {
             "id": "plea",
@@ -119,11 +112,25 @@ def _court_engine(tmp_path: Path, fake_encoder: FakeEncoder) -> Engine:
             "role in a kidnapping. He received the sentence in federal court.",
         },
     ]
-    (corpus / "court.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    return _engine_of(tmp_path, "court", records, fake_encoder)
+
+
+def _engine_of(
+    tmp_path: Path, name: str, records: list[dict[str, str]], fake_encoder: FakeEncoder
+) -> Engine:
+    """An engine over an index of ``records`` alone, built with the fake encoder."""
+    import json
+    from dataclasses import replace
+
+    from qa.build import rebuild_index
+
+    corpus = tmp_path / name
+    corpus.mkdir()
+    (corpus / f"{name}.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
     settings = replace(
         Settings.from_env(environ={}, model=FakeEncoder.name),
         corpus=(corpus,),
-        index_dir=tmp_path / "court-index",
+        index_dir=tmp_path / f"{name}-index",
         abstain_below=0.05,
     )
     rebuild_index(settings, encoder=fake_encoder)
@@ -247,3 +254,82 @@ def test_list_questions_and_inline_series() -> None:
     assert not series[1].search("word word, " * 2000)  # long, commas, no last item
     # a list question that names what it wants ("which days") wants that, not any series
     assert [n for n, _ in expected_types("On which days did the meeting take place?")] == ["day"]
+
+
+def _repeating_engine(tmp_path: Path) -> Engine:
+    """Three releases of one case that restate its facts, one with a revised figure, and an
+    unrelated case with the same kind of facts."""
+    return _engine_of(
+        tmp_path,
+        "repeats",
+        [
+            {
+                "id": "verdict",
+                "title": "Exchange Founder Found Guilty",
+                "date": "2016-01-29",
+                "body": "Anna Kovac, founder of the Zelda exchange, was found guilty on May 19, "
+                "2014, by a jury in Manhattan. When it was shut down, the Zelda exchange had "
+                "more than 5 million user accounts.",
+            },
+            {
+                "id": "sentence",
+                "title": "Exchange Founder Sentenced",
+                "date": "2016-05-06",
+                "body": "On May 19, 2014, a Manhattan jury found Anna Kovac guilty of running "
+                "the Zelda exchange. When it was shut down, the Zelda exchange had more than 5.5 "
+                "million user accounts. Kovac faces up to 20 years in prison.",
+            },
+            {
+                "id": "unrelated",
+                "title": "Another Exchange Closed",
+                "date": "2016-07-01",
+                "body": "A jury found Boris Lentz guilty on June 2, 2015. His exchange had 900 "
+                "user accounts when it was shut down.",
+            },
+        ],
+        FakeEncoder(),
+    )
+
+
+def test_other_releases_restating_the_same_answer_are_not_cited(tmp_path: Path) -> None:
+    engine = _repeating_engine(tmp_path)
+    answer = engine.ask("On what date was Anna Kovac found guilty by a Manhattan jury?").answer
+    assert not answer.abstained and "May 19, 2014" in answer.text
+    # Both Kovac releases say May 19, 2014; one citation is the answer, the other a repeat.
+    assert len(answer.sources) == 1
+    assert answer.sources[0].release.id in ("verdict", "sentence")
+
+
+def test_releases_giving_different_figures_are_both_cited(tmp_path: Path) -> None:
+    engine = _repeating_engine(tmp_path)
+    answer = engine.ask(
+        "How many user accounts did Anna Kovac's Zelda exchange have when it was shut down?"
+    ).answer
+    assert not answer.abstained
+    # The two releases disagree (5 million, 5.5 million): the reader sees both, cited.
+    assert "more than 5 million user" in answer.text and "more than 5.5 million" in answer.text
+    assert {s.release.id for s in answer.sources} == {"verdict", "sentence"}
+    assert "900" not in answer.text  # another case's figure is no answer
+
+
+def test_answers_of_the_asked_kind_are_read_from_a_unit() -> None:
+    from qa.answer import _Candidate, _disagrees, _values
+    from qa.chunking import Unit
+    from qa.corpus import Release
+
+    def values(text: str, types: list[str], prospective: bool = False) -> set[str]:
+        release = Release(id="r", title="t", text=text, blocks=())
+        unit = _Candidate(release, Unit("sentence", 0, len(text)), 1.0, frozenset())
+        return _values(unit, types, prospective)
+
+    assert values("He was sentenced to 23 years in prison.", ["duration"]) == {"23years"}
+    # a penalty faced is no sentence handed down, unless the question asks what he faces
+    assert values("He faces up to life in prison.", ["duration"]) == set()
+    assert values("He faces up to life in prison.", ["duration"], prospective=True) == {"life"}
+    assert values("The government may advocate for up to 25 years.", ["duration"]) == set()
+    assert values("Smith, a 25-year-old Irish national, was charged.", ["duration"]) == set()
+    assert values("It had $5.5 million and 3 accounts.", ["money"]) == {"5.5million"}
+    assert values("Found guilty on May 19, 2014, in New York.", ["day"]) == {"may19"}
+    assert _disagrees({"5.5million"}, {"5million"})
+    assert not _disagrees({"may19", "march9"}, {"may19"})  # the same answer, restated
+    assert not _disagrees(set(), {"may19"})
