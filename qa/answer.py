@@ -286,6 +286,8 @@ class Composer:
             groups = self._select(question, candidates, topic)
             if not groups:
                 return self._abstain(question, hits, confidence, OFF_TOPIC)
+            if reason := _uncounted(question, groups):
+                return self._abstain(question, hits, confidence, reason)
             return self._render(question, groups, hits, confidence)
         # A compound question may span releases: each part is answered, and checked, on its
         # own, the setting and the other parts being its context.
@@ -303,12 +305,12 @@ class Composer:
             if reason := self._unsupported(part, part_candidates, topic):
                 reasons.append(reason)
                 continue
+            selected = self._select(part, part_candidates, topic, share)
+            if reason := _uncounted(part, selected):
+                reasons.append(reason)
+                continue
             taken = {(c.release.id, c.unit.start) for g in groups for c in g}
-            groups.extend(
-                g
-                for g in self._select(part, part_candidates, topic, share)
-                if (g[0].release.id, g[0].unit.start) not in taken
-            )
+            groups.extend(g for g in selected if (g[0].release.id, g[0].unit.start) not in taken)
         if not groups:
             return self._abstain(question, hits, confidence, reasons[0] if reasons else OFF_TOPIC)
         return self._render(question, groups, hits, confidence)
@@ -709,6 +711,15 @@ def _has_type(name: str, text: str) -> bool:
     return bool(_FOUND[name].search(text))
 
 
+# "How many tonnes of cocaine were seized": what is counted, up to the verb or a preposition
+HOW_MANY = re.compile(
+    r"\bhow many\s+((?:[\w'-]+\s+){0,4}?[\w'-]+?)(?:'s?)?\s+"
+    r"(?:did|were|was|have|has|had|are|is|do|does|will|can|could|would|of|from|in|at|on|for|by)\b",
+    re.I,
+)
+NUMBER = re.compile(rf"\d[\d,.]*|{NUMBER_WORDS}|million|billion", re.I)
+PEOPLE = frozenset(lexical_tokens(["people persons individuals men women children"])[0])
+
 # the whole figure, where the pattern that finds a kind of answer finds only part of it
 _VALUE = {
     "money": re.compile(
@@ -730,6 +741,27 @@ def _values(cand: _Candidate, types: Sequence[str], prospective: bool) -> set[st
         if not (faced and name in ("duration", "money"))
         for m in _VALUE.get(name, _FOUND[name]).finditer(text)
     }
+
+
+def _uncounted(question: str, groups: Sequence[Sequence[_Candidate]]) -> str:
+    """Say why the answer gives no count, if it gives none: a "how many X" question is
+    answered only by a number of X ("3.2 tonnes of cocaine", "44 counterfeit payroll debit
+    cards": a number with a word of X among the few words after it). People are counted under
+    many names ("2,266 individuals" answers "how many people"), so they are not checked."""
+    asked = HOW_MANY.search(question)
+    if not groups or not asked:
+        return ""
+    focus = set(lexical_tokens([asked.group(1)])[0]) - PEOPLE
+    if not focus or len(focus) < len(set(lexical_tokens([asked.group(1)])[0])):
+        return ""
+    for group in groups:
+        for c in group:
+            words = re.findall(r"[\w'-]+", c.release.text[c.unit.start : c.unit.end])
+            stems = [set(lexical_tokens([w])[0]) for w in words]
+            for i, word in enumerate(words):
+                if NUMBER.fullmatch(word) and any(focus & t for t in stems[i + 1 : i + 6]):
+                    return ""
+    return f"None of the closest passages gives a number of {asked.group(1).strip()}."
 
 
 def _disagrees(found: set[str], quoted: set[str]) -> bool:

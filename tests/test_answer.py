@@ -333,3 +333,27 @@ def test_answers_of_the_asked_kind_are_read_from_a_unit() -> None:
     assert _disagrees({"5.5million"}, {"5million"})
     assert not _disagrees({"may19", "march9"}, {"may19"})  # the same answer, restated
     assert not _disagrees(set(), {"may19"})
+
+
+def test_a_how_many_question_is_answered_only_by_a_count_of_what_it_asks() -> None:
+    from qa.answer import _Candidate, _uncounted
+    from qa.chunking import Unit
+    from qa.corpus import Release
+
+    def groups(*texts: str) -> list[list[_Candidate]]:
+        out = []
+        for text in texts:
+            release = Release(id="r", title="t", text=text, blocks=())
+            out.append([_Candidate(release, Unit("sentence", 0, len(text)), 1.0, frozenset())])
+        return out
+
+    bitcoins = "How many bitcoins did the FBI recover from Alexandre Cazes's wallets?"
+    arrested = groups("On July 5, Alexandre Cazes, 25, was arrested by Thai authorities.")
+    assert "number of bitcoins" in _uncounted(bitcoins, arrested)
+    assert _uncounted(bitcoins, groups("The FBI recovered 1,200 bitcoins from his wallets.")) == ""
+    cards = "How many cloned salary cards did the cash-out crew use?"
+    assert _uncounted(cards, groups("They used 44 counterfeit payroll debit cards.")) == ""
+    # people go by many names: "individuals" counts people
+    people = "How many people were arrested in Project Deliverance?"
+    assert _uncounted(people, groups("It led to the arrest of 2,266 individuals.")) == ""
+    assert _uncounted("Who was arrested?", arrested) == ""
