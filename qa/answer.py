@@ -63,6 +63,18 @@ OUTCOMES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
 NOT_YET = re.compile(
     r"\b(?:if|upon|once|unless|be|being|faces?|facing|previously|formerly|prior)\b", re.I
 )
+# "What was seized during the INTERPOL Americas Regional Conference?": a named event asked
+# about as past, which a release announcing it ("to be held in Chile in March") cannot answer
+EVENT = re.compile(
+    r"\b(?:was|were|did|had)\b.*\b(?:during|at)\s+the\s+((?:[A-Z][\w'-]*\s+){0,6}"
+    r"(?:Conference|Summit|Meeting|Forum|Assembly|Congress|Symposium|Games|Olympics|"
+    r"Championships?|Cup|Convention|Ceremony))\b"
+)
+AHEAD = re.compile(
+    r"^\W*(?:\w+\W+){0,3}?(?:to be held|will|shall|is scheduled|is set|is to)\b|"
+    r"\b(?:upcoming|forthcoming|next)\W+(?:\w+\W+){0,6}$",
+    re.I,
+)
 # A question about what someone faces, could get or might receive asks for the penalty.
 PROSPECTIVE = re.compile(r"\b(?:face[sd]?|facing|could|would|might|maximum|potential)\b", re.I)
 # a sentence about a penalty someone faces, not one handed down ("may advocate for up to 25 years")
@@ -328,8 +340,9 @@ class Composer:
         return anchor, self._key_terms(context or question, anchor)
 
     def _unsupported(self, question: str, candidates: Sequence[_Candidate], topic: _Topic) -> str:
-        """Say why the evidence cannot answer a question about a court outcome, if it cannot:
-        none of the releases the answer would quote reports that outcome as having happened."""
+        """Say why the evidence cannot answer a question about a court outcome or about what
+        happened at a named event, if it cannot: none of the releases the answer would quote
+        reports that outcome as having happened, or they announce the event as to come."""
         if PROSPECTIVE.search(question):
             return ""
         candidates = self._topical(candidates, topic)
@@ -348,6 +361,8 @@ class Composer:
                     f"The closest releases do not report the {name} as handed down, only "
                     "charges, pleas or the penalties faced."
                 )
+        if (event := EVENT.search(question)) and _only_ahead(event.group(1), quoted.values()):
+            return f"The closest releases mention the {event.group(1)} only as still to come."
         return ""
 
     def _expand(self, hits: Sequence[Hit], vector: np.ndarray) -> list[Hit]:
@@ -813,6 +828,19 @@ def _of_years(candidates: list[_Candidate], years: Sequence[str]) -> list[_Candi
         lambda r: (
             (r.date or "")[:4] in years or bool(named.search(r.title) or named.search(r.text))
         ),
+    )
+
+
+def _only_ahead(event: str, releases: Iterable[Release]) -> bool:
+    """Whether the releases name ``event`` and only ever as still to come ("the X, to be held
+    in Chile in March, will ..."; "the upcoming X")."""
+    mentions = [
+        (r.text[max(0, m.start() - 60) : m.start()], r.text[m.end() : m.end() + 60])
+        for r in releases
+        for m in re.finditer(re.escape(event), r.text, re.I)
+    ]
+    return bool(mentions) and all(
+        AHEAD.search(after) or AHEAD.search(before) for before, after in mentions
     )
 
 

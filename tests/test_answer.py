@@ -357,3 +357,49 @@ def test_a_how_many_question_is_answered_only_by_a_count_of_what_it_asks() -> No
     people = "How many people were arrested in Project Deliverance?"
     assert _uncounted(people, groups("It led to the arrest of 2,266 individuals.")) == ""
     assert _uncounted("Who was arrested?", arrested) == ""
+
+
+def test_a_named_event_announced_as_to_come_does_not_answer_what_happened_there(
+    tmp_path: Path,
+) -> None:
+    announced = {
+        "id": "announced",
+        "title": "Pacific Police Summit to Meet in Fiji",
+        "date": "2023-02-01",
+        "body": "The Pacific Police Summit, to be held in Fiji in May, will bring together "
+        "chiefs of police from 20 countries. Last week police in Samoa seized 40 kilograms of "
+        "cocaine at sea.",
+    }
+    question = "How many kilograms of cocaine were seized during the Pacific Police Summit?"
+    answer = _engine_of(tmp_path, "ahead", [announced], FakeEncoder()).ask(question).answer
+    assert answer.abstained
+    assert "Pacific Police Summit only as still to come" in (answer.message or "")
+    assert answer.suggestions[0].id == "announced"
+    # Once a release reports the event as held, the question is answered from it.
+    held = {
+        "id": "held",
+        "title": "Pacific Police Summit Ends",
+        "date": "2023-05-20",
+        "body": "During the Pacific Police Summit in Fiji, police announced that 95 kilograms "
+        "of cocaine were seized in a joint operation.",
+    }
+    engine = _engine_of(tmp_path, "held", [announced, held], FakeEncoder())
+    answered = engine.ask(question).answer
+    assert not answered.abstained and "95 kilograms" in answered.text
+
+
+def test_event_mentions_are_told_ahead_from_past() -> None:
+    from qa.answer import EVENT, _only_ahead
+    from qa.corpus import Release
+
+    def ahead(text: str) -> bool:
+        return _only_ahead("Pacific Summit", [Release(id="r", title="t", text=text, blocks=())])
+
+    assert ahead("The Pacific Summit, to be held in May, will open.")
+    assert ahead("Delegates prepare for the upcoming Pacific Summit in Fiji.")
+    assert ahead("The Pacific Summit will take place in Fiji.")
+    assert not ahead("The Pacific Summit was held in Fiji in May.")
+    assert not ahead("At the Pacific Summit, held in May, ministers signed a treaty.")
+    assert not ahead("No summit is mentioned here.")  # nothing to go on: no decision
+    assert EVENT.search("What was agreed at the Pacific Summit?")
+    assert not EVENT.search("What will be agreed at the Pacific Summit?")
