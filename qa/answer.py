@@ -733,7 +733,7 @@ HOW_MANY = re.compile(
     re.I,
 )
 NUMBER = re.compile(rf"\d[\d,.]*|{NUMBER_WORDS}|million|billion", re.I)
-PEOPLE = frozenset(lexical_tokens(["people persons individuals men women children"])[0])
+PEOPLE = "people persons individuals men women children"  # counted under many names
 
 # the whole figure, where the pattern that finds a kind of answer finds only part of it
 _VALUE = {
@@ -766,8 +766,8 @@ def _uncounted(question: str, groups: Sequence[Sequence[_Candidate]]) -> str:
     asked = HOW_MANY.search(question)
     if not groups or not asked:
         return ""
-    focus = set(lexical_tokens([asked.group(1)])[0]) - PEOPLE
-    if not focus or len(focus) < len(set(lexical_tokens([asked.group(1)])[0])):
+    focus = set(lexical_tokens([asked.group(1)])[0])
+    if not focus or focus & _unit_terms(PEOPLE):
         return ""
     for group in groups:
         for c in group:
