@@ -329,6 +329,25 @@ class Composer:
             return self._abstain(question, hits, confidence, reasons[0] if reasons else OFF_TOPIC)
         return self._render(question, groups, hits, confidence)
 
+    def rerank(
+        self, question: str, context: str, hits: Sequence[Hit], vector: np.ndarray, weight: float
+    ) -> list[Hit]:
+        """Order the hits' releases by their best passage score (relative to the best hit's)
+        plus ``weight`` times the score of their best sentence, as answers score sentences:
+        of several releases about one case, the one that states the answer ranks first.
+        Within a release the passages keep their order."""
+        if not hits:
+            return []
+        top = max(h.score for h in hits) or 1.0
+        passage: dict[str, float] = {}
+        for h in hits:
+            passage.setdefault(h.release.id, h.score / top)
+        sentence: dict[str, float] = {}
+        for c in self._candidates(question, context, self._expand(hits, vector), vector):
+            sentence.setdefault(c.release.id, c.score)
+        key = {r: p + weight * sentence.get(r, 0.0) for r, p in passage.items()}
+        return sorted(hits, key=lambda h: -key[h.release.id])
+
     def _topic(
         self, question: str, context: str, hits: Sequence[Hit], candidates: Sequence[_Candidate]
     ) -> _Topic:

@@ -74,6 +74,11 @@ class Settings:
     dense_weight: float = _setting(0.5, "Weight of the dense score in combsum fusion (0-1).")
     rrf_k: int = _setting(60, "Reciprocal rank fusion constant (fusion=rrf).")
     candidates: int = _setting(100, "Candidates each retriever contributes before fusion.")
+    sentence_rerank: float = _setting(
+        1.0,
+        "Weight of a release's best sentence score (as the answer composer scores sentences) "
+        "added to its passage score when search results are ranked; 0 = passages alone.",
+    )
     llm_url: str = _setting(
         "",
         "OpenAI-compatible server that writes answers from the cited passages, e.g. "

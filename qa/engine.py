@@ -61,10 +61,31 @@ class Engine:
         )
 
     def search(
-        self, query: str, k: int, filters: Filters | None = None, mode: str = "hybrid"
+        self,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        mode: str = "hybrid",
+        history: Sequence[Turn] = (),
     ) -> list[Hit]:
-        """Return ranked passages for ``query``."""
-        return self.retriever.search(query, k=k, filters=filters, mode=mode)
+        """Return ranked passages for ``query`` (a follow-up made standalone with ``history``).
+        In hybrid mode the releases are ranked by their passages and by how well their best
+        sentence answers the question, as the answer composer scores sentences."""
+        standalone = standalone_query(query, history)
+        if mode != "hybrid" or not self.settings.sentence_rerank:
+            return self.retriever.search(standalone.text, k=k, filters=filters, mode=mode)
+        texts = [standalone.text] + ([standalone.question] if standalone.context else [])
+        vectors = self.retriever.encoder.encode(texts)
+        hits = self.retriever.search(
+            standalone.text, k=k, filters=filters, mode=mode, vector=vectors[0]
+        )
+        return self.composer.rerank(
+            standalone.question,
+            standalone.context,
+            hits,
+            vectors[-1],
+            self.settings.sentence_rerank,
+        )
 
     def ask(
         self,

@@ -125,7 +125,7 @@ def evaluate(
             query = standalone_query(q.question, q.context).text
             row: dict[str, float] = {}
             if q.release_ids:
-                hits = engine.search(query, k=30, mode=mode)
+                hits = engine.search(q.question, k=30, mode=mode, history=q.context)
                 ranked = release_ranking(hits)
                 row.update(ranking_metrics(ranked, q.release_ids))
                 if q.answer_contains:

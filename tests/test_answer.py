@@ -403,3 +403,35 @@ def test_event_mentions_are_told_ahead_from_past() -> None:
     assert not ahead("No summit is mentioned here.")  # nothing to go on: no decision
     assert EVENT.search("What was agreed at the Pacific Summit?")
     assert not EVENT.search("What will be agreed at the Pacific Summit?")
+
+
+def test_search_ranks_first_the_release_whose_sentence_answers(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    records = [
+        {
+            "id": "overview",
+            "title": "Zelda Exchange Accounts Case: Kovac Exchange Accounts Overview",
+            "date": "2016-01-29",
+            "body": "The Zelda exchange case concerns accounts. Kovac ran the Zelda exchange "
+            "accounts. Exchange accounts at Zelda were shut. Kovac and the Zelda accounts.",
+        },
+        {
+            "id": "answer",
+            "title": "Founder Sentenced in Manhattan",
+            "date": "2016-05-06",
+            "body": "Judge Lee spoke in court today about fraud, money laundering, wire "
+            "transfers, shell companies, couriers and prepaid cards. When it was shut down, the "
+            "Zelda exchange of Anna Kovac had 5.5 million user accounts.",
+        },
+    ]
+    engine = _engine_of(tmp_path, "rerank", records, FakeEncoder())
+    question = "How many user accounts did the Zelda exchange of Anna Kovac have when shut down?"
+    passages_only = Engine(
+        replace(engine.settings, sentence_rerank=0.0), engine.index, engine.retriever.encoder
+    )
+    assert passages_only.search(question, k=4)[0].release.id == "overview"
+    # The release with the sentence that answers ranks first once sentences count.
+    assert engine.search(question, k=4)[0].release.id == "answer"
+    assert passages_only.search(question, k=4, mode="dense")[0].release.id == "overview"
+    assert engine.search(question, k=4, mode="dense")[0].release.id == "overview"  # untouched
