@@ -78,6 +78,8 @@ class Retriever:
         self.per_release = per_release
         self.fusion = fusion
         self.dense_weight = dense_weight
+        self._dates: np.ndarray | None = None  # per chunk, for filters (made at first use)
+        self._sources: np.ndarray | None = None
 
     def search(
         self,
@@ -141,16 +143,25 @@ class Retriever:
         return _newest_first(hits) if recent else hits
 
     def _allowed(self, filters: Filters) -> np.ndarray:
+        """Which chunks pass the filters (``Filters.admits``, over arrays: one comparison per
+        filter for all 77k chunks instead of a Python call per chunk)."""
         import numpy as np
 
-        return np.fromiter(
-            (
-                filters.admits(d, s)
-                for d, s in zip(self.index.release_dates, self.index.release_sources, strict=True)
-            ),
-            dtype=bool,
-            count=len(self.index.chunks),
-        )
+        if self._dates is None:
+            self._dates = np.array([d or "" for d in self.index.release_dates], dtype=str)
+            self._sources = np.array(
+                [(s or "").lower() for s in self.index.release_sources], dtype=str
+            )
+        allowed = np.ones(len(self.index.chunks), dtype=bool)
+        if filters.date_from or filters.date_to:
+            allowed &= self._dates != ""
+        if filters.date_from:
+            allowed &= self._dates >= filters.date_from
+        if filters.date_to:
+            allowed &= self._dates <= filters.date_to
+        if filters.source:
+            allowed &= self._sources == filters.source.lower()
+        return allowed
 
     def _dense(self, qvec: np.ndarray, allowed: np.ndarray | None) -> list[int]:
         import faiss
@@ -196,9 +207,7 @@ class Retriever:
         scores = np.asarray(self.index.bm25.get_scores(tokens), dtype=np.float32)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
-        n = min(self.candidates, len(scores))
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top], kind="stable")]
+        top = _top(scores, min(self.candidates, len(scores)))
         return [int(i) for i in top if scores[i] > 0], scores
 
     def _similarities(self, qvec: np.ndarray, ids: list[int]) -> np.ndarray:
@@ -207,6 +216,29 @@ class Retriever:
         # one call for all rows: a Python loop of reconstruct() cost ~0.4 ms per 200 rows
         vecs = self.index.vectors.reconstruct_batch(np.asarray(ids, dtype=np.int64))
         return vecs @ qvec
+
+
+def _top(scores: np.ndarray, n: int, stride: int = 16) -> np.ndarray:
+    """Return the rows of the ``n`` highest scores, best first.
+
+    Exact, and about ten times faster than one ``argpartition`` over every chunk at 77k: a
+    threshold taken from every ``stride``-th score is exceeded by the top ``n`` whenever at
+    least ``n`` scores reach it, so only those few need partitioning (else: all of them).
+    """
+    import numpy as np
+
+    rows = None
+    if len(scores) > 10 * stride * n:
+        sample = scores[::stride]
+        kth = len(sample) - (n // stride + 3)
+        threshold = np.partition(sample, kth)[kth]
+        above = np.flatnonzero(scores >= threshold)
+        if len(above) >= n:
+            rows = above
+    if rows is None:
+        rows = np.arange(len(scores))
+    top = rows[np.argpartition(-scores[rows], n - 1)[:n]] if len(rows) > n else rows
+    return top[np.argsort(-scores[top], kind="stable")]
 
 
 RECENT_MARGIN = 0.1  # how much less similar than the best hit a newer release may be
