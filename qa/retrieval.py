@@ -207,8 +207,7 @@ class Retriever:
         scores = np.asarray(self.index.bm25.get_scores(tokens), dtype=np.float32)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
-        top = _top(scores, min(self.candidates, len(scores)))
-        return [int(i) for i in top if scores[i] > 0], scores
+        return _top(scores, min(self.candidates, len(scores))).tolist(), scores
 
     def _similarities(self, qvec: np.ndarray, ids: list[int]) -> np.ndarray:
         import numpy as np
@@ -219,11 +218,12 @@ class Retriever:
 
 
 def _top(scores: np.ndarray, n: int, stride: int = 16) -> np.ndarray:
-    """Return the rows of the ``n`` highest scores, best first.
+    """Return the rows of the ``n`` highest positive scores (fewer if fewer are), best first.
 
-    Exact, and about ten times faster than one ``argpartition`` over every chunk at 77k: a
-    threshold taken from every ``stride``-th score is exceeded by the top ``n`` whenever at
-    least ``n`` scores reach it, so only those few need partitioning (else: all of them).
+    Exact, and about ten times faster at 77k chunks than an ``argpartition`` over all of
+    them: a threshold taken from every ``stride``-th score is reached by the top ``n``
+    whenever at least ``n`` scores reach it, so only those few need partitioning. Otherwise
+    (few chunks hold a query word) the positive scores are few.
     """
     import numpy as np
 
@@ -232,11 +232,12 @@ def _top(scores: np.ndarray, n: int, stride: int = 16) -> np.ndarray:
         sample = scores[::stride]
         kth = len(sample) - (n // stride + 3)
         threshold = np.partition(sample, kth)[kth]
-        above = np.flatnonzero(scores >= threshold)
-        if len(above) >= n:
-            rows = above
+        if threshold > 0:
+            above = np.flatnonzero(scores >= threshold)
+            if len(above) >= n:
+                rows = above
     if rows is None:
-        rows = np.arange(len(scores))
+        rows = np.flatnonzero(scores > 0)
     top = rows[np.argpartition(-scores[rows], n - 1)[:n]] if len(rows) > n else rows
     return top[np.argsort(-scores[top], kind="stable")]
 
