@@ -248,7 +248,7 @@ def expected_types(question: str) -> list[tuple[str, re.Pattern[str]]]:
 _Topic = tuple[str, frozenset[str]]  # the release a question is about, and its key words
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     release: Release
     unit: Unit
@@ -265,6 +265,7 @@ class Composer:
         self.abstain_below = abstain_below
         self._idf = _idf_table(index)
         self._release_years: dict[str, frozenset[str]] = {}
+        self._term_in: dict[tuple[str, str], bool] = {}
         self._unit_facts: dict[tuple[str, int, int], tuple[frozenset[str], dict[str, bool]]] = {}
 
     def compose(
@@ -616,17 +617,26 @@ class Composer:
         return found
 
     def _in_release(self, term: str, release_id: str) -> bool:
-        """Whether a release's passages contain a lexical term (BM25 postings, sorted rows)."""
+        """Whether a release's passages contain a lexical term (BM25 postings, sorted rows;
+        kept per term and release, as the key words of a case recur in its follow-ups)."""
         import numpy as np
 
+        found = self._term_in.get((term, release_id))
+        if found is not None:
+            return found
         col = self.index.bm25.vocab_dict.get(term)
         scores = self.index.bm25.scores
         if col is None or col + 1 >= len(scores["indptr"]):
-            return False
-        rows = scores["indices"][scores["indptr"][col] : scores["indptr"][col + 1]]
-        chunks = self.index.release_chunks.get(release_id, [])
-        at = np.searchsorted(rows, chunks)
-        return bool(np.any((at < len(rows)) & (rows[np.minimum(at, len(rows) - 1)] == chunks)))
+            found = False
+        else:
+            rows = scores["indices"][scores["indptr"][col] : scores["indptr"][col + 1]]
+            chunks = self.index.release_chunks.get(release_id, [])
+            at = np.searchsorted(rows, chunks)
+            found = bool(np.any((at < len(rows)) & (rows[np.minimum(at, len(rows) - 1)] == chunks)))
+        if len(self._term_in) >= UNIT_CACHE:
+            self._term_in.clear()
+        self._term_in[(term, release_id)] = found
+        return found
 
     def _key_terms(self, text: str, release_id: str) -> frozenset[str]:
         """The rarest words of the question (and of the question a follow-up leans on) that
@@ -813,7 +823,7 @@ def _uncounted(question: str, groups: Sequence[Sequence[_Candidate]]) -> str:
     for group in groups:
         for c in group:
             words = re.findall(r"[\w'-]+", c.release.text[c.unit.start : c.unit.end])
-            stems = [set(lexical_tokens([w])[0]) for w in words]
+            stems = [set(t) for t in lexical_tokens(words)]
             for i, word in enumerate(words):
                 if NUMBER.fullmatch(word) and any(focus & t for t in stems[i + 1 : i + 6]):
                     return ""
