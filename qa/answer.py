@@ -36,6 +36,7 @@ KEY_TERMS = 2  # the question's rarest words another quoted release must share o
 LIST_MARGIN = 0.15  # how far below the best sentence a list may still answer a list question
 UNIT_CACHE = 200_000  # units whose terms and answer kinds are kept (~60 MB at most)
 EXPAND_RELEASES = 3  # releases whose every passage is read for the answer
+RERANK_RELEASES = 5  # the first releases of a search that their best sentences reorder
 
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # A question about what happened in court (the sentence handed down, the verdict) is not
@@ -333,12 +334,14 @@ class Composer:
     def rerank(
         self, question: str, context: str, hits: Sequence[Hit], vector: np.ndarray, weight: float
     ) -> list[Hit]:
-        """Order the hits' releases by their best passage score (relative to the best hit's)
-        plus ``weight`` times the score of their best sentence, as answers score sentences:
-        of several releases about one case, the one that states the answer ranks first.
-        Within a release the passages keep their order."""
+        """Reorder the first ``RERANK_RELEASES`` releases of the hits by their best passage
+        score (relative to the best hit's) plus ``weight`` times the score of their best
+        sentence, as answers score sentences: of several releases about one case, the one that
+        states the answer ranks first. Which releases make the first few stays retrieval's
+        decision (so recall there is unchanged); passages keep their order within a release."""
         if not hits:
             return []
+        first = list(dict.fromkeys(h.release.id for h in hits))[:RERANK_RELEASES]
         top = max(h.score for h in hits) or 1.0
         passage: dict[str, float] = {}
         for h in hits:
@@ -346,8 +349,9 @@ class Composer:
         sentence: dict[str, float] = {}
         for c in self._candidates(question, context, self._expand(hits, vector), vector):
             sentence.setdefault(c.release.id, c.score)
-        key = {r: p + weight * sentence.get(r, 0.0) for r, p in passage.items()}
-        return sorted(hits, key=lambda h: -key[h.release.id])
+        order = sorted(first, key=lambda r: -(passage[r] + weight * sentence.get(r, 0.0)))
+        rank = {r: n for n, r in enumerate(order)}
+        return sorted(hits, key=lambda h: rank.get(h.release.id, len(rank)))
 
     def _topic(
         self, question: str, context: str, hits: Sequence[Hit], candidates: Sequence[_Candidate]

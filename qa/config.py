@@ -75,9 +75,10 @@ class Settings:
     rrf_k: int = _setting(60, "Reciprocal rank fusion constant (fusion=rrf).")
     candidates: int = _setting(100, "Candidates each retriever contributes before fusion.")
     sentence_rerank: float = _setting(
-        1.0,
+        2.0,
         "Weight of a release's best sentence score (as the answer composer scores sentences) "
-        "added to its passage score when search results are ranked; 0 = passages alone.",
+        "added to its passage score when the first five releases of a search are reordered; "
+        "0 = passages alone.",
     )
     llm_url: str = _setting(
         "",

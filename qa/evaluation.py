@@ -29,6 +29,9 @@ class Question:
     answer_contains: tuple[str, ...] = ()
     kind: str = "fact"
     context: tuple[Turn, ...] = ()
+    # other releases that state the same answer: a citation of one is correct, but retrieval
+    # is scored on ``release_ids`` alone
+    also_answer: tuple[str, ...] = ()
 
 
 @dataclass
@@ -58,6 +61,7 @@ def load_questions(path: Path) -> list[Question]:
                 answer_contains=tuple(d.get("answer_contains", [])),
                 kind=d.get("kind", "fact"),
                 context=tuple(Turn(t["role"], t["content"]) for t in d.get("context", [])),
+                also_answer=tuple(str(r) for r in d.get("also_answer", [])),
             )
         )
     return out
@@ -171,7 +175,7 @@ def _answer_metrics(q: Question, answer: Any) -> dict[str, float]:
         row["answer_hit"] = float(all(p in answer.text for p in q.answer_contains))
         cited = {s.release.id for s in answer.sources}
         if cited:
-            row["citation_precision"] = len(cited & set(q.release_ids)) / len(cited)
+            row["citation_precision"] = len(cited & {*q.release_ids, *q.also_answer}) / len(cited)
     else:
         row["answer_hit"] = 0.0
     return row

@@ -37,3 +37,26 @@ def test_calibration_keeps_false_abstentions_within_the_budget() -> None:
     result = calibrate(report, max_false_abstention=0.05)
     assert result["false_abstention"] <= 0.05
     assert result["abstention_recall"] == pytest.approx(2 / 3)
+
+
+def test_citing_a_release_that_also_states_the_answer_is_correct(tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from qa.evaluation import _answer_metrics, load_questions
+
+    path = tmp_path / "q.jsonl"
+    path.write_text(
+        '{"id": "q1", "question": "When?", "release_ids": ["a"], "also_answer": ["b"], '
+        '"answer_contains": ["May 19, 2014"], "kind": "date"}\n'
+    )
+    (question,) = load_questions(path)
+    assert question.release_ids == ("a",) and question.also_answer == ("b",)
+
+    def answer(*cited: str) -> SimpleNamespace:
+        sources = [SimpleNamespace(release=SimpleNamespace(id=r)) for r in cited]
+        return SimpleNamespace(abstained=False, text="on May 19, 2014", sources=sources)
+
+    assert _answer_metrics(question, answer("a", "b"))["citation_precision"] == 1.0
+    assert _answer_metrics(question, answer("a", "c"))["citation_precision"] == 0.5
+    # retrieval is still scored on release_ids alone
+    assert ranking_metrics(["b", "a"], question.release_ids)["mrr@10"] == 0.5

@@ -43,7 +43,9 @@ KINDS: tuple[str, ...] = (
 REQUIRED_KEYS: frozenset[str] = frozenset(
     {"id", "question", "release_ids", "answer_contains", "kind"}
 )
-OPTIONAL_KEYS: frozenset[str] = frozenset({"context"})
+# also_answer: other releases that state the same answer (found with --audit and read); a
+# citation of one is correct, but retrieval is scored on release_ids alone
+OPTIONAL_KEYS: frozenset[str] = frozenset({"context", "also_answer"})
 CONTEXT_ROLES: frozenset[str] = frozenset({"user", "assistant"})
 ID_PATTERN = re.compile(r"^q\d{3,}$")
 MAX_PHRASE_WORDS = 5
@@ -130,6 +132,16 @@ def check_question(
     for release_id in release_ids:
         if release_id not in releases:
             problems.append(f"{where}: unknown release id {release_id!r}")
+
+    also = record.get("also_answer", [])
+    if not is_str_list(also):
+        problems.append(f"{where}: also_answer must be a list of strings")
+        also = []
+    for release_id in also:
+        if release_id not in releases:
+            problems.append(f"{where}: unknown release id {release_id!r} in also_answer")
+        elif release_id in release_ids:
+            problems.append(f"{where}: {release_id!r} is in both release_ids and also_answer")
 
     phrases = record.get("answer_contains")
     if not is_str_list(phrases):
@@ -277,17 +289,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--audit",
         action="store_true",
         help=(
-            "also list, for review, releases outside a question's release_ids that contain "
-            "every one of its expected phrases (release_ids should name every release that "
-            "answers the question)"
+            "also list, for review, releases outside a question's release_ids and also_answer "
+            "that contain every one of its expected phrases (also_answer should name every "
+            "other release that states the answer)"
         ),
     )
     return parser.parse_args(argv)
 
 
 def audit(questions_path: Path, releases: dict[str, str]) -> list[tuple[str, list[str]]]:
-    """Return (question id, release ids) for releases outside a question's release_ids that
-    contain all of its expected phrases: candidates for release_ids, to read and decide."""
+    """Return (question id, release ids) for releases outside a question's release_ids and
+    also_answer that contain all of its expected phrases: candidates for also_answer, to read
+    and decide."""
     found: list[tuple[str, list[str]]] = []
     with questions_path.open(encoding="utf-8") as handle:
         for line in handle:
@@ -299,7 +312,9 @@ def audit(questions_path: Path, releases: dict[str, str]) -> list[tuple[str, lis
             others = [
                 rid
                 for rid, text in releases.items()
-                if rid not in q["release_ids"] and all(p in text for p in q["answer_contains"])
+                if rid not in q["release_ids"]
+                and rid not in q.get("also_answer", [])
+                and all(p in text for p in q["answer_contains"])
             ]
             if others:
                 found.append((q["id"], others))
