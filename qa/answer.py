@@ -34,7 +34,7 @@ CONTEXT_WEIGHT = 0.3  # how much the earlier question's words count for a follow
 SELECT_MARGIN = 0.08  # answer sentences score within this of the best one
 KEY_TERMS = 2  # the question's rarest words another quoted release must share one of
 LIST_MARGIN = 0.15  # how far below the best sentence a list may still answer a list question
-UNIT_CACHE = 200_000  # units whose terms and answer kinds are kept (~60 MB at most)
+UNIT_CACHE = 50_000  # units whose terms and answer kinds are kept (~2 KB each)
 EXPAND_RELEASES = 3  # releases whose every passage is read for the answer
 RERANK_RELEASES = 5  # the first releases of a search that their best sentences reorder
 
@@ -67,15 +67,15 @@ NOT_YET = re.compile(
 # "What was seized during the INTERPOL Americas Regional Conference?": a named event asked
 # about as past, which a release announcing it ("to be held in Chile in March") cannot answer
 EVENT = re.compile(
-    r"\b(?:was|were|did|had)\b.*\b(?:during|at)\s+the\s+((?:[A-Z][\w'-]*\s+){0,6}"
+    r"\b(?i:was|were|did|had)\b.*\b(?:during|at)\s+the\s+((?:[A-Z][\w'-]*\s+){0,6}"
     r"(?:Conference|Summit|Meeting|Forum|Assembly|Congress|Symposium|Games|Olympics|"
     r"Championships?|Cup|Convention|Ceremony))\b"
 )
-AHEAD = re.compile(
-    r"^\W*(?:\w+\W+){0,3}?(?:to be held|will|shall|is scheduled|is set|is to)\b|"
-    r"\b(?:upcoming|forthcoming|next)\W+(?:\w+\W+){0,6}$",
-    re.I,
+# right after the event's name ("…, to be held in Chile") or right before it ("the upcoming …")
+AHEAD_AFTER = re.compile(
+    r"^\W*(?:\w+\W+){0,3}?(?:to be held|will|shall|is scheduled|is set|is to)\b", re.I
 )
+AHEAD_BEFORE = re.compile(r"\b(?:upcoming|forthcoming|next)\W+(?:\w+\W+){0,2}$", re.I)
 # A question about what someone faces, could get or might receive asks for the penalty.
 PROSPECTIVE = re.compile(r"\b(?:face[sd]?|facing|could|would|might|maximum|potential)\b", re.I)
 # a sentence about a penalty someone faces, not one handed down ("may advocate for up to 25 years")
@@ -783,12 +783,17 @@ _FOUND = {name: found for name, _, found in ANSWER_TYPES}
 
 # "How many tonnes of cocaine were seized": what is counted, up to the verb or a preposition
 HOW_MANY = re.compile(
-    r"\bhow many\s+((?:[\w'-]+\s+){0,4}?[\w'-]+?)(?:'s?)?\s+"
+    r"\bhow many\s+(?!(?:did|were|was|are|is|have|has|had|do|does|will|can|could|would|died|"
+    r"remain\w*)\b)((?:[\w'-]+\s+){0,4}?[\w'-]+?)(?:'s?)?\s+"
     r"(?:did|were|was|have|has|had|are|is|do|does|will|can|could|would|of|from|in|at|on|for|by)\b",
     re.I,
 )
 NUMBER = re.compile(rf"\d[\d,.]*|{NUMBER_WORDS}|million|billion", re.I)
-PEOPLE = "people persons individuals men women children"  # counted under many names
+# people are counted under many names ("how many suspects" -> "1,200 individuals")
+PEOPLE = (
+    "people persons individuals men women children suspects defendants offenders fugitives "
+    "victims members migrants officers"
+)
 
 # the whole figure, where the pattern that finds a kind of answer finds only part of it
 _VALUE = {
@@ -877,10 +882,10 @@ def _only_ahead(event: str, releases: Iterable[Release]) -> bool:
     mentions = [
         (r.text[max(0, m.start() - 60) : m.start()], r.text[m.end() : m.end() + 60])
         for r in releases
-        for m in re.finditer(re.escape(event), r.text, re.I)
+        for m in re.finditer(rf"\b{re.escape(event)}\b", r.text, re.I)
     ]
     return bool(mentions) and all(
-        AHEAD.search(after) or AHEAD.search(before) for before, after in mentions
+        AHEAD_AFTER.search(after) or AHEAD_BEFORE.search(before) for before, after in mentions
     )
 
 

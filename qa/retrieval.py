@@ -78,8 +78,8 @@ class Retriever:
         self.per_release = per_release
         self.fusion = fusion
         self.dense_weight = dense_weight
-        self._dates: np.ndarray | None = None  # per chunk, for filters (made at first use)
-        self._sources: np.ndarray | None = None
+        # per chunk: release dates and lower-cased sources, for filters (made at first use)
+        self._metadata: tuple[np.ndarray, np.ndarray] | None = None
 
     def search(
         self,
@@ -147,20 +147,21 @@ class Retriever:
         filter for all 77k chunks instead of a Python call per chunk)."""
         import numpy as np
 
-        if self._dates is None:
-            self._dates = np.array([d or "" for d in self.index.release_dates], dtype=str)
-            self._sources = np.array(
-                [(s or "").lower() for s in self.index.release_sources], dtype=str
+        if self._metadata is None:  # built whole, then published: threads share it
+            self._metadata = (
+                np.array([d or "" for d in self.index.release_dates], dtype=str),
+                np.array([(s or "").lower() for s in self.index.release_sources], dtype=str),
             )
+        dates, sources = self._metadata
         allowed = np.ones(len(self.index.chunks), dtype=bool)
         if filters.date_from or filters.date_to:
-            allowed &= self._dates != ""
+            allowed &= dates != ""
         if filters.date_from:
-            allowed &= self._dates >= filters.date_from
+            allowed &= dates >= filters.date_from
         if filters.date_to:
-            allowed &= self._dates <= filters.date_to
+            allowed &= dates <= filters.date_to
         if filters.source:
-            allowed &= self._sources == filters.source.lower()
+            allowed &= sources == filters.source.lower()
         return allowed
 
     def _dense(self, qvec: np.ndarray, allowed: np.ndarray | None) -> list[int]:

@@ -356,6 +356,11 @@ def test_a_how_many_question_is_answered_only_by_a_count_of_what_it_asks() -> No
     # people go by many names: "individuals" counts people
     people = "How many people were arrested in Project Deliverance?"
     assert _uncounted(people, groups("It led to the arrest of 2,266 individuals.")) == ""
+    suspects = "How many suspects were arrested in Operation Pangea?"
+    assert _uncounted(suspects, groups("Police arrested 1,200 individuals.")) == ""
+    # no noun after "how many": nothing to check a count of
+    verb = "How many were arrested in Operation Pangea?"
+    assert _uncounted(verb, groups("Police arrested 3,345 suspects.")) == ""
     assert _uncounted("Who was arrested?", arrested) == ""
 
 
@@ -401,8 +406,15 @@ def test_event_mentions_are_told_ahead_from_past() -> None:
     assert not ahead("The Pacific Summit was held in Fiji in May.")
     assert not ahead("At the Pacific Summit, held in May, ministers signed a treaty.")
     assert not ahead("No summit is mentioned here.")  # nothing to go on: no decision
+    # "will" before the name, or "next" after it, says nothing about the event itself
+    assert not ahead("Officers will continue. Results announced at the Pacific Summit were good.")
+    assert not ahead("At the Pacific Summit, 3 tonnes were seized. The next step is a trial.")
     assert EVENT.search("What was agreed at the Pacific Summit?")
+    assert EVENT.search("Was anything seized at the Pacific Summit?")
     assert not EVENT.search("What will be agreed at the Pacific Summit?")
+    # the event's name is matched as words: the World Cup is not in "hiccup"
+    cup = [Release(id="r", title="t", text="A hiccup, to be held later, will pass.", blocks=())]
+    assert not _only_ahead("Cup", cup)
 
 
 def test_search_ranks_first_the_release_whose_sentence_answers(tmp_path: Path) -> None:
