@@ -6,7 +6,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from qa.chunking import Unit
 from qa.corpus import Release
@@ -34,7 +34,7 @@ CONTEXT_WEIGHT = 0.3  # how much the earlier question's words count for a follow
 SELECT_MARGIN = 0.08  # answer sentences score within this of the best one
 KEY_TERMS = 2  # the question's rarest words another quoted release must share one of
 LIST_MARGIN = 0.15  # how far below the best sentence a list may still answer a list question
-UNIT_CACHE = 50_000  # units whose terms and answer kinds are kept (~2 KB each)
+UNIT_CACHE = 50_000  # entries a composer's memo keeps (a unit's terms and kinds: ~2 KB)
 EXPAND_RELEASES = 3  # releases whose every passage is read for the answer
 RERANK_RELEASES = 5  # the first releases of a search that their best sentences reorder
 
@@ -246,6 +246,22 @@ def expected_types(question: str) -> list[tuple[str, re.Pattern[str]]]:
     return [t for t in types if t[0] != "series"] or types
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Memo(dict[K, V]):
+    """A memo that forgets everything once it holds ``UNIT_CACHE`` entries."""
+
+    def remember(self, key: K, compute: Callable[[], V]) -> V:
+        value = self.get(key)
+        if value is None:
+            if len(self) >= UNIT_CACHE:
+                self.clear()
+            value = self[key] = compute()
+        return value
+
+
 _Topic = tuple[str, frozenset[str]]  # the release a question is about, and its key words
 
 
@@ -265,9 +281,13 @@ class Composer:
         self.max_sentences = max_sentences
         self.abstain_below = abstain_below
         self._idf = _idf_table(index)
-        self._release_years: dict[str, frozenset[str]] = {}
-        self._term_in: dict[tuple[str, str], bool] = {}
-        self._unit_facts: dict[tuple[str, int, int], tuple[frozenset[str], dict[str, bool]]] = {}
+        # what is read once and kept: per release its years, per term and release whether
+        # it occurs, per unit its terms and the kinds of answer it holds
+        self._release_years: _Memo[str, frozenset[str]] = _Memo()
+        self._term_in: _Memo[tuple[str, str], bool] = _Memo()
+        self._unit_facts: _Memo[tuple[str, int, int], tuple[frozenset[str], dict[str, bool]]] = (
+            _Memo()
+        )
 
     def compose(
         self,
@@ -489,14 +509,10 @@ class Composer:
     def _facts(self, release: Release, unit: Unit) -> tuple[frozenset[str], dict[str, bool]]:
         """A unit's lexical terms and which kinds of answer it holds (filled in as they are
         asked), kept per unit: the units of popular releases recur across questions."""
-        key = (release.id, unit.start, unit.end)
-        facts = self._unit_facts.get(key)
-        if facts is None:
-            if len(self._unit_facts) >= UNIT_CACHE:
-                self._unit_facts.clear()
-            terms = _unit_terms(release.text[unit.start : unit.end])
-            facts = self._unit_facts[key] = (terms, {})
-        return facts
+        return self._unit_facts.remember(
+            (release.id, unit.start, unit.end),
+            lambda: (_unit_terms(release.text[unit.start : unit.end]), {}),
+        )
 
     def _select(
         self,
@@ -548,12 +564,16 @@ class Composer:
                 pool.remove(best)
             if (best.release.id, best.unit.start) in used:
                 continue
-            if (
-                groups
-                and best.release.id not in quoted
-                and not self._joins(best, topic, asked, covered, (types, prospective, values))
-            ):
-                continue
+            if groups and best.release.id not in quoted:
+                # Another release joins the answer only if it is about the question and brings
+                # something new: a word of the question not yet covered, or another answer of
+                # the kind asked for (a different figure or date, which the reader should see
+                # beside the first). Repeats of the same facts by other releases are left out.
+                new = (asked & best.terms) - covered
+                if not self._about(best, topic, new) or not (
+                    new or _disagrees(_values(best, types, prospective), values)
+                ):
+                    continue
             if best.unit.kind in ("lead", "bullet") and (wants_list or best.unit.kind == "lead"):
                 # the whole list, less any item an earlier group already quoted
                 group = [
@@ -578,30 +598,15 @@ class Composer:
                 break  # a list question answered by a whole list: the list is the answer
         return groups
 
-    def _joins(
-        self,
-        cand: _Candidate,
-        topic: _Topic,
-        asked: Iterable[str],
-        covered: set[str],
-        values: tuple[Sequence[str], bool, set[str]],
-    ) -> bool:
-        """Whether a release not yet quoted may join the answer with ``cand``.
-
-        It must be about the question: contain all of its key words, or cover a word of the
-        question as rare as they are that nothing quoted covers ("Project Deliverance" beside
-        "Project Delirium"). And it must bring something new: a word of the question not yet
-        covered, or another answer of the kind asked for (a different figure or date, which
-        the reader should see beside the first). Repeats of the same facts by other releases
-        of the case are left out."""
+    def _about(self, cand: _Candidate, topic: _Topic, new: set[str]) -> bool:
+        """Whether the release of ``cand`` is about the question: it contains all of the key
+        words, or ``cand`` covers a new word of the question as rare as they are ("Project
+        Deliverance" beside "Project Delirium")."""
         key = topic[1]
-        new = (cand.terms & set(asked)) - covered
         rare = min((self._weight(t) for t in key), default=0.0)
-        about = all(self._in_release(t, cand.release.id) for t in key) or any(
+        return all(self._in_release(t, cand.release.id) for t in key) or any(
             self._weight(t) >= rare for t in new
         )
-        types, prospective, quoted = values
-        return about and (bool(new) or _disagrees(_values(cand, types, prospective), quoted))
 
     def _of_years(self, candidates: list[_Candidate], years: Sequence[str]) -> list[_Candidate]:
         """Keep the candidates from releases that mention one of the question's years (in the
@@ -612,35 +617,30 @@ class Composer:
 
     def _years(self, release: Release) -> frozenset[str]:
         """The years a release mentions or is dated in, read once per release."""
-        found = self._release_years.get(release.id)
-        if found is None:
-            found = frozenset(YEAR.findall(f"{release.title} {release.text}"))
-            if release.date:
-                found |= {release.date[:4]}
-            self._release_years[release.id] = found
-        return found
+        return self._release_years.remember(
+            release.id,
+            lambda: (
+                frozenset(YEAR.findall(f"{release.title} {release.text}"))
+                | ({release.date[:4]} if release.date else set())
+            ),
+        )
 
     def _in_release(self, term: str, release_id: str) -> bool:
         """Whether a release's passages contain a lexical term (BM25 postings, sorted rows;
         kept per term and release, as the key words of a case recur in its follow-ups)."""
+        return self._term_in.remember((term, release_id), lambda: self._postings(term, release_id))
+
+    def _postings(self, term: str, release_id: str) -> bool:
         import numpy as np
 
-        found = self._term_in.get((term, release_id))
-        if found is not None:
-            return found
         col = self.index.bm25.vocab_dict.get(term)
         scores = self.index.bm25.scores
         if col is None or col + 1 >= len(scores["indptr"]):
-            found = False
-        else:
-            rows = scores["indices"][scores["indptr"][col] : scores["indptr"][col + 1]]
-            chunks = self.index.release_chunks.get(release_id, [])
-            at = np.searchsorted(rows, chunks)
-            found = bool(np.any((at < len(rows)) & (rows[np.minimum(at, len(rows) - 1)] == chunks)))
-        if len(self._term_in) >= UNIT_CACHE:
-            self._term_in.clear()
-        self._term_in[(term, release_id)] = found
-        return found
+            return False
+        rows = scores["indices"][scores["indptr"][col] : scores["indptr"][col + 1]]
+        chunks = self.index.release_chunks.get(release_id, [])
+        at = np.searchsorted(rows, chunks)
+        return bool(np.any((at < len(rows)) & (rows[np.minimum(at, len(rows) - 1)] == chunks)))
 
     def _key_terms(self, text: str, release_id: str) -> frozenset[str]:
         """The rarest words of the question (and of the question a follow-up leans on) that

@@ -11,7 +11,7 @@ from typing import Any
 
 from qa import store
 from qa.answer import Answer, Composer, question_parts
-from qa.chat import Turn, standalone_query
+from qa.chat import Query, Turn, standalone_query
 from qa.config import Settings
 from qa.dates import DateReading, merge, read_dates
 from qa.embedding import Encoder
@@ -74,17 +74,29 @@ class Engine:
         standalone = standalone_query(query, history)
         if mode != "hybrid" or not self.settings.sentence_rerank:
             return self.retriever.search(standalone.text, k=k, filters=filters, mode=mode)
-        texts = [standalone.text] + ([standalone.question] if standalone.context else [])
-        vectors = self.retriever.encoder.encode(texts)
+        search_vector, question_vector, _ = self._embed(standalone)
         hits = self.retriever.search(
-            standalone.text, k=k, filters=filters, mode=mode, vector=vectors[0]
+            standalone.text, k=k, filters=filters, mode=mode, vector=search_vector
         )
         return self.composer.rerank(
             standalone.question,
             standalone.context,
             hits,
-            vectors[-1],
+            question_vector,
             self.settings.sentence_rerank,
+        )
+
+    def _embed(self, query: Query, parts: Sequence[str] = ()) -> tuple[Any, Any, list[Any]]:
+        """Embed in one batch the standalone query (to search with), the question itself for
+        a follow-up (its sentences are scored against the question, the earlier one's words
+        counting less) and the parts of a compound question; return the three."""
+        parts = list(parts) if len(parts) > 1 else []
+        texts = [query.text] + ([query.question] if query.context else []) + parts
+        vectors = self.retriever.encoder.encode(texts)
+        return (
+            vectors[0],
+            vectors[1] if query.context else vectors[0],
+            list(vectors[-len(parts) :]) if parts else [],
         )
 
     def ask(
@@ -148,17 +160,12 @@ class Engine:
         dates = read_dates(query.question)
         filters = merge(filters or Filters(), dates.filters if dates.strict else Filters())
         parts = question_parts(query.question)
-        # One batch: the standalone query, the question itself for a follow-up (its sentences
-        # are scored against the question, the earlier one's words counting less), and the
-        # parts of a compound question.
-        texts = [query.text] + ([query.question] if query.context else [])
-        texts += parts if len(parts) > 1 else []
-        vectors = self.retriever.encoder.encode(texts)
+        search_vector, question_vector, part_vectors = self._embed(query, parts)
         hits = self.retriever.search(
             query.text,
             k=k or self.settings.top_k,
             filters=filters,
-            vector=vectors[0],
+            vector=search_vector,
             prefer=None if dates.strict else dates.filters,
             recent=dates.recent,
         )
@@ -166,9 +173,9 @@ class Engine:
         answer = self.composer.compose(
             query.question,
             hits,
-            vectors[1] if query.context else vectors[0],
+            question_vector,
             context=query.context,
-            parts=list(zip(parts, vectors[-len(parts) :], strict=True)) if len(parts) > 1 else (),
+            parts=list(zip(parts, part_vectors, strict=True)) if part_vectors else (),
         )
         done = time.perf_counter()
         return Result(
