@@ -76,6 +76,8 @@ AHEAD_AFTER = re.compile(
     r"^\W*(?:\w+\W+){0,3}?(?:to be held|will|shall|is scheduled|is set|is to)\b", re.I
 )
 AHEAD_BEFORE = re.compile(r"\b(?:upcoming|forthcoming|next)\W+(?:\w+\W+){0,2}$", re.I)
+PENALTIES = ("duration", "money")  # the kinds of answer a penalty faced states
+FACED_REACH = 60  # characters before a figure that can make it a penalty faced
 # A question about what someone faces, could get or might receive asks for the penalty.
 PROSPECTIVE = re.compile(r"\b(?:face[sd]?|facing|could|would|might|maximum|potential)\b", re.I)
 # a sentence about a penalty someone faces, not one handed down ("may advocate for up to 25 years")
@@ -476,6 +478,7 @@ class Composer:
         total = sum(weights.values()) or 1.0
         asked = frozenset(weights)
         names = [name for name, _ in expected_types(question)]
+        prospective = bool(PROSPECTIVE.search(question))
         w_sem, w_cov, w_type = WEIGHTS["semantic"], WEIGHTS["coverage"] / total, WEIGHTS["type"]
         seen: set[tuple[str, int]] = set()
         out: list[_Candidate] = []
@@ -496,10 +499,13 @@ class Composer:
                 coverage = sum(weights[t] for t in asked & term_set)
                 typed = 0.0
                 for name in names:
-                    found = kinds.get(name)
+                    # what is asked about what was: a penalty only faced is no answer
+                    stated = not prospective and name in PENALTIES
+                    key = f"{name} stated" if stated else name
+                    found = kinds.get(key)
                     if found is None:
                         text = hit.release.text[unit.start : unit.end]
-                        found = kinds[name] = bool(_FOUND[name].search(text))
+                        found = kinds[key] = _holds(text, name, stated)
                     typed += found / len(names)
                 score = w_sem * sem + w_cov * coverage + w_type * typed + base
                 out.append(_Candidate(hit.release, unit, score, term_set))
@@ -809,13 +815,28 @@ def _values(cand: _Candidate, types: Sequence[str], prospective: bool) -> set[st
     """The answers of the asked kinds a unit gives ("$5.5 million", "March 13, 2010"). What
     someone faces or could get ("faces up to life") answers no question about what was."""
     text = cand.release.text[cand.unit.start : cand.unit.end]
-    faced = not prospective and FACED.search(text)
     return {
         re.sub(r"[\s,$€£]", "", m.group().lower()).rstrip(".")
         for name in types
-        if not (faced and name in ("duration", "money"))
         for m in _VALUE.get(name, _FOUND[name]).finditer(text)
+        if prospective or name not in PENALTIES or not _faced(text, m.start())
     }
+
+
+def _holds(text: str, name: str, stated: bool) -> bool:
+    """Whether a unit holds an answer of the kind ``name``; if ``stated``, one not in the
+    scope of a penalty faced ("five years in prison", not "faces up to five years")."""
+    found = _FOUND[name]
+    if not stated or not isinstance(found, re.Pattern):
+        return bool(found.search(text))
+    return any(not _faced(text, m.start()) for m in found.finditer(text))
+
+
+def _faced(text: str, at: int) -> bool:
+    """Whether the figure at ``at`` is a penalty faced: "faces up to", "a maximum of", "could
+    get" comes just before it (in "will be sentenced to five years in prison, and could face a
+    fine of up to $2.5 million" the fine is, the prison term is not)."""
+    return bool(FACED.search(text[max(0, at - FACED_REACH) : at]))
 
 
 def _uncounted(question: str, groups: Sequence[Sequence[_Candidate]]) -> str:

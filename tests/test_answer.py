@@ -327,6 +327,11 @@ def test_answers_of_the_asked_kind_are_read_from_a_unit() -> None:
     assert values("He faces up to life in prison.", ["duration"]) == set()
     assert values("He faces up to life in prison.", ["duration"], prospective=True) == {"life"}
     assert values("The government may advocate for up to 25 years.", ["duration"]) == set()
+    # only the figure in the scope of "could face" is a penalty faced
+    both = (
+        "He will be sentenced to five years in prison, and could face a fine of up to $2.5 million."
+    )
+    assert values(both, ["duration", "money"]) == {"fiveyears"}
     assert values("Smith, a 25-year-old Irish national, was charged.", ["duration"]) == set()
     assert values("It had $5.5 million and 3 accounts.", ["money"]) == {"5.5million"}
     assert values("Found guilty on May 19, 2014, in New York.", ["day"]) == {"may19"}
@@ -447,3 +452,46 @@ def test_search_ranks_first_the_release_whose_sentence_answers(tmp_path: Path) -
     assert engine.search(question, k=4)[0].release.id == "answer"
     assert passages_only.search(question, k=4, mode="dense")[0].release.id == "overview"
     assert engine.search(question, k=4, mode="dense")[0].release.id == "overview"  # untouched
+
+
+def test_a_penalty_faced_does_not_answer_what_was_handed_down() -> None:
+    from qa.answer import _holds
+
+    assert _holds("He was sentenced to 30 months in prison.", "duration", stated=True)
+    assert not _holds("He faces up to 20 years in prison.", "duration", stated=True)
+    assert _holds("He faces up to 20 years in prison.", "duration", stated=False)
+    assert not _holds("The maximum fine is $250,000.", "money", stated=True)
+    assert _holds("He paid a $250,000 fine; he could face more.", "money", stated=True)
+
+
+def test_search_ranks_the_sentence_handed_down_above_the_penalty_faced(tmp_path: Path) -> None:
+    records = [
+        {
+            "id": "plea",
+            "title": "Ivan Petrov Pleads Guilty to Smuggling Turtle Shells",
+            "date": "2014-06-02",
+            "body": "Ivan Petrov pleaded guilty today to smuggling turtle shells. Ivan Petrov "
+            "faces a maximum of 20 years in prison for smuggling turtle shells.",
+        },
+        {
+            "id": "sentencing",
+            "title": "Turtle Shell Smuggler Sentenced",
+            "date": "2014-09-09",
+            "body": "Ivan Petrov was sentenced today to 30 months in prison for smuggling "
+            "turtle shells.",
+        },
+    ] + [
+        {"id": f"other-{n}", "title": title, "date": f"2015-01-0{n}", "body": body}
+        for n, (title, body) in enumerate(
+            [
+                ("Port Officers Seize Ivory", "Customs officers at the port seized ivory tusks."),
+                ("Bank Fraud Ring Charged", "Five people were charged in a bank fraud ring."),
+                ("Wildlife Conference", "Officials met to discuss wildlife smuggling routes."),
+            ],
+            start=1,
+        )
+    ]
+    engine = _engine_of(tmp_path, "faced", records, FakeEncoder())
+    question = "What prison term did Ivan Petrov receive for smuggling turtle shells?"
+    assert engine.retriever.search(question, k=4)[0].release.id == "plea"
+    assert engine.search(question, k=4)[0].release.id == "sentencing"
