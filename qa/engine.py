@@ -68,23 +68,54 @@ class Engine:
         mode: str = "hybrid",
         history: Sequence[Turn] = (),
     ) -> list[Hit]:
-        """Return ranked passages for ``query`` (a follow-up made standalone with ``history``).
-        In hybrid mode the releases are ranked by their passages and by how well their best
-        sentence answers the question, as the answer composer scores sentences."""
+        """Return ranked passages for ``query`` (a follow-up made standalone with ``history``),
+        the dates it names read as answers read them. In hybrid mode the releases are ranked
+        by their passages and by how well their best sentence answers the question, as the
+        answer composer scores sentences."""
+        return self.find(query, k, filters, mode, history)[0]
+
+    def find(
+        self,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        mode: str = "hybrid",
+        history: Sequence[Turn] = (),
+    ) -> tuple[list[Hit], str, Filters, DateReading]:
+        """``search``, also returning how the query was read: the standalone text searched
+        with, the filters applied and the dates the question names."""
         standalone = standalone_query(query, history)
-        if mode != "hybrid" or not self.settings.sentence_rerank:
-            return self.retriever.search(standalone.text, k=k, filters=filters, mode=mode)
         search_vector, question_vector, _ = self._embed(standalone)
+        hits, filters, dates = self._retrieve(standalone, k, filters, mode, search_vector)
+        if mode == "hybrid" and self.settings.sentence_rerank:
+            hits = self.composer.rerank(
+                standalone.question,
+                standalone.context,
+                hits,
+                question_vector,
+                self.settings.sentence_rerank,
+            )
+        return hits, standalone.text, filters, dates
+
+    def _retrieve(
+        self, query: Query, k: int, filters: Filters | None, mode: str, vector: Any
+    ) -> tuple[list[Hit], Filters, DateReading]:
+        """Search with the user's filters and the dates the question names: a period it is
+        scoped to ("since 2014") filters, one things happened in ("in 2011") ranks releases
+        of that period first, "latest" the newest of the comparably relevant ones; return
+        the hits, the filters applied and the reading."""
+        dates = read_dates(query.question)
+        filters = merge(filters or Filters(), dates.filters if dates.strict else Filters())
         hits = self.retriever.search(
-            standalone.text, k=k, filters=filters, mode=mode, vector=search_vector
+            query.text,
+            k=k,
+            filters=filters,
+            mode=mode,
+            vector=vector,
+            prefer=None if dates.strict else dates.filters,
+            recent=dates.recent,
         )
-        return self.composer.rerank(
-            standalone.question,
-            standalone.context,
-            hits,
-            question_vector,
-            self.settings.sentence_rerank,
-        )
+        return hits, filters, dates
 
     def _embed(self, query: Query, parts: Sequence[str] = ()) -> tuple[Any, Any, list[Any]]:
         """Embed in one batch the standalone query (to search with), the question itself for
@@ -157,17 +188,10 @@ class Engine:
         """Answer with sentences quoted from the releases (no generative backend)."""
         started = time.perf_counter()
         query = standalone_query(question, history)
-        dates = read_dates(query.question)
-        filters = merge(filters or Filters(), dates.filters if dates.strict else Filters())
         parts = question_parts(query.question)
         search_vector, question_vector, part_vectors = self._embed(query, parts)
-        hits = self.retriever.search(
-            query.text,
-            k=k or self.settings.top_k,
-            filters=filters,
-            vector=search_vector,
-            prefer=None if dates.strict else dates.filters,
-            recent=dates.recent,
+        hits, filters, dates = self._retrieve(
+            query, k or self.settings.top_k, filters, "hybrid", search_vector
         )
         retrieved = time.perf_counter()
         answer = self.composer.compose(
@@ -340,13 +364,15 @@ def result_json(result: Result) -> dict[str, Any]:
         "message": a.message,
         "suggestions": [release_summary(r) for r in a.suggestions],
         "generator": generated_json(result.generated),
-        "query": {
-            "text": result.query,
-            "filters": filters_json(result.filters),
-            "dates": dates_json(result.dates),
-        },
+        "query": query_json(result.query, result.filters, result.dates),
         "timings_ms": result.timings_ms,
     }
+
+
+def query_json(text: str, filters: Filters, dates: DateReading) -> dict[str, Any]:
+    """Render how a question was read: the text searched with, the filters applied and the
+    dates it names."""
+    return {"text": text, "filters": filters_json(filters), "dates": dates_json(dates)}
 
 
 def release_summary(r: Any) -> dict[str, Any]:

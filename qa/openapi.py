@@ -51,6 +51,8 @@ QUERY_REQUEST = _record(
     },
     optional=("history", "k", "filters", "stream"),
 )
+# how a question was read: the text searched with, the filters applied, the dates it names
+QUERY_READING = _record({"text": STRING, "filters": FILTERS, "dates": {"type": ["object", "null"]}})
 SENTENCE = _record(
     {
         "text": STRING,
@@ -85,9 +87,7 @@ ANSWER = _record(
         "generator": {"type": ["object", "null"]},
         "message": NULLABLE_STRING,
         "suggestions": {"type": "array", "items": RELEASE_REF},
-        "query": _record(
-            {"text": STRING, "filters": FILTERS, "dates": {"type": ["object", "null"]}}
-        ),
+        "query": QUERY_READING,
         "timings_ms": {"type": "object", "additionalProperties": NUMBER},
     }
 )
@@ -103,7 +103,7 @@ HIT = _record(
         "similarity": NUMBER,
     }
 )
-HITS = _record({"hits": {"type": "array", "items": HIT}})
+HITS = _record({"hits": {"type": "array", "items": HIT}, "query": QUERY_READING})
 RELEASE = _record(
     {
         **RELEASE_REF["properties"],

@@ -28,6 +28,7 @@ from qa.engine import (
     parse_filters,
     parse_k,
     parse_request,
+    query_json,
     release_summary,
     result_json,
 )
@@ -135,8 +136,8 @@ def search() -> Any:
             if name in request.args
         }
     )
-    hits = get_engine().search(q, k=k, filters=filters)
-    return jsonify({"hits": [hit_json(h) for h in hits]})
+    hits, text, applied, dates = get_engine().find(q, k=k, filters=filters)
+    return jsonify({"hits": [hit_json(h) for h in hits], "query": query_json(text, applied, dates)})
 
 
 @api.get("/releases/<path:release_id>")

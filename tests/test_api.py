@@ -66,6 +66,11 @@ def test_get_query_and_search(client) -> None:
     assert {"release_id", "chunk_id", "title", "date", "text", "score"} <= set(hits[0])
     filtered = client.get("/api/search?q=rhinoceros&date_to=2010-01-01").get_json()["hits"]
     assert {h["release_id"] for h in filtered} <= {"101"}
+    # the dates a question names filter a search as they filter an answer, and it says so
+    since = client.get("/api/search?q=rhinoceros+horns+since+2016").get_json()
+    assert since["hits"] and all(h["date"] >= "2016-01-01" for h in since["hits"])
+    assert since["query"]["filters"] == {"date_from": "2016-01-01"}
+    assert since["query"]["dates"]["applied_as"] == "filter"
 
 
 def test_release_and_health(client) -> None:
