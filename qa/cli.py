@@ -374,6 +374,12 @@ def chat(index_dir: Path | None) -> None:
     help="A BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/test.tsv); its "
     "index is built in --index (default build/beir-<name>) on first use.",
 )
+@click.option(
+    "--judgments",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSONL of more releases judged to state each question's answer ({id, also_answer}), "
+    "e.g. bench/questions/scale-judged.jsonl for the 12,694 releases.",
+)
 @click.option("--baselines", is_flag=True, help="Also run BM25-only and dense-only retrieval.")
 @click.option(
     "--json",
@@ -386,13 +392,21 @@ def eval_cmd(
     index_dir: Path | None,
     questions: Path | None,
     beir: Path | None,
+    judgments: Path | None,
     baselines: bool,
     json_path: Path | None,
     failures: bool,
 ) -> None:
     """Measure retrieval and answers on a question set and print a table."""
     from qa.engine import EngineHolder
-    from qa.evaluation import beir_index, calibrate, evaluate, load_beir, load_questions
+    from qa.evaluation import (
+        beir_index,
+        calibrate,
+        evaluate,
+        load_beir,
+        load_judgments,
+        load_questions,
+    )
 
     settings = _settings(index_dir=index_dir)
     try:
@@ -401,6 +415,8 @@ def eval_cmd(
             qs = load_beir(beir)[1]
         else:
             qs = load_questions(questions or Path("bench/questions/dev.jsonl"))
+        if judgments:
+            qs = load_judgments(judgments, qs)
         engine = EngineHolder(settings).get()
         modes = ("hybrid", "lexical", "dense") if baselines else ("hybrid",)
         reports = evaluate(engine, qs, modes, answers=beir is None)

@@ -59,6 +59,9 @@ class Engine:
         self.composer = Composer(
             index, max_sentences=settings.max_answer_sentences, abstain_below=settings.abstain_below
         )
+        # a question's dates are read as release dates only where releases have them: in a
+        # corpus of undated documents "since 1979" is part of a claim, not a filter
+        self.dated = any(r.date for r in index.releases.values())
 
     def search(
         self,
@@ -104,7 +107,7 @@ class Engine:
         scoped to ("since 2014") filters, one things happened in ("in 2011") ranks releases
         of that period first, "latest" the newest of the comparably relevant ones; return
         the hits, the filters applied and the reading."""
-        dates = read_dates(query.question)
+        dates = read_dates(query.question) if self.dated else DateReading(Filters())
         filters = merge(filters or Filters(), dates.filters if dates.strict else Filters())
         hits = self.retriever.search(
             query.text,

@@ -29,8 +29,8 @@ class Question:
     answer_contains: tuple[str, ...] = ()
     kind: str = "fact"
     context: tuple[Turn, ...] = ()
-    # other releases that state the same answer: a citation of one is correct, but retrieval
-    # is scored on ``release_ids`` alone
+    # other releases judged to state the same answer: a citation of one is correct; retrieval
+    # is scored on ``release_ids`` (recall@k, mrr@10) and on both (judged_mrr@10)
     also_answer: tuple[str, ...] = ()
 
 
@@ -65,6 +65,35 @@ def load_questions(path: Path) -> list[Question]:
             )
         )
     return out
+
+
+def load_judgments(path: Path, questions: Sequence[Question]) -> list[Question]:
+    """Add the releases a JSONL file of judgments (``{"id", "also_answer"}`` per line) says
+    also state a question's answer: those of a larger corpus than the questions were written
+    from, say. A judgment of a question not in the set is an error."""
+    from dataclasses import replace
+
+    from qa.errors import BadRequest
+
+    extra: dict[str, list[str]] = {}
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            d = json.loads(line)
+            qid, ids = str(d["id"]), [str(r) for r in d["also_answer"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadRequest(f"{path}:{n}: not a judgment ({exc})") from None
+        extra.setdefault(qid, []).extend(ids)
+    unknown = sorted(set(extra) - {q.id for q in questions})
+    if unknown:
+        raise BadRequest(f"{path}: judgments of questions not in the set: {', '.join(unknown)}")
+    return [
+        replace(q, also_answer=tuple(dict.fromkeys(q.also_answer + tuple(extra[q.id]))))
+        if q.id in extra
+        else q
+        for q in questions
+    ]
 
 
 def release_ranking(hits: Sequence[Hit], limit: int = 10) -> list[str]:
@@ -132,6 +161,11 @@ def evaluate(
                 hits = engine.search(q.question, k=30, mode=mode, history=q.context)
                 ranked = release_ranking(hits)
                 row.update(ranking_metrics(ranked, q.release_ids))
+                # judged releases come from pooled top tens, not the whole corpus: recall over
+                # them would mislead, so only the first judged release counts
+                row["judged_mrr@10"] = ranking_metrics(ranked, q.release_ids + q.also_answer)[
+                    "mrr@10"
+                ]
                 if q.answer_contains:
                     texts = [engine.index.releases[r].text for r in ranked]
                     row.update(answer_ranking_metrics(texts, q.answer_contains))

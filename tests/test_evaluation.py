@@ -60,3 +60,39 @@ def test_citing_a_release_that_also_states_the_answer_is_correct(tmp_path) -> No
     assert _answer_metrics(question, answer("a", "c"))["citation_precision"] == 0.5
     # retrieval is still scored on release_ids alone
     assert ranking_metrics(["b", "a"], question.release_ids)["mrr@10"] == 0.5
+
+
+def test_judgments_of_a_larger_corpus_add_releases_that_state_the_answer(tmp_path) -> None:
+    from types import SimpleNamespace
+
+    from qa.errors import BadRequest
+    from qa.evaluation import evaluate, load_judgments, load_questions
+
+    questions_path = tmp_path / "q.jsonl"
+    questions_path.write_text(
+        '{"id": "q1", "question": "How much?", "release_ids": ["a"], "also_answer": ["b"]}\n'
+        '{"id": "q2", "question": "Who?", "release_ids": ["x"]}\n'
+    )
+    judgments = tmp_path / "judged.jsonl"
+    judgments.write_text('{"id": "q1", "also_answer": ["c", "b"]}\n')
+    q1, q2 = load_judgments(judgments, load_questions(questions_path))
+    assert q1.also_answer == ("b", "c") and q1.release_ids == ("a",)
+    assert q2.also_answer == ()
+
+    # retrieval is scored on release_ids, and on every judged release apart
+    ranking = {"How much?": ["c", "a"], "Who?": ["y", "z", "x"]}
+    engine = SimpleNamespace(
+        search=lambda question, **_: [
+            SimpleNamespace(release=SimpleNamespace(id=r)) for r in ranking[question]
+        ]
+    )
+    (report,) = evaluate(engine, [q1, q2], answers=False)
+    assert report.metrics["mrr@10"] == pytest.approx((1 / 2 + 1 / 3) / 2)
+    assert report.metrics["judged_mrr@10"] == pytest.approx((1 + 1 / 3) / 2)
+
+    judgments.write_text('{"id": "q9", "also_answer": ["c"]}\n')
+    with pytest.raises(BadRequest, match="q9"):
+        load_judgments(judgments, [q1, q2])
+    judgments.write_text('{"id": "q1"}\n')
+    with pytest.raises(BadRequest, match="not a judgment"):
+        load_judgments(judgments, [q1, q2])

@@ -17,6 +17,7 @@ problem, 0 otherwise. Standard library only.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import re
 import sys
@@ -28,6 +29,7 @@ REPO_ROOT: Path = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS: Path = REPO_ROOT.parent / "shared" / "corpus" / "doj-intl-283.jsonl"
 DEFAULT_SEED: Path = REPO_ROOT.parent / "shared" / "seeds" / "000_c87de954c1b62dab.txt"
 DEFAULT_QUESTIONS: Path = Path(__file__).resolve().parent / "dev.jsonl"
+DEFAULT_SCALE_CORPUS: Path = REPO_ROOT.parent / "shared" / "corpus" / "doj-opa-2009-2018.jsonl.gz"
 
 SEED_RELEASE_ID = "interpol-asian-conference-2023"
 
@@ -52,10 +54,11 @@ MAX_PHRASE_WORDS = 5
 DEFAULT_MIN_QUESTIONS = 90
 
 
-def load_corpus(corpus_path: Path, seed_path: Path) -> dict[str, str]:
+def load_corpus(corpus_path: Path, seed_path: Path | None) -> dict[str, str]:
     """Return release id -> searchable text (title + body) for every release."""
     texts: dict[str, str] = {}
-    with corpus_path.open(encoding="utf-8") as handle:
+    opener = gzip.open if corpus_path.suffix == ".gz" else open
+    with opener(corpus_path, "rt", encoding="utf-8") as handle:
         for line_no, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
@@ -65,7 +68,8 @@ def load_corpus(corpus_path: Path, seed_path: Path) -> dict[str, str]:
                 raise ValueError(f"{corpus_path}:{line_no}: duplicate release id {release_id}")
             texts[release_id] = f"{record.get('title', '')}\n{record.get('body', '')}"
     # The seed file is plain text: first line is the title, the rest the body.
-    texts[SEED_RELEASE_ID] = seed_path.read_text(encoding="utf-8")
+    if seed_path is not None:
+        texts[SEED_RELEASE_ID] = seed_path.read_text(encoding="utf-8")
     return texts
 
 
@@ -294,6 +298,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "other release that states the answer)"
         ),
     )
+    parser.add_argument(
+        "--judgments",
+        type=Path,
+        help="also check a file of judgments over a larger corpus, e.g. scale-judged.jsonl",
+    )
+    parser.add_argument(
+        "--scale-corpus",
+        type=Path,
+        default=DEFAULT_SCALE_CORPUS,
+        help=f"the corpus the judgments are of (default: {DEFAULT_SCALE_CORPUS})",
+    )
     return parser.parse_args(argv)
 
 
@@ -321,6 +336,47 @@ def audit(questions_path: Path, releases: dict[str, str]) -> list[tuple[str, lis
     return found
 
 
+def check_judgments(
+    judgments_path: Path, questions_path: Path, releases: dict[str, str]
+) -> list[str]:
+    """Check a file of judgments ({id, also_answer} per line: more releases, of a larger
+    corpus, judged to state a question's answer): known questions, known releases, none
+    already a gold release, and each containing every expected phrase of its question."""
+    questions = {}
+    for line in questions_path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            q = json.loads(line)
+            questions[q.get("id")] = q
+    problems: list[str] = []
+    for line_no, line in enumerate(judgments_path.read_text(encoding="utf-8").splitlines(), 1):
+        where = f"{judgments_path.name}:{line_no}"
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"{where}: invalid JSON ({exc.msg})")
+            continue
+        if not isinstance(record, dict) or set(record) != {"id", "also_answer"}:
+            problems.append(f"{where}: must have exactly 'id' and 'also_answer'")
+            continue
+        q = questions.get(record["id"])
+        if q is None:
+            problems.append(f"{where}: no question {record['id']!r} in {questions_path.name}")
+            continue
+        if not is_str_list(record["also_answer"]) or not record["also_answer"]:
+            problems.append(f"{where}: also_answer must be a non-empty list of release ids")
+            continue
+        for rid in record["also_answer"]:
+            if rid in q.get("release_ids", []):
+                problems.append(f"{where}: {rid} is already a release_id of {q['id']}")
+            elif rid not in releases:
+                problems.append(f"{where}: unknown release id {rid}")
+            elif not all(p in releases[rid] for p in q.get("answer_contains", [])):
+                problems.append(f"{where}: release {rid} lacks an expected phrase of {q['id']}")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     for label, path in (
@@ -339,6 +395,16 @@ def main(argv: list[str] | None = None) -> int:
         for qid, others in audit(args.questions, releases):
             print(f"review {qid}: also contains every expected phrase: {', '.join(others)}")
         print()
+    if args.judgments:
+        if not args.scale_corpus.is_file():
+            print(f"error: corpus file not found: {args.scale_corpus}", file=sys.stderr)
+            return 1
+        judged = check_judgments(
+            args.judgments, args.questions, load_corpus(args.scale_corpus, None)
+        )
+        print(f"Judgments: {args.judgments} ({len(judged)} problem(s))")
+        print()
+        problems.extend(judged)
     if problems:
         print(f"{len(problems)} problem(s):")
         for problem in problems:
