@@ -71,3 +71,29 @@ def test_latest_puts_the_newest_relevant_release_first(built: Settings) -> None:
     close = [h.release.date for h in newest if h.similarity >= best - 0.1]
     assert [h.release.date for h in newest[: len(close)]] == sorted(close, reverse=True)
     assert newest[0].release.date == max(close)
+
+
+def test_a_corpus_without_dates_reads_none_from_questions(tmp_path) -> None:
+    import json
+    from dataclasses import replace
+
+    from qa.build import rebuild_index
+
+    corpus = tmp_path / "claims"
+    corpus.mkdir()
+    records = [
+        {"id": "c1", "title": "Heart failure", "body": "Heart failure incidence fell in women."},
+        {"id": "c2", "title": "Pneumonia", "body": "Pneumonia cases in children rose."},
+    ]
+    (corpus / "claims.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    settings = replace(
+        Settings.from_env(environ={}, model=FakeEncoder.name),
+        corpus=(corpus,),
+        index_dir=tmp_path / "index",
+    )
+    rebuild_index(settings, encoder=FakeEncoder())
+    engine = _engine(settings)
+    # "since 1979" is part of the claim: no release has a date it could filter on
+    hits, _, filters, dates = engine.find("Heart failure incidence in women since 1979", k=2)
+    assert hits and hits[0].release.id == "c1"
+    assert not filters and not dates.phrase
