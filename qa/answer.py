@@ -359,8 +359,11 @@ class Composer:
         """Reorder the first ``RERANK_RELEASES`` releases of the hits by their best passage
         score (relative to the best hit's) plus ``weight`` times the score of their best
         sentence, as answers score sentences: of several releases about one case, the one that
-        states the answer ranks first. Which releases make the first few stays retrieval's
-        decision (so recall there is unchanged); passages keep their order within a release."""
+        states the answer ranks first. Asked what happened in court (the sentence handed down,
+        the verdict), releases that report it rank above those that only announce it ("is
+        scheduled to be sentenced"), as answers quote only the former. Which releases make the
+        first few stays retrieval's decision (so recall there is unchanged); passages keep
+        their order within a release."""
         if not hits:
             return []
         first = list(dict.fromkeys(h.release.id for h in hits))[:RERANK_RELEASES]
@@ -371,7 +374,19 @@ class Composer:
         sentence: dict[str, float] = {}
         for c in self._candidates(question, context, self._expand(hits, vector), vector):
             sentence.setdefault(c.release.id, c.score)
-        order = sorted(first, key=lambda r: -(passage[r] + weight * sentence.get(r, 0.0)))
+        releases = {h.release.id: h.release for h in hits}
+        asked = (
+            []
+            if PROSPECTIVE.search(question)
+            else [reports for _, asks, reports in OUTCOMES if asks.search(question)]
+        )
+        order = sorted(
+            first,
+            key=lambda r: (
+                not all(_reported(releases[r].text, reports) for reports in asked),
+                -(passage[r] + weight * sentence.get(r, 0.0)),
+            ),
+        )
         rank = {r: n for n, r in enumerate(order)}
         return sorted(hits, key=lambda h: rank.get(h.release.id, len(rank)))
 

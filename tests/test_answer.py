@@ -495,3 +495,41 @@ def test_search_ranks_the_sentence_handed_down_above_the_penalty_faced(tmp_path:
     question = "What prison term did Ivan Petrov receive for smuggling turtle shells?"
     assert engine.retriever.search(question, k=4)[0].release.id == "plea"
     assert engine.search(question, k=4)[0].release.id == "sentencing"
+
+
+def test_search_ranks_a_release_reporting_the_outcome_above_one_announcing_it(
+    tmp_path: Path,
+) -> None:
+    records = [
+        {
+            "id": "plea",
+            "title": "Ivan Petrov Pleads Guilty to Smuggling Turtle Shells and Ivory",
+            "date": "2014-06-02",
+            "body": "Ivan Petrov pleaded guilty today to smuggling turtle shells and ivory. "
+            "Ivan Petrov of Miami smuggled turtle shells and ivory for years. Ivan Petrov is "
+            "scheduled to be sentenced on Sept. 9, 2014, by the judge in Miami.",
+        },
+        {
+            "id": "sentencing",
+            "title": "Smuggler Sentenced",
+            "date": "2014-09-09",
+            "body": "Petrov was sentenced today for smuggling turtle shells to 30 months.",
+        },
+    ] + [
+        {"id": f"other-{n}", "title": title, "date": f"2015-01-0{n}", "body": body}
+        for n, (title, body) in enumerate(
+            [
+                ("Port Officers Seize Ivory", "Customs officers at the port seized ivory tusks."),
+                ("Bank Fraud Ring Charged", "Five people were charged in a bank fraud ring."),
+                ("Wildlife Conference", "Officials met to discuss wildlife smuggling routes."),
+            ],
+            start=1,
+        )
+    ]
+    engine = _engine_of(tmp_path, "outcome", records, FakeEncoder())
+    question = "What sentence did Ivan Petrov receive in Miami for smuggling turtle shells?"
+    assert engine.retriever.search(question, k=4)[0].release.id == "plea"
+    assert engine.search(question, k=4)[0].release.id == "sentencing"
+    # asked what he faces, the announcement keeps its place
+    faces = "What sentence does Ivan Petrov face for smuggling turtle shells in Miami?"
+    assert engine.search(faces, k=4)[0].release.id == "plea"
