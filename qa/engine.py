@@ -71,10 +71,11 @@ class Engine:
         mode: str = "hybrid",
         history: Sequence[Turn] = (),
     ) -> list[Hit]:
-        """Return ranked passages for ``query`` (a follow-up made standalone with ``history``),
-        the dates it names read as answers read them. In hybrid mode the releases are ranked
-        by their passages and by how well their best sentence answers the question, as the
-        answer composer scores sentences."""
+        """Return ranked passages for ``query`` (a follow-up made standalone with ``history``).
+        In hybrid mode (the product's search) the dates it names are read as answers read them
+        and the releases are ranked by their passages and by how well their best sentence
+        answers the question, as the answer composer scores sentences; the BM25-only and
+        dense-only modes are the plain retrievers, the baselines it is measured against."""
         return self.find(query, k, filters, mode, history)[0]
 
     def find(
@@ -89,8 +90,13 @@ class Engine:
         with, the filters applied and the dates the question names."""
         standalone = standalone_query(query, history)
         search_vector, question_vector, _ = self._embed(standalone)
-        hits, filters, dates = self._retrieve(standalone, k, filters, mode, search_vector)
-        if mode == "hybrid" and self.settings.sentence_rerank:
+        if mode != "hybrid":
+            hits = self.retriever.search(
+                standalone.text, k=k, filters=filters, mode=mode, vector=search_vector
+            )
+            return hits, standalone.text, filters or Filters(), DateReading(Filters())
+        hits, filters, dates = self._retrieve(standalone, k, filters, search_vector)
+        if self.settings.sentence_rerank:
             hits = self.composer.rerank(
                 standalone.question,
                 standalone.context,
@@ -101,7 +107,7 @@ class Engine:
         return hits, standalone.text, filters, dates
 
     def _retrieve(
-        self, query: Query, k: int, filters: Filters | None, mode: str, vector: Any
+        self, query: Query, k: int, filters: Filters | None, vector: Any
     ) -> tuple[list[Hit], Filters, DateReading]:
         """Search with the user's filters and the dates the question names: a period it is
         scoped to ("since 2014") filters, one things happened in ("in 2011") ranks releases
@@ -113,7 +119,6 @@ class Engine:
             query.text,
             k=k,
             filters=filters,
-            mode=mode,
             vector=vector,
             prefer=None if dates.strict else dates.filters,
             recent=dates.recent,
@@ -194,7 +199,7 @@ class Engine:
         parts = question_parts(query.question)
         search_vector, question_vector, part_vectors = self._embed(query, parts)
         hits, filters, dates = self._retrieve(
-            query, k or self.settings.top_k, filters, "hybrid", search_vector
+            query, k or self.settings.top_k, filters, search_vector
         )
         retrieved = time.perf_counter()
         answer = self.composer.compose(
