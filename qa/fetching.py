@@ -4,6 +4,8 @@ redirects, content types checked, one request at a time per host with a delay be
 from __future__ import annotations
 
 import http.client
+import ipaddress
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -93,16 +95,23 @@ class Fetcher:
         accept: Collection[str],
         etag: str | None = None,
         last_modified: str | None = None,
+        public_only: bool = False,
     ) -> Response:
         """Fetch ``url``, whose content type must be one of ``accept``; raise ``FetchError``.
 
         With ``etag`` or ``last_modified`` from an earlier response, an unchanged document
         comes back as status 304 without a body. The whole exchange, redirects included, must
-        end within the timeout.
+        end within the timeout. With ``public_only`` (an address taken from a public feed), no
+        hop may go to a loopback, private, link-local or other non-public address.
         """
         deadline = time.monotonic() + self.timeout
         for _hop in range(self.max_redirects + 1):
             _check_scheme(url)
+            if public_only and is_internal(url):
+                raise FetchError(
+                    f"{urlsplit(url).hostname} is a local or private address, linked from a "
+                    "public feed: not fetched"
+                )
             headers = {"User-Agent": USER_AGENT, "Accept": ", ".join(sorted(accept))}
             if etag:
                 headers["If-None-Match"] = etag
@@ -206,3 +215,14 @@ def _check_scheme(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError(f"{url!r}: only http:// and https:// addresses are fetched")
+
+
+def is_internal(url: str) -> bool:
+    """Whether the host of ``url`` is, or resolves to, a loopback, private, link-local or
+    otherwise non-public address (an unresolvable host is left to the fetch to fail on)."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False
+    return any(not ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global for info in infos)

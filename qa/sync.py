@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from qa.corpus import Release, Unreadable, iso_date
 from qa.errors import CorpusBusy, CorpusError, FetchError
 from qa.exports import file_name, page_release, write_atomically, write_release
-from qa.fetching import FEED_TYPES, HTML_TYPES, Fetcher
+from qa.fetching import FEED_TYPES, HTML_TYPES, Fetcher, is_internal
 
 STATE_FILE = ".sync-state.json"
 LOCK_FILE = ".sync.lock"
@@ -220,13 +220,16 @@ def sync_feeds(feeds: list[str], corpus: Path, fetcher: Fetcher) -> SyncSummary:
                     summary.outcomes.append(Outcome("failed", url, reason=str(exc), item=False))
                     continue
                 summary.feeds_read += 1
+                # a feed on the internet may not send the fetcher to the local network (an
+                # item linking to 127.0.0.1 or 169.254.169.254); one on it may (an intranet)
+                public = not is_internal(feed.url)
                 for item in feed.items:
                     if item.link in seen:
                         reason = f"listed again (first in {seen[item.link]})"
                         summary.outcomes.append(Outcome("duplicate", item.link, reason=reason))
                         continue
                     seen[item.link] = feed.url
-                    summary.outcomes.append(_sync_item(item, feed, state, corpus, fetcher))
+                    summary.outcomes.append(_sync_item(item, feed, state, corpus, fetcher, public))
                 state.save(state_path)
         finally:
             state.save(state_path)
@@ -236,7 +239,7 @@ def sync_feeds(feeds: list[str], corpus: Path, fetcher: Fetcher) -> SyncSummary:
 
 
 def _sync_item(
-    item: FeedItem, feed: Feed, state: SyncState, corpus: Path, fetcher: Fetcher
+    item: FeedItem, feed: Feed, state: SyncState, corpus: Path, fetcher: Fetcher, public: bool
 ) -> Outcome:
     known = state.items.get(item.link)
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -252,6 +255,7 @@ def _sync_item(
             HTML_TYPES,
             etag=known.etag if known else None,
             last_modified=known.last_modified if known else None,
+            public_only=public,
         )
         if page.status == 304 and known:  # unchanged since the last sync
             known.error, known.failures, known.checked = None, 0, now

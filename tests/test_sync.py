@@ -547,3 +547,29 @@ def test_sync_then_ask_answers_from_the_synced_page_with_its_address_and_date(
     assert "six fishermen" in out.stdout
     title = "Coast guard rescues fishing crew in storm"
     assert f"[1] {title} (2024-04-02) {site.base}/coastguard/rescue-42" in out.stdout
+
+
+def test_a_public_feed_cannot_send_the_fetcher_to_the_local_network(
+    site: Site, fetcher: Fetcher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qa.sync
+    from qa.fetching import is_internal
+
+    assert is_internal("http://127.0.0.1:8000/x") and is_internal("http://169.254.169.254/")
+    assert is_internal("http://10.1.2.3/") and is_internal("http://[::1]/")
+    assert not is_internal("http://8.8.8.8/") and not is_internal("http://no-such-host.invalid/")
+    page = site.add("/news/inside", "<p>Internal memo.</p>")
+    with pytest.raises(FetchError, match="local or private address"):
+        fetcher.get(page, HTML_TYPES, public_only=True)
+    assert fetcher.get(page, HTML_TYPES).status == 200  # an address the user gave
+
+    # A feed on a local address (an intranet) may list local pages; one on the internet (made
+    # so here: the feed's host reads as public) may not, and nothing is fetched or written.
+    feed = _good_rss(site)
+    monkeypatch.setattr(qa.sync, "is_internal", lambda url: False)
+    summary = sync_feeds([feed], tmp_path, fetcher)
+    assert summary.feeds_read == 1 and not _by_status(summary).get("new")
+    reasons = {o.reason for o in summary.outcomes if o.status == "failed"}
+    assert reasons and all("local or private address" in r for r in reasons)
+    assert not site.hits("/news/port-seizure")
+    assert not list(tmp_path.glob("*.md"))
