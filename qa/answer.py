@@ -221,7 +221,7 @@ WH = (
     r"(?:(?:in|from|to|at|for|by|on|with|against)\s+)?"
     r"(?:how|what|which|where|when|who|whom|whose|why)\b"
 )
-COMPOUND = re.compile(rf"\s*(?:,\s*and|;|,)\s+(?={WH})", re.I)
+COMPOUND = re.compile(rf"(?:,\s*and|;|,)\s+(?={WH})", re.I)
 AUX = r"(?:is|are|was|were|did|does|do|has|have|had|can|could|will)\b"
 ASKS = re.compile(rf"^\s*(?:{WH}|{AUX})", re.I)
 SETTING = re.compile(

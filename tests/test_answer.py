@@ -224,6 +224,11 @@ def test_compound_questions_split_into_their_questions() -> None:
     assert question_parts("Which measures target terrorism?") == [
         "Which measures target terrorism?"
     ]
+    # spaces before the comma stay with the part before it, and are stripped
+    assert question_parts("How much did Antoine forfeit  , and where was he held?") == [
+        "How much did Antoine forfeit",
+        "where was he held?",
+    ]
 
 
 def test_answer_types_tell_a_count_and_a_day_from_look_alikes() -> None:
