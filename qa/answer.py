@@ -79,11 +79,17 @@ AHEAD_BEFORE = re.compile(r"\b(?:upcoming|forthcoming|next)\W+(?:\w+\W+){0,2}$",
 PENALTIES = ("duration", "money")  # the kinds of answer a penalty faced states
 FACED_REACH = 60  # characters before a figure that can make it a penalty faced
 # A question about what someone faces, could get or might receive asks for the penalty.
-PROSPECTIVE = re.compile(r"\b(?:face[sd]?|facing|could|would|might|maximum|potential)\b", re.I)
+# "When will he be sentenced?", "when is sentencing scheduled?" ask about what is to come too.
+PROSPECTIVE = re.compile(
+    r"\b(?:face[sd]?|facing|could|would|might|maximum|potential|will|scheduled)\b", re.I
+)
 # a sentence about a penalty someone faces, not one handed down ("may advocate for up to 25 years")
 FACED = re.compile(
     r"\b(?:face[sd]?|facing|could|would|might|maximum|potential|up to|(?-i:may))\b", re.I
 )
+# within a clause, a penalty handed down ("was sentenced to the statutory maximum of 20 years")
+HANDED_DOWN = re.compile(r"\b(?:sentenced|ordered to (?:pay|serve|forfeit)|imposed)\b", re.I)
+CLAUSE_BREAK = re.compile(r"[;:()]|[,.]\s")
 
 
 @dataclass(frozen=True)
@@ -371,21 +377,27 @@ class Composer:
         passage: dict[str, float] = {}
         for h in hits:
             passage.setdefault(h.release.id, h.score / top)
-        sentence: dict[str, float] = {}
+        sentence: dict[str, float] = dict.fromkeys(first, 0.0)
         for c in self._candidates(question, context, self._expand(hits, vector), vector):
-            sentence.setdefault(c.release.id, c.score)
+            sentence[c.release.id] = max(sentence.get(c.release.id, 0.0), c.score)
         releases = {h.release.id: h.release for h in hits}
         asked = (
             []
             if PROSPECTIVE.search(question)
             else [reports for _, asks, reports in OUTCOMES if asks.search(question)]
         )
+        # the outcome must be reported by a release about the question (with all of its key
+        # words, as the first release has them): another defendant's sentence is not it
+        key = self._key_terms(context or question, first[0]) if asked else frozenset()
+
+        def reports(r: str) -> bool:
+            return all(_reported(releases[r].text, x) for x in asked) and (
+                all(self._in_release(t, r) for t in key)
+            )
+
         order = sorted(
             first,
-            key=lambda r: (
-                not all(_reported(releases[r].text, reports) for reports in asked),
-                -(passage[r] + weight * sentence.get(r, 0.0)),
-            ),
+            key=lambda r: (bool(asked) and not reports(r), -(passage[r] + weight * sentence[r])),
         )
         rank = {r: n for n, r in enumerate(order)}
         return sorted(hits, key=lambda h: rank.get(h.release.id, len(rank)))
@@ -667,7 +679,9 @@ class Composer:
         """The rarest words of the question (and of the question a follow-up leans on) that
         the best release contains: what the question is about, usually a name."""
         key: list[str] = []
-        for term in sorted(set(lexical_tokens([text])[0]), key=self._weight, reverse=True):
+        # rarest first; among equally rare words alphabetically, so that the choice does not
+        # depend on the order a set of strings happens to have in this process
+        for term in sorted(set(lexical_tokens([text])[0]), key=lambda t: (-self._weight(t), t)):
             # a number ("1,300 personnel") names no one: other cases have the same numbers
             if not term.isdigit() and self._in_release(term, release_id):
                 key.append(term)
@@ -849,9 +863,12 @@ def _holds(text: str, name: str, stated: bool) -> bool:
 
 def _faced(text: str, at: int) -> bool:
     """Whether the figure at ``at`` is a penalty faced: "faces up to", "a maximum of", "could
-    get" comes just before it (in "will be sentenced to five years in prison, and could face a
-    fine of up to $2.5 million" the fine is, the prison term is not)."""
-    return bool(FACED.search(text[max(0, at - FACED_REACH) : at]))
+    get" comes before it in its clause, and nothing there hands one down (in "will be
+    sentenced to five years in prison, and could face a fine of up to $2.5 million" the fine
+    is, the prison term is not; in "Petrov, who faced up to 20 years, was sentenced to 30
+    months" and "sentenced to the statutory maximum of 20 years" neither is)."""
+    clause = CLAUSE_BREAK.split(text[max(0, at - FACED_REACH) : at])[-1]
+    return bool(FACED.search(clause)) and not HANDED_DOWN.search(clause)
 
 
 def _uncounted(question: str, groups: Sequence[Sequence[_Candidate]]) -> str:

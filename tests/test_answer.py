@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import SEED_ID, FakeEncoder
 
 from qa import store
@@ -467,9 +468,21 @@ def test_a_penalty_faced_does_not_answer_what_was_handed_down() -> None:
     assert _holds("He faces up to 20 years in prison.", "duration", stated=False)
     assert not _holds("The maximum fine is $250,000.", "money", stated=True)
     assert _holds("He paid a $250,000 fine; he could face more.", "money", stated=True)
+    # a penalty faced in another clause, or the maximum handed down, is handed down
+    earlier = "Petrov, who faced up to 20 years, was sentenced today to 30 months in prison."
+    assert _holds(earlier, "duration", stated=True)
+    assert _holds("He was sentenced to the statutory maximum of 20 years.", "duration", True)
+    assert not _holds("If convicted, he faces a maximum sentence of 20 years.", "duration", True)
+    assert not _holds("He faces up to $1.5 million or 20 years in prison.", "duration", True)
 
 
-def test_search_ranks_the_sentence_handed_down_above_the_penalty_faced(tmp_path: Path) -> None:
+def test_search_ranks_the_sentence_handed_down_above_the_penalty_faced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qa.answer
+
+    # the sentence scores alone, not the rule that outcome reports come first, decide here
+    monkeypatch.setattr(qa.answer, "OUTCOMES", ())
     records = [
         {
             "id": "plea",
@@ -510,15 +523,21 @@ def test_search_ranks_a_release_reporting_the_outcome_above_one_announcing_it(
             "id": "plea",
             "title": "Ivan Petrov Pleads Guilty to Smuggling Turtle Shells and Ivory",
             "date": "2014-06-02",
-            "body": "Ivan Petrov pleaded guilty today to smuggling turtle shells and ivory. "
-            "Ivan Petrov of Miami smuggled turtle shells and ivory for years. Ivan Petrov is "
-            "scheduled to be sentenced on Sept. 9, 2014, by the judge in Miami.",
+            "body": "Ivan Petrov pleaded guilty today in Miami to smuggling turtle shells and "
+            "ivory. Ivan Petrov of Miami smuggled turtle shells and ivory for years. Ivan Petrov "
+            "is scheduled to be sentenced on Sept. 9, 2014, by the judge in Miami.",
         },
         {
             "id": "sentencing",
             "title": "Smuggler Sentenced",
             "date": "2014-09-09",
-            "body": "Petrov was sentenced today for smuggling turtle shells to 30 months.",
+            "body": "Ivan Petrov was sentenced today in Miami to 30 months.",
+        },
+        {
+            "id": "another-case",
+            "title": "Turtle Shell Seller Sentenced in Miami",
+            "date": "2014-10-01",
+            "body": "Maria Lopez was sentenced today in Miami for selling turtle shells.",
         },
     ] + [
         {"id": f"other-{n}", "title": title, "date": f"2015-01-0{n}", "body": body}
@@ -534,7 +553,12 @@ def test_search_ranks_a_release_reporting_the_outcome_above_one_announcing_it(
     engine = _engine_of(tmp_path, "outcome", records, FakeEncoder())
     question = "What sentence did Ivan Petrov receive in Miami for smuggling turtle shells?"
     assert engine.retriever.search(question, k=4)[0].release.id == "plea"
-    assert engine.search(question, k=4)[0].release.id == "sentencing"
-    # asked what he faces, the announcement keeps its place
+    order = list(dict.fromkeys(h.release.id for h in engine.search(question, k=8)))
+    assert order[0] == "sentencing"
+    # another person's sentence is no report of his: it does not pass the announcement
+    assert order.index("plea") < order.index("another-case")
+    # asked what he faces, or when he will be sentenced, the announcement keeps its place
     faces = "What sentence does Ivan Petrov face for smuggling turtle shells in Miami?"
     assert engine.search(faces, k=4)[0].release.id == "plea"
+    when = "When will Ivan Petrov be sentenced for smuggling turtle shells in Miami?"
+    assert engine.search(when, k=4)[0].release.id == "plea"
