@@ -220,9 +220,20 @@ def _check_scheme(url: str) -> None:
 def is_internal(url: str) -> bool:
     """Whether the host of ``url`` is, or resolves to, a loopback, private, link-local or
     otherwise non-public address (an unresolvable host is left to the fetch to fail on)."""
+    return any(not a.is_global for a in _addresses(url))
+
+
+def is_intranet(url: str) -> bool:
+    """Whether the host of ``url`` resolves to non-public addresses only: a feed there may
+    list pages on the local network. A host with a public address among others is not."""
+    addresses = _addresses(url)
+    return bool(addresses) and not any(a.is_global for a in addresses)
+
+
+def _addresses(url: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     host = urlsplit(url).hostname or ""
     try:
         infos = socket.getaddrinfo(host, None)
     except (OSError, UnicodeError):
-        return False
-    return any(not ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global for info in infos)
+        return []
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]

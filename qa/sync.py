@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from qa.corpus import Release, Unreadable, iso_date
 from qa.errors import CorpusBusy, CorpusError, FetchError
 from qa.exports import file_name, page_release, write_atomically, write_release
-from qa.fetching import FEED_TYPES, HTML_TYPES, Fetcher, is_internal
+from qa.fetching import FEED_TYPES, HTML_TYPES, Fetcher, is_intranet
 
 STATE_FILE = ".sync-state.json"
 LOCK_FILE = ".sync.lock"
@@ -221,8 +221,9 @@ def sync_feeds(feeds: list[str], corpus: Path, fetcher: Fetcher) -> SyncSummary:
                     continue
                 summary.feeds_read += 1
                 # a feed on the internet may not send the fetcher to the local network (an
-                # item linking to 127.0.0.1 or 169.254.169.254); one on it may (an intranet)
-                public = not is_internal(feed.url)
+                # item linking to 127.0.0.1 or 169.254.169.254); one only on it may (an
+                # intranet)
+                public = not is_intranet(feed.url)
                 for item in feed.items:
                     if item.link in seen:
                         reason = f"listed again (first in {seen[item.link]})"

@@ -552,21 +552,38 @@ def test_sync_then_ask_answers_from_the_synced_page_with_its_address_and_date(
 def test_a_public_feed_cannot_send_the_fetcher_to_the_local_network(
     site: Site, fetcher: Fetcher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import qa.sync
-    from qa.fetching import is_internal
+    import ipaddress
 
+    import qa.fetching
+    import qa.sync
+    from qa.fetching import is_internal, is_intranet
+
+    # literal addresses only: no name is looked up
     assert is_internal("http://127.0.0.1:8000/x") and is_internal("http://169.254.169.254/")
     assert is_internal("http://10.1.2.3/") and is_internal("http://[::1]/")
-    assert not is_internal("http://8.8.8.8/") and not is_internal("http://no-such-host.invalid/")
+    assert is_internal("http://[::ffff:127.0.0.1]/") and is_intranet("http://10.1.2.3/")
+    assert not is_internal("http://8.8.8.8/") and not is_intranet("http://8.8.8.8/")
+    # a host with a public address among private ones is no intranet, and is refused
+    mixed = [ipaddress.ip_address("93.184.215.14"), ipaddress.ip_address("127.0.0.1")]
+    monkeypatch.setattr(qa.fetching, "_addresses", lambda url: mixed)
+    assert is_internal("http://mixed.example/") and not is_intranet("http://mixed.example/")
+    monkeypatch.undo()
+
     page = site.add("/news/inside", "<p>Internal memo.</p>")
     with pytest.raises(FetchError, match="local or private address"):
         fetcher.get(page, HTML_TYPES, public_only=True)
     assert fetcher.get(page, HTML_TYPES).status == 200  # an address the user gave
+    # nor may a redirect lead there
+    site.add("/out", "", status=302, headers={"Location": "http://169.254.169.254/latest/"})
+    monkeypatch.setattr(qa.fetching, "is_internal", lambda url: "169.254" in url)
+    with pytest.raises(FetchError, match="169.254.169.254 is a local or private address"):
+        fetcher.get(site.base + "/out", HTML_TYPES, public_only=True)
+    monkeypatch.undo()
 
     # A feed on a local address (an intranet) may list local pages; one on the internet (made
     # so here: the feed's host reads as public) may not, and nothing is fetched or written.
     feed = _good_rss(site)
-    monkeypatch.setattr(qa.sync, "is_internal", lambda url: False)
+    monkeypatch.setattr(qa.sync, "is_intranet", lambda url: False)
     summary = sync_feeds([feed], tmp_path, fetcher)
     assert summary.feeds_read == 1 and not _by_status(summary).get("new")
     reasons = {o.reason for o in summary.outcomes if o.status == "failed"}
