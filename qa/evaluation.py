@@ -81,9 +81,12 @@ def load_judgments(path: Path, questions: Sequence[Question]) -> list[Question]:
             continue
         try:
             d = json.loads(line)
-            qid, ids = str(d["id"]), [str(r) for r in d["also_answer"]]
+            qid, ids = str(d["id"]), d["also_answer"]
+            if not isinstance(ids, list):
+                raise TypeError("also_answer is not a list of release ids")
         except (ValueError, KeyError, TypeError) as exc:
             raise BadRequest(f"{path}:{n}: not a judgment ({exc})") from None
+        ids = [str(r) for r in ids]
         extra.setdefault(qid, []).extend(ids)
     unknown = sorted(set(extra) - {q.id for q in questions})
     if unknown:

@@ -47,6 +47,18 @@ def test_since_filters_and_the_response_says_so(built: Settings) -> None:
     assert all(s["date"] >= "2016-01-01" for s in data["sources"])
 
 
+def test_search_reads_dates_and_the_baselines_do_not(built: Settings) -> None:
+    engine = _engine(built)
+    question = "What happened since 2016 with smuggling and bribery?"
+    hits, _, filters, dates = engine.find(question, k=8)
+    assert filters.date_from == "2016-01-01" and dates.phrase == "since 2016"
+    assert hits and all(h.release.date >= "2016-01-01" for h in hits)
+    for mode in ("lexical", "dense"):  # the plain retrievers, measured as baselines
+        hits, _, filters, dates = engine.find(question, k=8, mode=mode)
+        assert not filters and not dates.phrase
+        assert any(h.release.date < "2016-01-01" for h in hits)
+
+
 def test_in_year_is_a_preference_not_a_filter(built: Settings) -> None:
     engine = _engine(built)
     result = engine.ask("Who was fined for bribing Nigerian officials in 2016?")

@@ -93,6 +93,7 @@ def test_judgments_of_a_larger_corpus_add_releases_that_state_the_answer(tmp_pat
     judgments.write_text('{"id": "q9", "also_answer": ["c"]}\n')
     with pytest.raises(BadRequest, match="q9"):
         load_judgments(judgments, [q1, q2])
-    judgments.write_text('{"id": "q1"}\n')
-    with pytest.raises(BadRequest, match="not a judgment"):
-        load_judgments(judgments, [q1, q2])
+    for bad in ('{"id": "q1"}', '{"id": "q1", "also_answer": "c"}', "not json"):
+        judgments.write_text(bad + "\n")
+        with pytest.raises(BadRequest, match="not a judgment"):
+            load_judgments(judgments, [q1, q2])

@@ -360,7 +360,7 @@ def check_judgments(
         if not isinstance(record, dict) or set(record) != {"id", "also_answer"}:
             problems.append(f"{where}: must have exactly 'id' and 'also_answer'")
             continue
-        q = questions.get(record["id"])
+        q = questions.get(record["id"]) if isinstance(record["id"], str) else None
         if q is None:
             problems.append(f"{where}: no question {record['id']!r} in {questions_path.name}")
             continue
@@ -374,6 +374,23 @@ def check_judgments(
                 problems.append(f"{where}: unknown release id {rid}")
             elif not all(p in releases[rid] for p in q.get("answer_contains", [])):
                 problems.append(f"{where}: release {rid} lacks an expected phrase of {q['id']}")
+    # the judgments are the "yes" verdicts of the file of verdicts beside them, if there is one
+    verdicts_path = judgments_path.with_name("scale-verdicts.jsonl")
+    if judgments_path.name == "scale-judged.jsonl" and verdicts_path.is_file():
+        yes = set()
+        for line in verdicts_path.read_text(encoding="utf-8").splitlines():
+            verdict = json.loads(line) if line.strip() else {}
+            if verdict.get("answers") is True:
+                yes.add((verdict.get("id"), verdict.get("release_id")))
+        judged = set()
+        for line in judgments_path.read_text(encoding="utf-8").splitlines():
+            record = json.loads(line) if line.strip() else {}
+            if isinstance(record, dict) and isinstance(record.get("also_answer"), list):
+                judged.update((record.get("id"), rid) for rid in record["also_answer"])
+        for qid, rid in sorted(yes - judged, key=str):
+            problems.append(f"{qid} {rid}: judged yes in {verdicts_path.name}, missing here")
+        for qid, rid in sorted(judged - yes, key=str):
+            problems.append(f"{qid} {rid}: listed here, not judged yes in {verdicts_path.name}")
     return problems
 
 
