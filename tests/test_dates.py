@@ -49,7 +49,7 @@ def test_since_filters_and_the_response_says_so(built: Settings) -> None:
 
 def test_search_reads_dates_and_the_baselines_do_not(built: Settings) -> None:
     engine = _engine(built)
-    question = "What happened since 2016 with smuggling and bribery?"
+    question = "What happened since 2016 with smuggling and Nigerian officials?"
     hits, _, filters, dates = engine.find(question, k=8)
     assert filters.date_from == "2016-01-01" and dates.phrase == "since 2016"
     assert hits and all(h.release.date >= "2016-01-01" for h in hits)
