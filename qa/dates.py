@@ -44,8 +44,9 @@ def read_dates(question: str) -> DateReading:
     if len(ANY_YEAR.findall(question)) > (2 if RANGE.search(question) else 1):
         return DateReading(Filters(), recent)
     if m := RANGE.search(question):
+        first, last = sorted((m["a"], m["b"]))  # "between 2019 and 2015" means the same years
         return DateReading(
-            Filters(date_from=f"{m['a']}-01-01", date_to=f"{m['b']}-12-31"), recent, m.group(0)
+            Filters(date_from=f"{first}-01-01", date_to=f"{last}-12-31"), recent, m.group(0)
         )
     if m := SINCE.search(question):
         start, end = _period(m)

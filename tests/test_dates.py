@@ -19,6 +19,7 @@ from qa.engine import Engine, result_json
         ("Which cases came before 2012?", None, "2011-12-31", True),
         ("Which cases until Feb. 2012?", None, "2012-02-29", True),
         ("Bribery between 2010 and 2012?", "2010-01-01", "2012-12-31", True),
+        ("Bribery between 2012 and 2010?", "2010-01-01", "2012-12-31", True),
     ],
 )
 def test_read_dates(question, date_from, date_to, strict) -> None:
