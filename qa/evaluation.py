@@ -8,11 +8,12 @@ import math
 import statistics
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qa.chat import Turn, standalone_query
+from qa.errors import BadRequest
 from qa.retrieval import MODES, Hit
 
 if TYPE_CHECKING:
@@ -71,10 +72,6 @@ def load_judgments(path: Path, questions: Sequence[Question]) -> list[Question]:
     """Add the releases a JSONL file of judgments (``{"id", "also_answer"}`` per line) says
     also state a question's answer: those of a larger corpus than the questions were written
     from, say. A judgment of a question not in the set is an error."""
-    from dataclasses import replace
-
-    from qa.errors import BadRequest
-
     extra: dict[str, list[str]] = {}
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -289,14 +286,12 @@ def load_beir(folder: Path, split: str = "test") -> tuple[list[dict[str, Any]], 
 
 def beir_index(folder: Path, index_dir: Path, settings: Any) -> Any:
     """Build (once) an index of a BEIR corpus in ``index_dir``; return its settings."""
-    import dataclasses
-
     from qa import store
     from qa.build import rebuild_index
 
     records, _ = load_beir(folder)
     corpus_file = index_dir / "beir-corpus.jsonl"
-    beir_settings = dataclasses.replace(settings, corpus=(corpus_file,), index_dir=index_dir)
+    beir_settings = replace(settings, corpus=(corpus_file,), index_dir=index_dir)
     try:
         store.live_build_id(index_dir)
         return beir_settings

@@ -460,6 +460,20 @@ def test_search_ranks_first_the_release_whose_sentence_answers(tmp_path: Path) -
     assert engine.search(question, k=4, mode="dense")[0].release.id == "overview"  # untouched
 
 
+# releases about other things, so that the scores of a few normalise as in a real index
+UNRELATED = [
+    {"id": f"other-{n}", "title": title, "date": f"2015-01-0{n}", "body": body}
+    for n, (title, body) in enumerate(
+        [
+            ("Port Officers Seize Ivory", "Customs officers at the port seized ivory tusks."),
+            ("Bank Fraud Ring Charged", "Five people were charged in a bank fraud ring."),
+            ("Wildlife Conference", "Officials met to discuss wildlife smuggling routes."),
+        ],
+        start=1,
+    )
+]
+
+
 def test_a_penalty_faced_does_not_answer_what_was_handed_down() -> None:
     from qa.answer import _holds
 
@@ -498,17 +512,7 @@ def test_search_ranks_the_sentence_handed_down_above_the_penalty_faced(
             "body": "Ivan Petrov was sentenced today to 30 months in prison for smuggling "
             "turtle shells.",
         },
-    ] + [
-        {"id": f"other-{n}", "title": title, "date": f"2015-01-0{n}", "body": body}
-        for n, (title, body) in enumerate(
-            [
-                ("Port Officers Seize Ivory", "Customs officers at the port seized ivory tusks."),
-                ("Bank Fraud Ring Charged", "Five people were charged in a bank fraud ring."),
-                ("Wildlife Conference", "Officials met to discuss wildlife smuggling routes."),
-            ],
-            start=1,
-        )
-    ]
+    ] + UNRELATED
     engine = _engine_of(tmp_path, "faced", records, FakeEncoder())
     question = "What prison term did Ivan Petrov receive for smuggling turtle shells?"
     assert engine.retriever.search(question, k=4)[0].release.id == "plea"
@@ -539,17 +543,7 @@ def test_search_ranks_a_release_reporting_the_outcome_above_one_announcing_it(
             "date": "2014-10-01",
             "body": "Maria Lopez was sentenced today in Miami for selling turtle shells.",
         },
-    ] + [
-        {"id": f"other-{n}", "title": title, "date": f"2015-01-0{n}", "body": body}
-        for n, (title, body) in enumerate(
-            [
-                ("Port Officers Seize Ivory", "Customs officers at the port seized ivory tusks."),
-                ("Bank Fraud Ring Charged", "Five people were charged in a bank fraud ring."),
-                ("Wildlife Conference", "Officials met to discuss wildlife smuggling routes."),
-            ],
-            start=1,
-        )
-    ]
+    ] + UNRELATED
     engine = _engine_of(tmp_path, "outcome", records, FakeEncoder())
     question = "What sentence did Ivan Petrov receive in Miami for smuggling turtle shells?"
     assert engine.retriever.search(question, k=4)[0].release.id == "plea"

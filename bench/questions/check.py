@@ -336,18 +336,21 @@ def audit(questions_path: Path, releases: dict[str, str]) -> list[tuple[str, lis
     return found
 
 
+def _records(path: Path) -> list[dict[str, Any]]:
+    """The JSON objects of a JSONL file (blank lines skipped)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
 def check_judgments(
     judgments_path: Path, questions_path: Path, releases: dict[str, str]
 ) -> list[str]:
     """Check a file of judgments ({id, also_answer} per line: more releases, of a larger
     corpus, judged to state a question's answer): known questions, known releases, none
     already a gold release, and each containing every expected phrase of its question."""
-    questions = {}
-    for line in questions_path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            q = json.loads(line)
-            questions[q.get("id")] = q
+    questions = {q.get("id"): q for q in _records(questions_path)}
     problems: list[str] = []
+    judged: set[tuple[str, str]] = set()
     for line_no, line in enumerate(judgments_path.read_text(encoding="utf-8").splitlines(), 1):
         where = f"{judgments_path.name}:{line_no}"
         if not line.strip():
@@ -367,6 +370,7 @@ def check_judgments(
         if not is_str_list(record["also_answer"]) or not record["also_answer"]:
             problems.append(f"{where}: also_answer must be a non-empty list of release ids")
             continue
+        judged.update((q["id"], rid) for rid in record["also_answer"])
         for rid in record["also_answer"]:
             if rid in q.get("release_ids", []):
                 problems.append(f"{where}: {rid} is already a release_id of {q['id']}")
@@ -377,16 +381,11 @@ def check_judgments(
     # the judgments are the "yes" verdicts of the file of verdicts beside them, if there is one
     verdicts_path = judgments_path.with_name("scale-verdicts.jsonl")
     if judgments_path.name == "scale-judged.jsonl" and verdicts_path.is_file():
-        yes = set()
-        for line in verdicts_path.read_text(encoding="utf-8").splitlines():
-            verdict = json.loads(line) if line.strip() else {}
-            if verdict.get("answers") is True:
-                yes.add((verdict.get("id"), verdict.get("release_id")))
-        judged = set()
-        for line in judgments_path.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line) if line.strip() else {}
-            if isinstance(record, dict) and isinstance(record.get("also_answer"), list):
-                judged.update((record.get("id"), rid) for rid in record["also_answer"])
+        yes = {
+            (v.get("id"), v.get("release_id"))
+            for v in _records(verdicts_path)
+            if v.get("answers") is True
+        }
         for qid, rid in sorted(yes - judged, key=str):
             problems.append(f"{qid} {rid}: judged yes in {verdicts_path.name}, missing here")
         for qid, rid in sorted(judged - yes, key=str):
