@@ -304,19 +304,24 @@ class Composer:
         vector: np.ndarray,
         context: str = "",
         parts: Sequence[tuple[str, np.ndarray]] = (),
+        recent: bool = False,
     ) -> Answer:
         """Answer ``question`` from ``hits`` with cited sentences, or abstain.
 
         ``vector`` is the question's embedding; ``context`` the earlier question a follow-up
         leans on (its words count, but less than the question's own); ``parts`` the
         sub-questions of a compound question ("how much ..., and how long ...?") with their
-        embeddings, each of which gets its own sentences.
+        embeddings, each of which gets its own sentences; ``recent`` that it asks for the
+        latest: of the releases whose best sentences answer about as well as the best, only
+        the newest is quoted.
         """
         if not hits:
             return self._abstain(question, hits, 0.0)
         hits = self._expand(hits, vector)
         years = list(dict.fromkeys(YEAR.findall(question)))
         candidates = self._of_years(self._candidates(question, context, hits, vector), years)
+        if recent:
+            candidates = _newest(candidates)
         if not candidates:
             reason = f"None of the closest releases mentions {' or '.join(years)}." if years else ""
             return self._abstain(question, hits, 0.0, reason)
@@ -343,6 +348,8 @@ class Composer:
             part_candidates = self._of_years(
                 self._candidates(part, f"{context} {others}", hits, part_vector), years
             )
+            if recent:
+                part_candidates = _newest(part_candidates)
             if not part_candidates:
                 continue
             topic = self._topic(part, context, hits, part_candidates)
@@ -915,6 +922,18 @@ def _idf_table(index: Index) -> dict[str, float]:
     table = {term: float(idf[i]) for term, i in bm25.vocab_dict.items() if i < len(idf)}
     table[""] = math.log(1.0 + (n + 0.5) / 0.5)  # an unseen term is as rare as can be
     return table
+
+
+def _newest(candidates: Sequence[_Candidate]) -> list[_Candidate]:
+    """The candidates of the newest release among those whose best sentence scores within
+    ``SELECT_MARGIN`` of the best: asked for the latest, an answer quotes one release, and not
+    an older one whose sentence happens to say "most recently"."""
+    if not candidates:
+        return []
+    floor = candidates[0].score - SELECT_MARGIN
+    close = [c.release for c in candidates if c.score >= floor]
+    newest = max(close, key=lambda r: r.date or "")  # the first of the newest on a tie
+    return [c for c in candidates if c.release.id == newest.id]
 
 
 def _kept(candidates: Sequence[_Candidate], keep: Callable[[Release], bool]) -> list[_Candidate]:

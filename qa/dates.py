@@ -62,6 +62,14 @@ def read_dates(question: str) -> DateReading:
     return DateReading(Filters(), recent, RECENT.search(question)[0] if recent else "")
 
 
+def without_recency(question: str) -> str:
+    """The question without the words that ask for the latest ("What is the latest news
+    about X?" -> "What is the news about X?"); the question itself if nothing is left."""
+    text = re.sub(r"\s{2,}", " ", RECENT.sub(" ", question)).strip()
+    text = re.sub(r"\s+([?.!,])", r"\1", text)
+    return text if re.search(r"\w", text) else question
+
+
 def merge(user: Filters, read: Filters) -> Filters:
     """Combine the filters a user set with those read from the question (the user's win)."""
     return replace(

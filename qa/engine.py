@@ -13,11 +13,11 @@ from qa import store
 from qa.answer import Answer, Composer, question_parts
 from qa.chat import Query, Turn, standalone_query
 from qa.config import Settings
-from qa.dates import DateReading, merge, read_dates
+from qa.dates import DateReading, merge, read_dates, without_recency
 from qa.embedding import Encoder
 from qa.errors import BadRequest, QAError
 from qa.generate import Generated, Generator
-from qa.retrieval import Filters, Hit, Retriever
+from qa.retrieval import Filters, Hit, Retriever, newest_first
 
 logger = logging.getLogger(__name__)
 
@@ -89,13 +89,12 @@ class Engine:
         """``search``, also returning how the query was read: the standalone text searched
         with, the filters applied and the dates the question names."""
         standalone = standalone_query(query, history)
-        search_vector, question_vector, _ = self._embed(standalone)
         if mode != "hybrid":
-            hits = self.retriever.search(
-                standalone.text, k=k, filters=filters, mode=mode, vector=search_vector
-            )
+            hits = self.retriever.search(standalone.text, k=k, filters=filters, mode=mode)
             return hits, standalone.text, filters or Filters(), DateReading(Filters())
-        hits, filters, dates = self._retrieve(standalone, k, filters, search_vector)
+        standalone, dates = self._read(standalone)
+        search_vector, question_vector, _ = self._embed(standalone)
+        hits, filters = self._retrieve(standalone, k, filters, dates, search_vector)
         if self.settings.sentence_rerank:
             hits = self.composer.rerank(
                 standalone.question,
@@ -104,16 +103,29 @@ class Engine:
                 question_vector,
                 self.settings.sentence_rerank,
             )
+            if dates.recent:  # "the latest": of the releases reordered, the newest first again
+                hits = newest_first(hits)
         return hits, standalone.text, filters, dates
 
+    def _read(self, query: Query) -> tuple[Query, DateReading]:
+        """Read the dates a question names (only where releases have dates: in a corpus of
+        undated documents "since 1979" is part of a claim) and drop the words that ask for
+        the latest, which say when, not what: "the most recent extradition" is about an
+        extradition, not about releases that say "most recently"."""
+        if not self.dated:
+            return query, DateReading(Filters())
+        dates = read_dates(query.question)
+        if dates.recent:
+            query = replace(query, question=without_recency(query.question))
+        return query, dates
+
     def _retrieve(
-        self, query: Query, k: int, filters: Filters | None, vector: Any
-    ) -> tuple[list[Hit], Filters, DateReading]:
+        self, query: Query, k: int, filters: Filters | None, dates: DateReading, vector: Any
+    ) -> tuple[list[Hit], Filters]:
         """Search with the user's filters and the dates the question names: a period it is
         scoped to ("since 2014") filters, one things happened in ("in 2011") ranks releases
         of that period first, "latest" the newest of the comparably relevant ones; return
-        the hits, the filters applied and the reading."""
-        dates = read_dates(query.question) if self.dated else DateReading(Filters())
+        the hits and the filters applied."""
         filters = merge(filters or Filters(), dates.filters if dates.strict else Filters())
         hits = self.retriever.search(
             query.text,
@@ -123,7 +135,7 @@ class Engine:
             prefer=None if dates.strict else dates.filters,
             recent=dates.recent,
         )
-        return hits, filters, dates
+        return hits, filters
 
     def _embed(self, query: Query, parts: Sequence[str] = ()) -> tuple[Any, Any, list[Any]]:
         """Embed in one batch the standalone query (to search with), the question itself for
@@ -195,11 +207,11 @@ class Engine:
     ) -> Result:
         """Answer with sentences quoted from the releases (no generative backend)."""
         started = time.perf_counter()
-        query = standalone_query(question, history)
+        query, dates = self._read(standalone_query(question, history))
         parts = question_parts(query.question)
         search_vector, question_vector, part_vectors = self._embed(query, parts)
-        hits, filters, dates = self._retrieve(
-            query, k or self.settings.top_k, filters, search_vector
+        hits, filters = self._retrieve(
+            query, k or self.settings.top_k, filters, dates, search_vector
         )
         retrieved = time.perf_counter()
         answer = self.composer.compose(
@@ -208,6 +220,7 @@ class Engine:
             question_vector,
             context=query.context,
             parts=list(zip(parts, part_vectors, strict=True)) if part_vectors else (),
+            recent=dates.recent,
         )
         done = time.perf_counter()
         return Result(

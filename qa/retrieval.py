@@ -140,7 +140,7 @@ class Retriever:
             )
             for i, sim in zip(chosen, sims, strict=True)
         ]
-        return _newest_first(hits) if recent else hits
+        return newest_first(hits) if recent else hits
 
     def _allowed(self, filters: Filters) -> np.ndarray:
         """Which chunks pass the filters (``Filters.admits``, over arrays: one comparison per
@@ -246,7 +246,7 @@ def _top(scores: np.ndarray, n: int, stride: int = 16) -> np.ndarray:
 RECENT_MARGIN = 0.1  # how much less similar than the best hit a newer release may be
 
 
-def _newest_first(hits: list[Hit]) -> list[Hit]:
+def newest_first(hits: list[Hit]) -> list[Hit]:
     """Order the hits about as relevant as the best one newest first; the rest after them."""
     best = max(h.similarity for h in hits)
     close = [h for h in hits if h.similarity >= best - RECENT_MARGIN]

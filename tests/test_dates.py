@@ -5,7 +5,7 @@ from conftest import FakeEncoder
 
 from qa import store
 from qa.config import Settings
-from qa.dates import read_dates
+from qa.dates import read_dates, without_recency
 from qa.engine import Engine, result_json
 
 
@@ -34,6 +34,8 @@ def test_several_years_or_none_give_no_filter() -> None:
     assert not read_dates("Which measures target terrorism?").filters
     latest = read_dates("What is the latest release about smuggling?")
     assert latest.recent and not latest.filters
+    assert without_recency("Who was most recently sentenced?") == "Who was sentenced?"
+    assert without_recency("The latest?") == "The?" and without_recency("latest") == "latest"
 
 
 def _engine(settings: Settings) -> Engine:
@@ -110,3 +112,53 @@ def test_a_corpus_without_dates_reads_none_from_questions(tmp_path) -> None:
     hits, _, filters, dates = engine.find("Heart failure incidence in women since 1979", k=2)
     assert hits and hits[0].release.id == "c1"
     assert not filters and not dates.phrase
+
+
+def test_latest_survives_reordering_and_the_answer_quotes_the_newest(tmp_path) -> None:
+    import json
+    from dataclasses import replace
+
+    from qa.build import rebuild_index
+
+    corpus = tmp_path / "extraditions"
+    corpus.mkdir()
+    records = [
+        {  # the oldest says "most recently", the words the question uses
+            "id": "e1",
+            "date": "2011-08-26",
+            "title": "Mexico Extradites Cartel Members",
+            "body": "Most recently, Mexico extradited two cartel members to the United States. "
+            "The extradition from Mexico followed a request in 2010.",
+        },
+        {
+            "id": "e2",
+            "date": "2015-09-30",
+            "title": "Mexico Extradites Thirteen Defendants",
+            "body": "Thirteen defendants were extradited from Mexico to the United States. "
+            "The extradition from Mexico is the largest this year.",
+        },
+        {
+            "id": "e3",
+            "date": "2017-12-19",
+            "title": "Gulf Cartel Leader Extradited from Mexico",
+            "body": "The former leader of the Gulf Cartel was extradited from Mexico to the "
+            "United States. His extradition from Mexico ends a long search.",
+        },
+    ]
+    (corpus / "e.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    settings = replace(
+        Settings.from_env(environ={}, model=FakeEncoder.name),
+        corpus=(corpus,),
+        index_dir=tmp_path / "index",
+        abstain_below=0.2,
+    )
+    rebuild_index(settings, encoder=FakeEncoder())
+    engine = _engine(settings)
+    question = "What is the most recent extradition from Mexico?"
+    hits, text, _, dates = engine.find(question, k=6)
+    # "most recent" asks for the newest release, it is not searched for as words
+    assert dates.recent and text == "What is the extradition from Mexico?"
+    assert hits[0].release.id == "e3"
+    data = result_json(engine.ask(question))
+    assert not data["abstained"]
+    assert {s["release_id"] for s in data["sources"]} == {"e3"}
