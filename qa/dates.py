@@ -17,6 +17,10 @@ RANGE = re.compile(
 )
 SINCE = re.compile(rf"\b(?P<word>since|after|from)\s+{PERIOD}\b", re.IGNORECASE)
 BEFORE = re.compile(rf"\b(?P<word>before|until|till|prior to|up to)\s+{PERIOD}\b", re.IGNORECASE)
+# "By March 2015, how much had been recovered?", "as of 2016": the state of things then, which
+# the latest release up to then reports; not a target to be met ("will ... by 2030")
+AS_OF = re.compile(rf"\b(?P<word>by|as of)\s+(?:the end of\s+)?{PERIOD}\b", re.IGNORECASE)
+AHEAD = re.compile(r"\b(?:will|plans?|aims?|goals?|pledged?|promised?|expected|intends?)\b", re.I)
 DURING = re.compile(rf"\b(?:in|during|throughout)\s+{PERIOD}\b", re.IGNORECASE)
 ANY_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 RECENT = re.compile(r"\b(?:latest|most recent(?:ly)?|newest|last (?:time|release))\b", re.I)
@@ -56,6 +60,8 @@ def read_dates(question: str) -> DateReading:
         start, end = _period(m)
         last = _previous_day(start) if m["word"].lower() != "until" else end
         return DateReading(Filters(date_to=last), recent, m.group(0))
+    if (m := AS_OF.search(question)) and not AHEAD.search(question):
+        return DateReading(Filters(date_to=_period(m)[1]), True, m.group(0))
     if m := DURING.search(question):
         start, end = _period(m)
         return DateReading(Filters(date_from=start, date_to=end), recent, m.group(0), strict=False)

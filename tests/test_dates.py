@@ -20,6 +20,8 @@ from qa.engine import Engine, result_json
         ("Which cases until Feb. 2012?", None, "2012-02-29", True),
         ("Bribery between 2010 and 2012?", "2010-01-01", "2012-12-31", True),
         ("Bribery between 2012 and 2010?", "2010-01-01", "2012-12-31", True),
+        ("By March 2015, how much had been recovered?", None, "2015-03-31", True),
+        ("How many were extradited as of 2016?", None, "2016-12-31", True),
     ],
 )
 def test_read_dates(question, date_from, date_to, strict) -> None:
@@ -34,6 +36,9 @@ def test_several_years_or_none_give_no_filter() -> None:
     assert not read_dates("Which measures target terrorism?").filters
     latest = read_dates("What is the latest release about smuggling?")
     assert latest.recent and not latest.filters
+    # "by" a date: the state of things then, reported by the latest release up to then
+    assert read_dates("By March 2015, how much had been recovered?").recent
+    assert not read_dates("Which countries will end trafficking by 2030?").filters
     assert without_recency("Who was most recently sentenced?") == "Who was sentenced?"
     assert without_recency("The latest?") == "The?" and without_recency("latest") == "latest"
 
