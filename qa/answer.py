@@ -37,6 +37,7 @@ LIST_MARGIN = 0.15  # how far below the best sentence a list may still answer a 
 UNIT_CACHE = 50_000  # entries a composer's memo keeps (a unit's terms and kinds: ~2 KB)
 EXPAND_RELEASES = 3  # releases whose every passage is read for the answer
 RERANK_RELEASES = 5  # the first releases of a search that their best sentences reorder
+TITLE_EVENT = 0.3  # what reordering adds for a title announcing the event a question asks about
 
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # A question about what happened in court (the sentence handed down, the verdict) is not
@@ -59,6 +60,21 @@ OUTCOMES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
         re.compile(r"\bconvict(?:ed)?\b|\bfound guilty\b|\bverdict\b", re.I),
         re.compile(r"\bconvicted\b|\bfound (?:\w+ )?guilty\b|\bguilty verdict\b", re.I),
     ),
+)
+# What happened to whom, as a question asks about it and as a release's title announces it:
+# asked how long someone was sentenced to, or "according to the release on X's sentencing",
+# the release titled "X Sentenced to ..." is the one about it, not the plea or the charges
+# that mention the sentence to come or a co-defendant's.
+TITLE_EVENTS = tuple(
+    (re.compile(a, re.I), re.compile(t, re.I))
+    for a, t in (
+        (r"\bsentenc\w*", r"\bsentenc\w*"),
+        (r"\bplead\w*|\bpled\b|\bplea\b", r"\bplead\w*|\bpled\b|\bplea\b|\badmits?\b"),
+        (r"\bconvict\w*|\bfound guilty\b|\bverdict\b", r"\bconvict\w*|\bfound guilty\b"),
+        (r"\bindict\w*|\bcharged\b", r"\bindict\w*|\bcharged\b"),
+        (r"\bextradit\w*", r"\bextradit\w*"),
+        (r"\barrest\w*", r"\barrest\w*"),
+    )
 )
 # Before "convicted"/"sentenced" in the same clause: it has not happened (or is another case's).
 NOT_YET = re.compile(
@@ -393,18 +409,27 @@ class Composer:
             if PROSPECTIVE.search(question)
             else [reports for _, asks, reports in OUTCOMES if asks.search(question)]
         )
-        # the outcome must be reported by a release about the question (with all of its key
-        # words, as the first release has them): another defendant's sentence is not it
-        key = self._key_terms(context or question, first[0]) if asked else frozenset()
+        events = [title for ask, title in TITLE_EVENTS if ask.search(question)]
+        # the outcome must be reported, and the event be the title's, by a release about the
+        # question (with all of its key words, as the first release has them): another
+        # defendant's sentence, another suspect's extradition is not it
+        key = self._key_terms(context or question, first[0]) if asked or events else frozenset()
+
+        def about(r: str) -> bool:
+            return all(self._in_release(t, r) for t in key)
 
         def reports(r: str) -> bool:
-            return all(_reported(releases[r].text, x) for x in asked) and (
-                all(self._in_release(t, r) for t in key)
-            )
+            return all(_reported(releases[r].text, x) for x in asked) and about(r)
+
+        def titled(r: str) -> bool:
+            return any(t.search(releases[r].title) for t in events) and about(r)
 
         order = sorted(
             first,
-            key=lambda r: (bool(asked) and not reports(r), -(passage[r] + weight * sentence[r])),
+            key=lambda r: (
+                bool(asked) and not reports(r),
+                -(passage[r] + weight * sentence[r] + TITLE_EVENT * titled(r)),
+            ),
         )
         rank = {r: n for n, r in enumerate(order)}
         return sorted(hits, key=lambda h: rank.get(h.release.id, len(rank)))

@@ -556,3 +556,53 @@ def test_search_ranks_a_release_reporting_the_outcome_above_one_announcing_it(
     assert engine.search(faces, k=4)[0].release.id == "plea"
     when = "When will Ivan Petrov be sentenced for smuggling turtle shells in Miami?"
     assert engine.search(when, k=4)[0].release.id == "plea"
+
+
+def test_search_ranks_the_release_titled_with_the_event_asked_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import qa.answer
+
+    monkeypatch.setattr(qa.answer, "OUTCOMES", ())  # the titles alone decide here
+    records = [
+        {
+            "id": "plea",
+            "title": "Ivan Petrov Pleads Guilty to Smuggling Turtle Shells",
+            "date": "2014-06-02",
+            "body": "Ivan Petrov pleaded guilty today to smuggling 300 turtle shells from "
+            "Mexico in crates of fruit.",
+        },
+        {
+            "id": "sentencing",
+            "title": "Ivan Petrov Sentenced to 30 Months",
+            "date": "2014-09-09",
+            "body": "Ivan Petrov, who hid 300 turtle shells in crates of fruit, was sentenced "
+            "today.",
+        },
+        {
+            "id": "another-case",
+            "title": "Maria Lopez Sentenced for Smuggling Turtle Shells from Mexico",
+            "date": "2014-10-01",
+            "body": "Maria Lopez smuggled 300 turtle shells from Mexico and was sentenced today.",
+        },
+    ] + UNRELATED
+    engine = _engine_of(tmp_path, "titles", records, FakeEncoder())
+    question = (
+        "According to the release on Ivan Petrov's sentencing, how many turtle shells did he "
+        "smuggle from Mexico in crates of fruit?"
+    )
+
+    def order(q: str) -> list[str]:
+        return list(dict.fromkeys(h.release.id for h in engine.search(q, k=8)))
+
+    with monkeypatch.context() as m:
+        m.setattr(qa.answer, "TITLE_EVENT", 0.0)
+        assert order(question)[0] == "plea"
+    assert order(question)[0] == "sentencing"
+    # asked about the plea, the plea's release is first
+    assert order("When did Ivan Petrov plead guilty to smuggling turtle shells?")[0] == "plea"
+    # another person's sentencing is not his: however much a title counts, it does not lift
+    # that release above the plea
+    monkeypatch.setattr(qa.answer, "TITLE_EVENT", 5.0)
+    titled = order(question)
+    assert titled[0] == "sentencing" and titled.index("plea") < titled.index("another-case")
