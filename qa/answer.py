@@ -68,12 +68,12 @@ OUTCOMES: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
 TITLE_EVENTS = tuple(
     (re.compile(a, re.I), re.compile(t, re.I))
     for a, t in (
-        (r"\bsentenc\w*", r"\bsentenc\w*"),
-        (r"\bplead\w*|\bpled\b|\bplea\b", r"\bplead\w*|\bpled\b|\bplea\b|\badmits?\b"),
-        (r"\bconvict\w*|\bfound guilty\b|\bverdict\b", r"\bconvict\w*|\bfound guilty\b"),
-        (r"\bindict\w*|\bcharged\b", r"\bindict\w*|\bcharged\b"),
-        (r"\bextradit\w*", r"\bextradit\w*"),
-        (r"\barrest\w*", r"\barrest\w*"),
+        (r"\bsentenc\w*", r"\bsentenced\b"),
+        (r"\bplead\w*|\bpled\b|\bplea\b", r"\bpleads?\b|\bpleaded\b|\bpled\b|\badmits?\b"),
+        (r"\bconvict\w*|\bfound guilty\b|\bverdict\b", r"\bconvicted\b|\bfound guilty\b"),
+        (r"\bindict\w*|\bcharged\b|\bcharges\b", r"\bindicted\b|\bcharged\b"),
+        (r"\bextradit\w*", r"\bextradited\b|\bextradites\b"),
+        (r"\barrest\w*", r"\barrested\b"),
     )
 )
 # Before "convicted"/"sentenced" in the same clause: it has not happened (or is another case's).
@@ -321,6 +321,7 @@ class Composer:
         context: str = "",
         parts: Sequence[tuple[str, np.ndarray]] = (),
         recent: bool = False,
+        filtered: str = "",
     ) -> Answer:
         """Answer ``question`` from ``hits`` with cited sentences, or abstain.
 
@@ -328,22 +329,25 @@ class Composer:
         leans on (its words count, but less than the question's own); ``parts`` the
         sub-questions of a compound question ("how much ..., and how long ...?") with their
         embeddings, each of which gets its own sentences; ``recent`` that it asks for the
-        latest: of the releases whose best sentences answer about as well as the best, only
-        the newest is quoted.
+        latest: of the releases about its topic whose best sentences answer about as well as
+        the best, only the newest is quoted; ``filtered`` the words of the question the
+        releases were filtered by date on ("by March 2015"): a release need not mention their
+        year, as it must a year the question names otherwise.
         """
         if not hits:
             return self._abstain(question, hits, 0.0)
         hits = self._expand(hits, vector)
-        years = list(dict.fromkeys(YEAR.findall(question)))
+        unfiltered = question.replace(filtered, " ") if filtered else question
+        years = list(dict.fromkeys(YEAR.findall(unfiltered)))
         candidates = self._of_years(self._candidates(question, context, hits, vector), years)
-        if recent:
-            candidates = _newest(candidates)
         if not candidates:
             reason = f"None of the closest releases mentions {' or '.join(years)}." if years else ""
             return self._abstain(question, hits, 0.0, reason)
         confidence = candidates[0].score
         if confidence < self.abstain_below:
             return self._abstain(question, hits, confidence)
+        if recent:
+            candidates = self._latest(question, context, hits, candidates)
         if len(parts) < 2:
             topic = self._topic(question, context, hits, candidates)
             if reason := self._unsupported(question, candidates, topic):
@@ -364,8 +368,8 @@ class Composer:
             part_candidates = self._of_years(
                 self._candidates(part, f"{context} {others}", hits, part_vector), years
             )
-            if recent:
-                part_candidates = _newest(part_candidates)
+            if recent and part_candidates:
+                part_candidates = self._latest(part, context, hits, part_candidates)
             if not part_candidates:
                 continue
             topic = self._topic(part, context, hits, part_candidates)
@@ -404,12 +408,14 @@ class Composer:
         for c in self._candidates(question, context, self._expand(hits, vector), vector):
             sentence[c.release.id] = max(sentence.get(c.release.id, 0.0), c.score)
         releases = {h.release.id: h.release for h in hits}
+        # what someone faces, or when he will be sentenced: the charges or the plea say it
+        prospective = bool(PROSPECTIVE.search(question))
         asked = (
             []
-            if PROSPECTIVE.search(question)
+            if prospective
             else [reports for _, asks, reports in OUTCOMES if asks.search(question)]
         )
-        events = [title for ask, title in TITLE_EVENTS if ask.search(question)]
+        events = [] if prospective else [t for ask, t in TITLE_EVENTS if ask.search(question)]
         # the outcome must be reported, and the event be the title's, by a release about the
         # question (with all of its key words, as the first release has them): another
         # defendant's sentence, another suspect's extradition is not it
@@ -523,6 +529,14 @@ class Composer:
 
     def _weight(self, term: str) -> float:
         return self._idf.get(term, self._idf[""])
+
+    def _latest(
+        self, question: str, context: str, hits: Sequence[Hit], candidates: list[_Candidate]
+    ) -> list[_Candidate]:
+        """The candidates of the newest release about the question's topic among those whose
+        best sentence scores within ``SELECT_MARGIN`` of the best (``_newest``)."""
+        topical = self._topical(candidates, self._topic(question, context, hits, candidates))
+        return _newest(topical) or candidates
 
     def _term_weights(self, question: str, context: str) -> dict[str, float]:
         weights = {t: self._weight(t) * CONTEXT_WEIGHT for t in lexical_tokens([context])[0]}

@@ -19,8 +19,15 @@ SINCE = re.compile(rf"\b(?P<word>since|after|from)\s+{PERIOD}\b", re.IGNORECASE)
 BEFORE = re.compile(rf"\b(?P<word>before|until|till|prior to|up to)\s+{PERIOD}\b", re.IGNORECASE)
 # "By March 2015, how much had been recovered?", "as of 2016": the state of things then, which
 # the latest release up to then reports; not a target to be met ("will ... by 2030")
-AS_OF = re.compile(rf"\b(?P<word>by|as of)\s+(?:the end of\s+)?{PERIOD}\b", re.IGNORECASE)
-AHEAD = re.compile(r"\b(?:will|plans?|aims?|goals?|pledged?|promised?|expected|intends?)\b", re.I)
+# (the period ends a clause: "paid by 2015 standards" is no date)
+AS_OF = re.compile(
+    rf"\b(?P<word>by|as of)\s+(?:the end of\s+)?{PERIOD}(?=\s*(?:[,;:.?!]|$))", re.IGNORECASE
+)
+AHEAD = re.compile(
+    r"\b(?:will|would|should|must|plans?|aims?|goals?|targets?|deadline|pledged?|promised?|"
+    r"committed|expected|intends?)\b",
+    re.I,
+)
 DURING = re.compile(rf"\b(?:in|during|throughout)\s+{PERIOD}\b", re.IGNORECASE)
 ANY_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 RECENT = re.compile(r"\b(?:latest|most recent(?:ly)?|newest|last (?:time|release))\b", re.I)
@@ -70,10 +77,11 @@ def read_dates(question: str) -> DateReading:
 
 def without_recency(question: str) -> str:
     """The question without the words that ask for the latest ("What is the latest news
-    about X?" -> "What is the news about X?"); the question itself if nothing is left."""
+    about X?" -> "What is the news about X?"); the question itself if less than two words
+    would be left."""
     text = re.sub(r"\s{2,}", " ", RECENT.sub(" ", question)).strip()
     text = re.sub(r"\s+([?.!,])", r"\1", text)
-    return text if re.search(r"\w", text) else question
+    return text if len(re.findall(r"\w+", text)) >= 2 else question
 
 
 def merge(user: Filters, read: Filters) -> Filters:

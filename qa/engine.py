@@ -221,6 +221,7 @@ class Engine:
             context=query.context,
             parts=list(zip(parts, part_vectors, strict=True)) if part_vectors else (),
             recent=dates.recent,
+            filtered=dates.phrase if dates.strict and dates.filters else "",
         )
         done = time.perf_counter()
         return Result(

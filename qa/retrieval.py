@@ -248,6 +248,8 @@ RECENT_MARGIN = 0.1  # how much less similar than the best hit a newer release m
 
 def newest_first(hits: list[Hit]) -> list[Hit]:
     """Order the hits about as relevant as the best one newest first; the rest after them."""
+    if not hits:
+        return []
     best = max(h.similarity for h in hits)
     close = [h for h in hits if h.similarity >= best - RECENT_MARGIN]
     close.sort(key=lambda h: h.release.date or "", reverse=True)

@@ -7,6 +7,7 @@ from qa import store
 from qa.config import Settings
 from qa.dates import read_dates, without_recency
 from qa.engine import Engine, result_json
+from qa.retrieval import Filters
 
 
 @pytest.mark.parametrize(
@@ -40,7 +41,9 @@ def test_several_years_or_none_give_no_filter() -> None:
     assert read_dates("By March 2015, how much had been recovered?").recent
     assert not read_dates("Which countries will end trafficking by 2030?").filters
     assert without_recency("Who was most recently sentenced?") == "Who was sentenced?"
-    assert without_recency("The latest?") == "The?" and without_recency("latest") == "latest"
+    assert without_recency("The latest?") == "The latest?"  # nothing would be left to search
+    assert not read_dates("Who was paid by 2015 standards?").filters
+    assert not read_dates("Which countries committed to ending trafficking by 2030?").filters
 
 
 def _engine(settings: Settings) -> Engine:
@@ -167,3 +170,11 @@ def test_latest_survives_reordering_and_the_answer_quotes_the_newest(tmp_path) -
     data = result_json(engine.ask(question))
     assert not data["abstained"]
     assert {s["release_id"] for s in data["sources"]} == {"e3"}
+    # filtered to nothing: no hits, no error
+    assert engine.search(question, k=6, filters=Filters(date_from="2030-01-01")) == []
+    # "by March 2016": the latest release up to then answers, though it does not say "2016"
+    as_of = "By March 2016, which defendants had been extradited from Mexico?"
+    data = result_json(engine.ask(as_of))
+    assert data["query"]["filters"] == {"date_to": "2016-03-31"}
+    assert not data["abstained"]
+    assert {s["release_id"] for s in data["sources"]} == {"e2"}
