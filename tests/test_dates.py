@@ -4,6 +4,7 @@ import pytest
 from conftest import FakeEncoder
 
 from qa import store
+from qa.chat import Turn
 from qa.config import Settings
 from qa.dates import read_dates, without_recency
 from qa.engine import Engine, result_json
@@ -170,6 +171,10 @@ def test_latest_survives_reordering_and_the_answer_quotes_the_newest(tmp_path) -
     data = result_json(engine.ask(question))
     assert not data["abstained"]
     assert {s["release_id"] for s in data["sources"]} == {"e3"}
+    # a follow-up keeps the question's "most recent"
+    history = [Turn("user", question), Turn("assistant", data["answer"])]
+    hits, text, _, dates = engine.find("Which cartel did he lead?", k=6, history=history)
+    assert dates.recent and "recent" not in text and hits[0].release.id == "e3"
     # filtered to nothing: no hits, no error
     assert engine.search(question, k=6, filters=Filters(date_from="2030-01-01")) == []
     # "by March 2016": the latest release up to then answers, though it does not say "2016"
