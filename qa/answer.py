@@ -689,7 +689,9 @@ class Composer:
 
     def _of_years(self, candidates: list[_Candidate], years: Sequence[str]) -> list[_Candidate]:
         """Keep the candidates from releases that mention one of the question's years (in the
-        text, the title or the date): "by March 2015" is not answered by a 2014 release."""
+        text, the title or the date): "who was fined in 2016?" is not answered by a release
+        that names no 2016. (A year the releases were filtered by is not asked: see
+        ``compose``.)"""
         if not years:
             return candidates
         return _kept(candidates, lambda r: not self._years(r).isdisjoint(years))
