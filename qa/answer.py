@@ -199,6 +199,7 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | _Series], ...]
         re.compile(r"\b(?:what|which) (?:date|dates|day|days)\b", re.I),
         re.compile(
             rf"\b(?:{MONTHS})\.? \d{{1,2}}\b|\b\d{{1,2}} (?:{MONTHS})\b|"
+            r"(?<!announced )(?<!announces )(?<!said )(?<!says )(?<!stated )"
             r"\b(?:today|yesterday|monday|tuesday|wednesday|thursday|friday)\b",
             re.I,
         ),
@@ -208,6 +209,7 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | _Series], ...]
         re.compile(r"^\s*when\b|\b(?:what|which) (?:year|month)\b|\bhow long ago\b", re.I),
         re.compile(
             rf"\b(?:{MONTHS})\.? \d{{1,2}}\b|\b\d{{1,2}} (?:{MONTHS})\b|\b(?:19|20)\d\d\b|"
+            r"(?<!announced )(?<!announces )(?<!said )(?<!says )(?<!stated )"
             r"\b(?:today|yesterday|monday|tuesday|wednesday|thursday|friday)\b",
             re.I,
         ),

@@ -606,3 +606,15 @@ def test_search_ranks_the_release_titled_with_the_event_asked_about(
     monkeypatch.setattr(qa.answer, "TITLE_EVENT", 5.0)
     titled = order(question)
     assert titled[0] == "sentencing" and titled.index("plea") < titled.index("another-case")
+
+
+def test_today_in_an_attribution_is_no_date() -> None:
+    from qa.answer import _holds
+
+    # "when did he plead guilty?": the release's "today" is the day, which its date gives
+    assert _holds("Logan pleaded guilty today to money laundering.", "date", stated=False)
+    assert _holds("The suspects were arrested yesterday in Madrid.", "day", stated=False)
+    # "the Department announced today" dates the release, not the event asked about
+    announced = "The network adopted new guidance, the Department of Justice announced today."
+    assert not _holds(announced, "date", stated=False)
+    assert not _holds("Officials said today that the talks would go on.", "day", stated=False)
