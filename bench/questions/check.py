@@ -49,7 +49,7 @@ REQUIRED_KEYS: frozenset[str] = frozenset(
 # citation of one is correct, but retrieval is scored on release_ids alone
 OPTIONAL_KEYS: frozenset[str] = frozenset({"context", "also_answer"})
 CONTEXT_ROLES: frozenset[str] = frozenset({"user", "assistant"})
-ID_PATTERN = re.compile(r"^q\d{3,}$")
+ID_PATTERN = re.compile(r"^[a-z]+\d{3,}$")  # q001 (dev), h001 (held out)
 MAX_PHRASE_WORDS = 5
 DEFAULT_MIN_QUESTIONS = 90
 
