@@ -374,7 +374,7 @@ class Composer:
                 part_candidates = self._latest(part, context, hits, part_candidates)
             if not part_candidates:
                 continue
-            topic = self._topic(part, context, hits, part_candidates)
+            topic = self._part_topic(part, question, context, hits, part_candidates)
             if reason := self._unsupported(part, part_candidates, topic):
                 reasons.append(reason)
                 continue
@@ -453,6 +453,24 @@ class Composer:
         if context and any(c.release.id == hits[0].release.id for c in candidates):
             anchor = hits[0].release.id
         return anchor, self._key_terms(context or question, anchor)
+
+    def _part_topic(
+        self,
+        part: str,
+        question: str,
+        context: str,
+        hits: Sequence[Hit],
+        candidates: Sequence[_Candidate],
+    ) -> _Topic:
+        """What a part of a compound question is about: as ``_topic`` for a follow-up; else
+        the release of the part's best sentence and the rarest words of the whole question in
+        it. The part alone often names no one ("..., and in which country will he serve
+        it?"): its own rarest words ("serve", "country") would make any release that has
+        them about it."""
+        if context:
+            return self._topic(part, context, hits, candidates)
+        anchor = candidates[0].release.id
+        return anchor, self._key_terms(question, anchor)
 
     def _unsupported(self, question: str, candidates: Sequence[_Candidate], topic: _Topic) -> str:
         """Say why the evidence cannot answer a question about a court outcome or about what

@@ -618,3 +618,31 @@ def test_today_in_an_attribution_is_no_date() -> None:
     announced = "The network adopted new guidance, the Department of Justice announced today."
     assert not _holds(announced, "date", stated=False)
     assert not _holds("Officials said today that the talks would go on.", "day", stated=False)
+
+
+def test_a_part_that_names_no_one_is_about_the_question_s_subject(tmp_path: Path) -> None:
+    records = [
+        {
+            "id": "deal",
+            "title": "Wesam Delaema Agrees to 25 Years for Plot Against Americans in Iraq",
+            "date": "2009-02-03",
+            "body": "Prosecutors and Wesam Delaema agreed upon a prison term of 25 years for "
+            "the plot against Americans in Iraq. Under a treaty, Delaema will serve out his "
+            "sentence in the Netherlands.",
+        },
+        {
+            "id": "boilerplate",
+            "title": "Bomb Maker Sentenced for Plot Against Americans in Iraq",
+            "date": "2012-05-01",
+            "body": "A bomb maker was sentenced for a plot against Americans in Iraq. Americans "
+            "who serve their country in Iraq are our first concern.",
+        },
+    ] + UNRELATED
+    engine = _engine_of(tmp_path, "parts", records, FakeEncoder())
+    answer = engine.ask(
+        "What prison term did prosecutors and Wesam Delaema agree on for the plot against "
+        "Americans in Iraq, and in which country will he serve it?"
+    ).answer
+    assert "25 years" in answer.text and "Netherlands" in answer.text
+    # "serving their country" shares the part's words, but not the case
+    assert "first concern" not in answer.text
