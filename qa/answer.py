@@ -323,7 +323,6 @@ class Composer:
         context: str = "",
         parts: Sequence[tuple[str, np.ndarray]] = (),
         recent: bool = False,
-        filtered: str = "",
     ) -> Answer:
         """Answer ``question`` from ``hits`` with cited sentences, or abstain.
 
@@ -332,15 +331,12 @@ class Composer:
         sub-questions of a compound question ("how much ..., and how long ...?") with their
         embeddings, each of which gets its own sentences; ``recent`` that it asks for the
         latest: of the releases about its topic whose best sentences answer about as well as
-        the best, only the newest is quoted; ``filtered`` the words of the question the
-        releases were filtered by date on ("by March 2015"): a release need not mention their
-        year, as it must a year the question names otherwise.
+        the best, only the newest is quoted.
         """
         if not hits:
             return self._abstain(question, hits, 0.0)
         hits = self._expand(hits, vector)
-        unfiltered = question.replace(filtered, " ") if filtered else question
-        years = list(dict.fromkeys(YEAR.findall(unfiltered)))
+        years = list(dict.fromkeys(YEAR.findall(question)))
         candidates = self._of_years(self._candidates(question, context, hits, vector), years)
         if not candidates:
             reason = f"None of the closest releases mentions {' or '.join(years)}." if years else ""
@@ -710,8 +706,8 @@ class Composer:
     def _of_years(self, candidates: list[_Candidate], years: Sequence[str]) -> list[_Candidate]:
         """Keep the candidates from releases that mention one of the question's years (in the
         text, the title or the date): "who was fined in 2016?" is not answered by a release
-        that names no 2016. (A year the releases were filtered by is not asked: see
-        ``compose``.)"""
+        that names no 2016. (The words of a date filter the releases passed, "by March
+        2015", are not in the question the engine passes.)"""
         if not years:
             return candidates
         return _kept(candidates, lambda r: not self._years(r).isdisjoint(years))

@@ -75,12 +75,17 @@ def read_dates(question: str) -> DateReading:
     return DateReading(Filters(), recent, RECENT.search(question)[0] if recent else "")
 
 
-def without_recency(question: str) -> str:
+def without_recency(question: str, phrase: str = "") -> str:
     """The question without the words that ask for the latest ("What is the latest news
-    about X?" -> "What is the news about X?"); the question itself if less than two words
-    would be left."""
-    text = re.sub(r"\s{2,}", " ", RECENT.sub(" ", question)).strip()
-    text = re.sub(r"\s+([?.!,])", r"\1", text)
+    about X?" -> "What is the news about X?") and without ``phrase``, the words of a date
+    filter already applied ("By March 2015, how much ...?" -> "how much ...?"): they say
+    when, not what, and searched for as words they find releases that say "most recently"
+    or "2015" about something else. The question itself if less than two words would be
+    left."""
+    text = question.replace(phrase, " ") if phrase else question
+    text = re.sub(r"\s{2,}", " ", RECENT.sub(" ", text)).strip()
+    text = re.sub(r"\s+([?.!,;:])", r"\1", text)
+    text = re.sub(r"^[,;:]\s*", "", text)
     return text if len(re.findall(r"\w+", text)) >= 2 else question
 
 

@@ -121,10 +121,12 @@ class Engine:
         dates = read_dates(query.question)
         if query.context and not (dates.phrase or dates.recent):
             dates = replace(dates, recent=read_dates(query.context).recent)
-        if dates.recent:
+        # the words of a filter applied are not searched for either ("by March 2015")
+        phrase = dates.phrase if dates.strict and dates.filters else ""
+        if dates.recent or phrase:
             query = replace(
                 query,
-                question=without_recency(query.question),
+                question=without_recency(query.question, phrase),
                 context=without_recency(query.context) if query.context else "",
             )
         return query, dates
@@ -231,7 +233,6 @@ class Engine:
             context=query.context,
             parts=list(zip(parts, part_vectors, strict=True)) if part_vectors else (),
             recent=dates.recent,
-            filtered=dates.phrase if dates.strict and dates.filters else "",
         )
         done = time.perf_counter()
         return Result(

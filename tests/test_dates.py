@@ -179,6 +179,8 @@ def test_latest_survives_reordering_and_the_answer_quotes_the_newest(tmp_path) -
     assert engine.search(question, k=6, filters=Filters(date_from="2030-01-01")) == []
     # "by March 2016": the latest release up to then answers, though it does not say "2016"
     as_of = "By March 2016, which defendants had been extradited from Mexico?"
+    _, text, _, _ = engine.find(as_of, k=6)
+    assert text == "which defendants had been extradited from Mexico?"  # the filter's words go
     data = result_json(engine.ask(as_of))
     assert data["query"]["filters"] == {"date_to": "2016-03-31"}
     assert not data["abstained"]
