@@ -72,7 +72,13 @@ def read_dates(question: str) -> DateReading:
     if m := DURING.search(question):
         start, end = _period(m)
         return DateReading(Filters(date_from=start, date_to=end), recent, m.group(0), strict=False)
-    return DateReading(Filters(), recent, RECENT.search(question)[0] if recent else "")
+    return DateReading(Filters(), recent, recency_phrase(question))
+
+
+def recency_phrase(question: str) -> str:
+    """The words of ``question`` that ask for the latest ("most recent"), or ""."""
+    m = RECENT.search(question)
+    return m.group(0) if m else ""
 
 
 def without_recency(question: str, phrase: str = "") -> str:

@@ -13,7 +13,7 @@ from qa import store
 from qa.answer import Answer, Composer, question_parts
 from qa.chat import Query, Turn, standalone_query
 from qa.config import Settings
-from qa.dates import DateReading, merge, read_dates, without_recency
+from qa.dates import DateReading, merge, read_dates, recency_phrase, without_recency
 from qa.embedding import Encoder
 from qa.errors import BadRequest, QAError
 from qa.generate import Generated, Generator
@@ -120,7 +120,9 @@ class Engine:
             return query, DateReading(Filters())
         dates = read_dates(query.question)
         if query.context and not (dates.phrase or dates.recent):
-            dates = replace(dates, recent=read_dates(query.context).recent)
+            earlier = read_dates(query.context)
+            if earlier.recent:  # said as read from the earlier question ("most recent")
+                dates = replace(dates, recent=True, phrase=recency_phrase(query.context))
         # the words of a filter applied are not searched for either ("by March 2015")
         phrase = dates.phrase if dates.strict and dates.filters else ""
         if dates.recent or phrase:

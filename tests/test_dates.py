@@ -175,6 +175,7 @@ def test_latest_survives_reordering_and_the_answer_quotes_the_newest(tmp_path) -
     history = [Turn("user", question), Turn("assistant", data["answer"])]
     hits, text, _, dates = engine.find("Which cartel did he lead?", k=6, history=history)
     assert dates.recent and "recent" not in text and hits[0].release.id == "e3"
+    assert dates.phrase == "most recent"  # what was read, and from where, for the reply
     # filtered to nothing: no hits, no error
     assert engine.search(question, k=6, filters=Filters(date_from="2030-01-01")) == []
     # "by March 2016": the latest release up to then answers, though it does not say "2016"
