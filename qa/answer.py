@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
+from qa.chat import ANAPHORA
 from qa.chunking import Unit
 from qa.corpus import Release
 from qa.retrieval import Hit
@@ -149,6 +150,13 @@ NUMBER_WORDS = (
     r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|"
     r"hundred|thousand|dozens?"
 )
+# "today", "yesterday", a weekday: the day of the release's news, unless it only dates the
+# announcement ("the Department announced today", "said on Tuesday")
+RELATIVE_DAY = (
+    r"(?<!announced )(?<!announces )(?<!said )(?<!says )(?<!stated )(?<!reported )"
+    r"(?<!confirmed )(?<!announced on )(?<!said on )"
+    r"\b(?:today|yesterday|monday|tuesday|wednesday|thursday|friday)\b"
+)
 MONTHS = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
@@ -198,9 +206,7 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | _Series], ...]
         "day",
         re.compile(r"\b(?:what|which) (?:date|dates|day|days)\b", re.I),
         re.compile(
-            rf"\b(?:{MONTHS})\.? \d{{1,2}}\b|\b\d{{1,2}} (?:{MONTHS})\b|"
-            r"(?<!announced )(?<!announces )(?<!said )(?<!says )(?<!stated )"
-            r"\b(?:today|yesterday|monday|tuesday|wednesday|thursday|friday)\b",
+            rf"\b(?:{MONTHS})\.? \d{{1,2}}\b|\b\d{{1,2}} (?:{MONTHS})\b|" + RELATIVE_DAY,
             re.I,
         ),
     ),
@@ -209,8 +215,7 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | _Series], ...]
         re.compile(r"^\s*when\b|\b(?:what|which) (?:year|month)\b|\bhow long ago\b", re.I),
         re.compile(
             rf"\b(?:{MONTHS})\.? \d{{1,2}}\b|\b\d{{1,2}} (?:{MONTHS})\b|\b(?:19|20)\d\d\b|"
-            r"(?<!announced )(?<!announces )(?<!said )(?<!says )(?<!stated )"
-            r"\b(?:today|yesterday|monday|tuesday|wednesday|thursday|friday)\b",
+            + RELATIVE_DAY,
             re.I,
         ),
     ),
@@ -459,14 +464,15 @@ class Composer:
         candidates: Sequence[_Candidate],
     ) -> _Topic:
         """What a part of a compound question is about: as ``_topic`` for a follow-up; else
-        the release of the part's best sentence and the rarest words of the whole question in
-        it. The part alone often names no one ("..., and in which country will he serve
-        it?"): its own rarest words ("serve", "country") would make any release that has
-        them about it."""
+        the release of the part's best sentence and the part's rarest words in it, or, if the
+        part refers back ("..., and in which country will he serve it?"), the whole
+        question's: the part's own ("serve", "country") would make any release that has them
+        about it. A part naming its own subject ("... and where was the fugitive arrested?")
+        keeps its words, as it may be about another release than the first part."""
         if context:
             return self._topic(part, context, hits, candidates)
         anchor = candidates[0].release.id
-        return anchor, self._key_terms(question, anchor)
+        return anchor, self._key_terms(question if ANAPHORA.search(part) else part, anchor)
 
     def _unsupported(self, question: str, candidates: Sequence[_Candidate], topic: _Topic) -> str:
         """Say why the evidence cannot answer a question about a court outcome or about what

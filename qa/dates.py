@@ -86,13 +86,14 @@ def without_recency(question: str, phrase: str = "") -> str:
     about X?" -> "What is the news about X?") and without ``phrase``, the words of a date
     filter already applied ("By March 2015, how much ...?" -> "how much ...?"): they say
     when, not what, and searched for as words they find releases that say "most recently"
-    or "2015" about something else. The question itself if less than two words would be
-    left."""
+    or "2015" about something else. The question itself if no word would be left."""
     text = question.replace(phrase, " ") if phrase else question
     text = re.sub(r"\s{2,}", " ", RECENT.sub(" ", text)).strip()
     text = re.sub(r"\s+([?.!,;:])", r"\1", text)
+    text = re.sub(r"([,;:])[,;:]+", r"\1", text)  # "case,, how" -> "case, how"
+    text = re.sub(r"[,;:]+([?.!])", r"\1", text)  # "case,?" -> "case?"
     text = re.sub(r"^[,;:]\s*", "", text)
-    return text if len(re.findall(r"\w+", text)) >= 2 else question
+    return text if re.search(r"\w", text) else question
 
 
 def merge(user: Filters, read: Filters) -> Filters:

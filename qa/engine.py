@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -20,6 +21,8 @@ from qa.generate import Generated, Generator
 from qa.retrieval import Filters, Hit, Retriever, newest_first
 
 logger = logging.getLogger(__name__)
+# a follow-up asking for the other end ("And the earliest?") does not inherit "the latest"
+EARLIEST = re.compile(r"\b(?:first|earliest|oldest|previous|initial|original)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ class Engine:
         if mode != "hybrid":
             hits = self.retriever.search(standalone.text, k=k, filters=filters, mode=mode)
             return hits, standalone.text, filters or Filters(), DateReading(Filters())
-        standalone, dates = self._read(standalone)
+        standalone, dates = self._read(standalone, filters)
         search_vector, question_vector, _ = self._embed(standalone)
         hits, filters = self._retrieve(standalone, k, filters, dates, search_vector)
         if self.settings.sentence_rerank:
@@ -107,7 +110,7 @@ class Engine:
                 hits = newest_first(hits)
         return hits, standalone.text, filters, dates
 
-    def _read(self, query: Query) -> tuple[Query, DateReading]:
+    def _read(self, query: Query, user: Filters | None) -> tuple[Query, DateReading]:
         """Read the dates a question names (only where releases have dates: in a corpus of
         undated documents "since 1979" is part of a claim) and drop the words that ask for
         the latest, which say when, not what: "the most recent extradition" is about an
@@ -115,16 +118,19 @@ class Engine:
         date still asks for the latest if the question it follows did ("Which cartel did he
         lead?" after "What is the latest extradition from Mexico?"); the period that question
         names is not carried over: "charged in 2013" says when the charges came, not when
-        "what sentence did he get?" was reported (dev MRR@10 0.978 -> 0.973 carrying it)."""
+        "what sentence did he get?" was reported (dev MRR@10 0.978 -> 0.973 carrying it), nor
+        is the latest of "By March 2016, ...?" without its period, nor into "And the earliest?".
+        The words of a date filter applied are not searched for either ("by March 2015"),
+        unless the user's own dates replace it (``user``)."""
         if not self.dated:
             return query, DateReading(Filters())
         dates = read_dates(query.question)
-        if query.context and not (dates.phrase or dates.recent):
-            earlier = read_dates(query.context)
-            if earlier.recent:  # said as read from the earlier question ("most recent")
-                dates = replace(dates, recent=True, phrase=recency_phrase(query.context))
-        # the words of a filter applied are not searched for either ("by March 2015")
-        phrase = dates.phrase if dates.strict and dates.filters else ""
+        inherits = query.context and not (dates.phrase or dates.recent)
+        if inherits and not EARLIEST.search(query.question):
+            said = recency_phrase(query.context)  # the words, for the reply
+            dates = replace(dates, recent=True, phrase=said) if said else dates
+        own = user is not None and bool(user.date_from or user.date_to)
+        phrase = dates.phrase if dates.strict and dates.filters and not own else ""
         if dates.recent or phrase:
             query = replace(
                 query,
@@ -221,7 +227,7 @@ class Engine:
     ) -> Result:
         """Answer with sentences quoted from the releases (no generative backend)."""
         started = time.perf_counter()
-        query, dates = self._read(standalone_query(question, history))
+        query, dates = self._read(standalone_query(question, history), filters)
         parts = question_parts(query.question)
         search_vector, question_vector, part_vectors = self._embed(query, parts)
         hits, filters = self._retrieve(

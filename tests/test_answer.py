@@ -618,6 +618,8 @@ def test_today_in_an_attribution_is_no_date() -> None:
     announced = "The network adopted new guidance, the Department of Justice announced today."
     assert not _holds(announced, "date", stated=False)
     assert not _holds("Officials said today that the talks would go on.", "day", stated=False)
+    assert not _holds("The FBI confirmed today that it had closed the case.", "day", False)
+    assert not _holds("The ministry said on Tuesday it would appeal.", "date", stated=False)
 
 
 def test_a_part_that_names_no_one_is_about_the_question_s_subject(tmp_path: Path) -> None:
@@ -637,6 +639,12 @@ def test_a_part_that_names_no_one_is_about_the_question_s_subject(tmp_path: Path
             "body": "A bomb maker was sentenced for a plot against Americans in Iraq. Americans "
             "who serve their country in Iraq are our first concern.",
         },
+        {
+            "id": "fugitive",
+            "title": "Fugitive Tom Jones Arrested in Spain",
+            "date": "2013-06-01",
+            "body": "The fugitive Tom Jones was arrested in Madrid by the Spanish police.",
+        },
     ] + UNRELATED
     engine = _engine_of(tmp_path, "parts", records, FakeEncoder())
     answer = engine.ask(
@@ -646,3 +654,9 @@ def test_a_part_that_names_no_one_is_about_the_question_s_subject(tmp_path: Path
     assert "25 years" in answer.text and "Netherlands" in answer.text
     # "serving their country" shares the part's words, but not the case
     assert "first concern" not in answer.text
+    # a part that names its own subject may be about another release
+    answer = engine.ask(
+        "What prison term did prosecutors and Wesam Delaema agree on for the plot against "
+        "Americans in Iraq, and where was the fugitive Tom Jones arrested?"
+    ).answer
+    assert "25 years" in answer.text and "Madrid" in answer.text

@@ -42,7 +42,9 @@ def test_several_years_or_none_give_no_filter() -> None:
     assert read_dates("By March 2015, how much had been recovered?").recent
     assert not read_dates("Which countries will end trafficking by 2030?").filters
     assert without_recency("Who was most recently sentenced?") == "Who was sentenced?"
-    assert without_recency("The latest?") == "The latest?"  # nothing would be left to search
+    assert without_recency("latest?") == "latest?"  # nothing would be left to search
+    assert without_recency("In the Haiti case, as of 2016?", "as of 2016") == "In the Haiti case?"
+    assert without_recency("In it, by March 2015, how many?", "by March 2015") == "In it, how many?"
     assert not read_dates("Who was paid by 2015 standards?").filters
     assert not read_dates("Which countries committed to ending trafficking by 2030?").filters
 
@@ -176,12 +178,21 @@ def test_latest_survives_reordering_and_the_answer_quotes_the_newest(tmp_path) -
     hits, text, _, dates = engine.find("Which cartel did he lead?", k=6, history=history)
     assert dates.recent and "recent" not in text and hits[0].release.id == "e3"
     assert dates.phrase == "most recent"  # what was read, and from where, for the reply
+    # asked for the other end, or after "By March 2016, ...", a follow-up is not "the latest"
+    _, _, _, dates = engine.find("And the earliest one?", k=6, history=history)
+    assert not dates.recent
+    as_of = [Turn("user", "By March 2016, which defendants had been extradited from Mexico?")]
+    _, _, _, dates = engine.find("Which cartel did they lead?", k=6, history=as_of)
+    assert not dates.recent
     # filtered to nothing: no hits, no error
     assert engine.search(question, k=6, filters=Filters(date_from="2030-01-01")) == []
     # "by March 2016": the latest release up to then answers, though it does not say "2016"
     as_of = "By March 2016, which defendants had been extradited from Mexico?"
     _, text, _, _ = engine.find(as_of, k=6)
     assert text == "which defendants had been extradited from Mexico?"  # the filter's words go
+    # unless the user's own dates replace the question's: then they are searched for
+    _, text, filters, _ = engine.find(as_of, k=6, filters=Filters(date_to="2018-01-01"))
+    assert text == as_of and filters.date_to == "2018-01-01"
     data = result_json(engine.ask(as_of))
     assert data["query"]["filters"] == {"date_to": "2016-03-31"}
     assert not data["abstained"]
