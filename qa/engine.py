@@ -121,7 +121,7 @@ class Engine:
         "what sentence did he get?" was reported (dev MRR@10 0.978 -> 0.973 carrying it), nor
         is the latest of "By March 2016, ...?" without its period, nor into "And the earliest?".
         The words of a date filter applied are not searched for either ("by March 2015"),
-        unless the user's own dates replace it (``user``)."""
+        unless the user's own dates replace its (``user``)."""
         if not self.dated:
             return query, DateReading(Filters())
         dates = read_dates(query.question)
@@ -129,8 +129,11 @@ class Engine:
         if inherits and not EARLIEST.search(query.question):
             said = recency_phrase(query.context)  # the words, for the reply
             dates = replace(dates, recent=True, phrase=said) if said else dates
-        own = user is not None and bool(user.date_from or user.date_to)
-        phrase = dates.phrase if dates.strict and dates.filters and not own else ""
+        read = dates.filters
+        replaced = user is not None and bool(
+            (read.date_from and user.date_from) or (read.date_to and user.date_to)
+        )
+        phrase = dates.phrase if dates.strict and read and not replaced else ""
         if dates.recent or phrase:
             query = replace(
                 query,

@@ -193,6 +193,9 @@ def test_latest_survives_reordering_and_the_answer_quotes_the_newest(tmp_path) -
     # unless the user's own dates replace the question's: then they are searched for
     _, text, filters, _ = engine.find(as_of, k=6, filters=Filters(date_to="2018-01-01"))
     assert text == as_of and filters.date_to == "2018-01-01"
+    # a user's start date leaves the question's end date in force: its words still go
+    _, text, filters, _ = engine.find(as_of, k=6, filters=Filters(date_from="2010-01-01"))
+    assert text != as_of and filters.date_to == "2016-03-31"
     data = result_json(engine.ask(as_of))
     assert data["query"]["filters"] == {"date_to": "2016-03-31"}
     assert not data["abstained"]
