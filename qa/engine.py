@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -14,15 +13,13 @@ from qa import store
 from qa.answer import Answer, Composer, question_parts
 from qa.chat import Query, Turn, standalone_query
 from qa.config import Settings
-from qa.dates import DateReading, merge, read_dates, recency_phrase, without_recency
+from qa.dates import DateReading, merge, read_dates, without_when
 from qa.embedding import Encoder
 from qa.errors import BadRequest, QAError
 from qa.generate import Generated, Generator
 from qa.retrieval import Filters, Hit, Retriever, newest_first
 
 logger = logging.getLogger(__name__)
-# a follow-up asking for the other end ("And the earliest?") does not inherit "the latest"
-EARLIEST = re.compile(r"\b(?:first|earliest|oldest|previous|initial|original)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -111,24 +108,15 @@ class Engine:
         return hits, standalone.text, filters, dates
 
     def _read(self, query: Query, user: Filters | None) -> tuple[Query, DateReading]:
-        """Read the dates a question names (only where releases have dates: in a corpus of
-        undated documents "since 1979" is part of a claim) and drop the words that ask for
-        the latest, which say when, not what: "the most recent extradition" is about an
-        extradition, not about releases that say "most recently". A follow-up that names no
-        date still asks for the latest if the question it follows did ("Which cartel did he
-        lead?" after "What is the latest extradition from Mexico?"); the period that question
-        names is not carried over: "charged in 2013" says when the charges came, not when
-        "what sentence did he get?" was reported (dev MRR@10 0.978 -> 0.973 carrying it), nor
-        is the latest of "By March 2016, ...?" without its period, nor into "And the earliest?".
-        The words of a date filter applied are not searched for either ("by March 2015"),
-        unless the user's own dates replace its (``user``)."""
+        """Read the dates a question names (``read_dates``; only where releases have dates:
+        in a corpus of undated documents "since 1979" is part of a claim) and drop the words
+        that say when, not what (``without_when``): those asking for the latest ("the most
+        recent extradition" is about an extradition, not about releases that say "most
+        recently") and those of a date filter applied ("by March 2015"), unless the user's
+        own dates replace it (``user``)."""
         if not self.dated:
             return query, DateReading(Filters())
-        dates = read_dates(query.question)
-        inherits = query.context and not (dates.phrase or dates.recent)
-        if inherits and not EARLIEST.search(query.question):
-            said = recency_phrase(query.context)  # the words, for the reply
-            dates = replace(dates, recent=True, phrase=said) if said else dates
+        dates = read_dates(query.question, query.context)
         read = dates.filters
         replaced = user is not None and bool(
             (read.date_from and user.date_from) or (read.date_to and user.date_to)
@@ -137,8 +125,8 @@ class Engine:
         if dates.recent or phrase:
             query = replace(
                 query,
-                question=without_recency(query.question, phrase),
-                context=without_recency(query.context) if query.context else "",
+                question=without_when(query.question, phrase),
+                context=without_when(query.context) if query.context else "",
             )
         return query, dates
 

@@ -6,7 +6,7 @@ from conftest import FakeEncoder
 from qa import store
 from qa.chat import Turn
 from qa.config import Settings
-from qa.dates import read_dates, without_recency
+from qa.dates import read_dates, without_when
 from qa.engine import Engine, result_json
 from qa.retrieval import Filters
 
@@ -41,10 +41,10 @@ def test_several_years_or_none_give_no_filter() -> None:
     # "by" a date: the state of things then, reported by the latest release up to then
     assert read_dates("By March 2015, how much had been recovered?").recent
     assert not read_dates("Which countries will end trafficking by 2030?").filters
-    assert without_recency("Who was most recently sentenced?") == "Who was sentenced?"
-    assert without_recency("latest?") == "latest?"  # nothing would be left to search
-    assert without_recency("In the Haiti case, as of 2016?", "as of 2016") == "In the Haiti case?"
-    assert without_recency("In it, by March 2015, how many?", "by March 2015") == "In it, how many?"
+    assert without_when("Who was most recently sentenced?") == "Who was sentenced?"
+    assert without_when("latest?") == "latest?"  # nothing would be left to search
+    assert without_when("In the Haiti case, as of 2016?", "as of 2016") == "In the Haiti case?"
+    assert without_when("In it, by March 2015, how many?", "by March 2015") == "In it, how many?"
     assert not read_dates("Who was paid by 2015 standards?").filters
     assert not read_dates("Which countries committed to ending trafficking by 2030?").filters
 
