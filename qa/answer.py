@@ -390,19 +390,31 @@ class Composer:
         return self._render(question, groups, hits, confidence)
 
     def rerank(
-        self, question: str, context: str, hits: Sequence[Hit], vector: np.ndarray, weight: float
+        self,
+        question: str,
+        context: str,
+        hits: Sequence[Hit],
+        vector: np.ndarray,
+        weight: float,
+        dense_releases: int = 0,
     ) -> list[Hit]:
-        """Reorder the first ``RERANK_RELEASES`` releases of the hits by their best passage
+        """Reorder the first ``RERANK_RELEASES`` releases of the hits, and the
+        ``dense_releases`` releases of the best dense ranks among them, by their best passage
         score (relative to the best hit's) plus ``weight`` times the score of their best
         sentence, as answers score sentences: of several releases about one case, the one that
-        states the answer ranks first. Asked what happened in court (the sentence handed down,
-        the verdict), releases that report it rank above those that only announce it ("is
-        scheduled to be sentenced"), as answers quote only the former. Which releases make the
-        first few stays retrieval's decision (so recall there is unchanged); passages keep
-        their order within a release."""
+        states the answer ranks first, and a release that dense retrieval found but BM25 did
+        not (a paraphrase) can rise into the first few when its sentences answer. Asked what
+        happened in court (the sentence handed down, the verdict), releases that report it
+        rank above those that only announce it ("is scheduled to be sentenced"), as answers
+        quote only the former. Passages keep their order within a release."""
         if not hits:
             return []
         first = list(dict.fromkeys(h.release.id for h in hits))[:RERANK_RELEASES]
+        by_dense = sorted(
+            (h for h in hits if h.dense_rank is not None), key=lambda h: h.dense_rank or 0
+        )
+        best_dense = list(dict.fromkeys(h.release.id for h in by_dense))[:dense_releases]
+        first += [r for r in best_dense if r not in first]
         top = max(h.score for h in hits) or 1.0
         passage: dict[str, float] = {}
         for h in hits:

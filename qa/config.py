@@ -80,6 +80,12 @@ class Settings:
         "added to its passage score when the first five releases of a search are reordered; "
         "0 = passages alone.",
     )
+    dense_releases: int = _setting(
+        4,
+        "Releases that dense retrieval ranks first which join that reordering even where "
+        "fusion ranked them lower (a paraphrase sharing few words with its release scores low "
+        "in BM25); 0 = none.",
+    )
     llm_url: str = _setting(
         "",
         "OpenAI-compatible server that writes answers from the cited passages, e.g. "

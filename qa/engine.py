@@ -74,7 +74,8 @@ class Engine:
         """Return ranked passages for ``query`` (a follow-up made standalone with ``history``).
         In hybrid mode (the product's search) the dates it names are read as answers read them
         and the releases are ranked by their passages and by how well their best sentence
-        answers the question, as the answer composer scores sentences; the BM25-only and
+        answers the question, as the answer composer scores sentences (dense retrieval's
+        first releases among them, where fusion ranked them lower); the BM25-only and
         dense-only modes are the plain retrievers, the baselines it is measured against."""
         return self.find(query, k, filters, mode, history)[0]
 
@@ -94,18 +95,21 @@ class Engine:
             return hits, standalone.text, filters or Filters(), DateReading(Filters())
         standalone, dates = self._read(standalone, filters)
         search_vector, question_vector, _ = self._embed(standalone)
-        hits, filters = self._retrieve(standalone, k, filters, dates, search_vector)
-        if self.settings.sentence_rerank:
+        rerank = self.settings.sentence_rerank
+        extra = self.settings.dense_releases if rerank else 0  # reordered, then cut back to k
+        hits, filters = self._retrieve(standalone, k, filters, dates, search_vector, extra)
+        if rerank:
             hits = self.composer.rerank(
                 standalone.question,
                 standalone.context,
                 hits,
                 question_vector,
                 self.settings.sentence_rerank,
+                self.settings.dense_releases,
             )
             if dates.recent:  # "the latest": of the releases reordered, the newest first again
                 hits = newest_first(hits)
-        return hits, standalone.text, filters, dates
+        return hits[:k], standalone.text, filters, dates
 
     def _read(self, query: Query, user: Filters | None) -> tuple[Query, DateReading]:
         """Read the dates a question names (``read_dates``; only where releases have dates:
@@ -131,7 +135,13 @@ class Engine:
         return query, dates
 
     def _retrieve(
-        self, query: Query, k: int, filters: Filters | None, dates: DateReading, vector: Any
+        self,
+        query: Query,
+        k: int,
+        filters: Filters | None,
+        dates: DateReading,
+        vector: Any,
+        dense_releases: int = 0,
     ) -> tuple[list[Hit], Filters]:
         """Search with the user's filters and the dates the question names: a period it is
         scoped to ("since 2014") filters, one things happened in ("in 2011") ranks releases
@@ -145,6 +155,7 @@ class Engine:
             vector=vector,
             prefer=None if dates.strict else dates.filters,
             recent=dates.recent,
+            dense_releases=dense_releases,
         )
         return hits, filters
 

@@ -90,12 +90,16 @@ class Retriever:
         vector: np.ndarray | None = None,
         prefer: Filters | None = None,
         recent: bool = False,
+        dense_releases: int = 0,
     ) -> list[Hit]:
         """Return the ``k`` best chunks for ``query``, at most ``per_release`` per release first.
 
         ``vector`` is the query's embedding when the caller already has it; releases that
         ``prefer`` admits rank first among equals; ``recent`` puts the newest of the
-        comparably relevant releases first.
+        comparably relevant releases first. In hybrid mode, the most similar passage of each
+        of the ``dense_releases`` releases that dense retrieval ranks first follows the ``k``
+        if fusion left it out (a paraphrase sharing few words with its release scores low in
+        BM25): among the hits, those releases are then the ones of the best ``dense_rank``.
         """
 
         if mode not in MODES:
@@ -123,6 +127,8 @@ class Retriever:
         chosen = _diversify(
             order, [self.index.chunks[i].release_id for i in order], k, self.per_release
         )
+        if mode == "hybrid" and chosen:
+            chosen += [i for i in self._first_per_release(dense, dense_releases) if i not in chosen]
         if not chosen:
             return []
         sims = self._similarities(qvec, chosen)
@@ -197,6 +203,15 @@ class Retriever:
         lex_n = lex / max(float(lex.max()), 1e-9)
         scores = self.dense_weight * cos_n + (1.0 - self.dense_weight) * lex_n
         return {i: float(v) for i, v in zip(ids, scores, strict=True)}
+
+    def _first_per_release(self, ranking: list[int], n: int) -> list[int]:
+        """The best-ranked chunk of each of the first ``n`` releases of a chunk ranking."""
+        first: dict[str, int] = {}
+        for i in ranking:
+            if len(first) >= n:
+                break
+            first.setdefault(self.index.chunks[i].release_id, i)
+        return list(first.values())
 
     def _lexical(self, query: str, allowed: np.ndarray | None) -> tuple[list[int], np.ndarray]:
         """Return the best BM25 candidates and the scores of every chunk."""

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import SEED_ID, FakeEncoder
 
@@ -458,6 +461,109 @@ def test_search_ranks_first_the_release_whose_sentence_answers(tmp_path: Path) -
     assert engine.search(question, k=4)[0].release.id == "answer"
     assert passages_only.search(question, k=4, mode="dense")[0].release.id == "overview"
     assert engine.search(question, k=4, mode="dense")[0].release.id == "overview"  # untouched
+
+
+class SynonymEncoder(FakeEncoder):
+    """The fake encoder, reading some words as their synonyms: a model that knows that
+    "football" is "soccer", where BM25 matches words only."""
+
+    SYNONYMS = {
+        "football": "soccer",
+        "federation": "association",
+        "kickbacks": "bribes",
+        "pocketing": "taking",
+        "admitted": "pleaded",
+        "head": "president",
+        "running": "leading",
+        "state": "country",
+        "one": "former",
+        "time": "former",
+    }
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        def synonyms(text: str) -> str:
+            return re.sub(r"[a-z]+", lambda m: self.SYNONYMS.get(m[0], m[0]), text.lower())
+
+        return super().encode([synonyms(t) for t in texts], batch_size)
+
+
+def test_dense_retrievals_first_releases_join_the_reordering(tmp_path: Path) -> None:
+    """A paraphrase sharing no rare word with its release: releases matching its words one
+    by one outrank it in BM25 and in the fusion, while dense retrieval ranks it first. It
+    reaches the first five only if dense retrieval's first releases are reordered too."""
+    from dataclasses import replace
+
+    def release(rid: str, title: str, body: str) -> dict[str, str]:
+        return {"id": rid, "title": title, "date": "2016-03-28", "body": body}
+
+    records = [
+        release(
+            "plea",
+            "Former Soccer Association President Pleads Guilty",
+            "Rafael Callejas, former president of the country of Honduras, pleaded guilty "
+            "today to taking bribes as he was leading the Honduran soccer association.",
+        ),
+        release(
+            "fair",
+            "One-Time Fair Operator Sentenced",
+            "A one-time operator of the state fair admitted running a kickbacks scheme.",
+        ),
+        release(
+            "coach",
+            "Football Coach Charged",
+            "A football coach was charged with running a gambling scheme while head of a team.",
+        ),
+        release(
+            "union",
+            "Federation Treasurer Indicted",
+            "The federation treasurer was indicted for pocketing dues while running the "
+            "federation office for one time period.",
+        ),
+        release(
+            "clerk",
+            "Clerk Admits Kickbacks",
+            "A state clerk admitted taking kickbacks at one time while running the office.",
+        ),
+        release(
+            "pocket",
+            "Pickpocketing Crew Charged",
+            "A crew was charged with pocketing wallets while running a scheme at the state "
+            "fair. They admitted pocketing cash.",
+        ),
+        release(
+            "federal",
+            "State and Federation Officials Meet",
+            "State officials and federation delegates met on running costs.",
+        ),
+        release(
+            "ring",
+            "Head of Wildlife Smuggling Ring Pleads Guilty",
+            "The head of a smuggling ring was running carvings across state lines.",
+        ),
+        *UNRELATED,
+    ]
+    built = _engine_of(tmp_path, "paraphrase", records, SynonymEncoder())
+    question = (
+        "Which one-time head of state admitted pocketing kickbacks while running a football "
+        "federation?"
+    )
+
+    def first_five(dense_releases: int, mode: str = "hybrid", k: int = 8) -> list[str]:
+        settings = replace(built.settings, dense_releases=dense_releases)
+        engine = Engine(settings, built.index, SynonymEncoder())
+        hits = engine.search(question, k=k, mode=mode)
+        assert len(hits) <= k
+        return list(dict.fromkeys(h.release.id for h in hits))[:5]
+
+    assert first_five(0, mode="dense")[0] == "plea"
+    assert "plea" not in first_five(0, mode="lexical")
+    assert "plea" not in first_five(0)
+    assert "plea" in first_five(4)
+    # fewer passages asked for than the fusion needs to reach it: it is still read
+    assert "plea" not in first_five(0, k=4)
+    assert "plea" in first_five(4, k=4)
+    # the other four keep the order the fusion gave them
+    assert [r for r in first_five(4) if r != "plea"] == first_five(0)[:4]
 
 
 # releases about other things, so that the scores of a few normalise as in a real index
