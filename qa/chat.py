@@ -13,6 +13,7 @@ ANAPHORA = re.compile(
     re.IGNORECASE,
 )
 FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|then|so)\b", re.IGNORECASE)
+CHAIN = 3  # user questions a follow-up of follow-ups reaches back through, itself included
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,27 @@ class Query:
 
 
 def standalone_query(question: str, history: Sequence[Turn]) -> Query:
-    """Make ``question`` self-contained with the previous user question when it needs it."""
+    """Make ``question`` self-contained with the previous user question when it needs it;
+    that question made self-contained the same way if it was a follow-up too ("When was he
+    extradited?" after "Which cartel did he lead?" after "What is the latest extradition from
+    Mexico?"), back through ``CHAIN`` questions."""
     question = question.strip()
     previous = [t.content.strip() for t in history if t.role == "user" and t.content.strip()]
-    if not previous:
+    if not previous or not follows(question):
         return Query(question)
-    if not (
+    chain = [previous[-1]]
+    for earlier in reversed(previous[:-1]):
+        if len(chain) >= CHAIN or not follows(chain[-1]):
+            break
+        chain.append(earlier)
+    context = chain.pop()
+    while chain:
+        context = Query(chain.pop(), context).text
+    return Query(question, context)
+
+
+def follows(question: str) -> bool:
+    """Whether a question only makes sense after an earlier one ("What sentence did he get?")."""
+    return bool(
         ANAPHORA.search(question) or FOLLOW_UP_START.search(question) or len(question.split()) <= 3
-    ):
-        return Query(question)
-    return Query(question, previous[-1])
+    )

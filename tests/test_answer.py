@@ -75,6 +75,24 @@ def test_follow_up_uses_the_previous_question(built: Settings) -> None:
     assert result.answer.sources[0].release.id == "102"
 
 
+def test_a_follow_up_of_a_follow_up_reaches_back_to_the_question_it_is_about() -> None:
+    from qa.chat import CHAIN, Turn, standalone_query
+
+    def asked(*questions: str) -> list[Turn]:
+        return [t for q in questions for t in (Turn("user", q), Turn("assistant", "An answer."))]
+
+    first = "Who smuggled rhinoceros horns to China?"
+    history = asked(first, "How long was he sentenced to?")
+    query = standalone_query("Where did he sell them?", history)
+    assert query.context == f"How long was he sentenced to? ({first})"
+    # a question that stands alone starts the chain; one that does not need it has none
+    assert standalone_query("Where did he sell them?", asked(first)).context == first
+    assert standalone_query("Who smuggled ivory from Kenya?", history).context == ""
+    # a few questions back at most: the query stays short in a long chat
+    chain = standalone_query("And him?", asked(first, *["And then?"] * 5)).context
+    assert chain.count("(") == CHAIN - 1 and first not in chain
+
+
 def test_render_text_puts_bullets_on_their_own_lines() -> None:
     from qa.answer import AnswerSentence
 
