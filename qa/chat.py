@@ -48,7 +48,7 @@ def standalone_query(question: str, history: Sequence[Turn]) -> Query:
         return Query(question)
     chain = [previous[-1]]
     for earlier in reversed(previous[:-1]):
-        if len(chain) >= CHAIN or not follows(chain[-1]):
+        if len(chain) >= CHAIN - 1 or not follows(chain[-1]):
             break
         chain.append(earlier)
     context = chain.pop()

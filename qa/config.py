@@ -147,7 +147,7 @@ class Settings:
         for name in ("fetch_timeout", "fetch_max_bytes"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"QA_{name.upper()}={getattr(self, name)!r}: must be above 0")
-        for name in ("fetch_delay", "fetch_max_redirects"):
+        for name in ("fetch_delay", "fetch_max_redirects", "dense_releases"):
             if getattr(self, name) < 0:
                 raise ValueError(f"QA_{name.upper()}={getattr(self, name)!r}: must not be negative")
         corpus = self.corpus

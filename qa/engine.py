@@ -96,8 +96,10 @@ class Engine:
         standalone, dates = self._read(standalone, filters)
         search_vector, question_vector, _ = self._embed(standalone)
         rerank = self.settings.sentence_rerank
-        extra = self.settings.dense_releases if rerank else 0  # reordered, then cut back to k
+        extra = self.settings.dense_releases if rerank else 0
         hits, filters = self._retrieve(standalone, k, filters, dates, search_vector, extra)
+        fused = {h.release.id for h in hits[:k]}
+        added = {h.row for h in hits[k:] if h.release.id in fused}  # there to mark a dense rank
         if rerank:
             hits = self.composer.rerank(
                 standalone.question,
@@ -109,7 +111,8 @@ class Engine:
             )
             if dates.recent:  # "the latest": of the releases reordered, the newest first again
                 hits = newest_first(hits)
-        return hits[:k], standalone.text, filters, dates
+        # the passages added for the reordering, of releases fusion had found, go; k remain
+        return [h for h in hits if h.row not in added][:k], standalone.text, filters, dates
 
     def _read(self, query: Query, user: Filters | None) -> tuple[Query, DateReading]:
         """Read the dates a question names (``read_dates``; only where releases have dates:

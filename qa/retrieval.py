@@ -98,8 +98,10 @@ class Retriever:
         ``prefer`` admits rank first among equals; ``recent`` puts the newest of the
         comparably relevant releases first. In hybrid mode, the most similar passage of each
         of the ``dense_releases`` releases that dense retrieval ranks first follows the ``k``
-        if fusion left it out (a paraphrase sharing few words with its release scores low in
-        BM25): among the hits, those releases are then the ones of the best ``dense_rank``.
+        if it is not among them (a paraphrase sharing few words with its release scores low
+        in BM25), so up to ``k + dense_releases`` chunks come back: among them, those releases
+        are then the ones of the best ``dense_rank`` (each has its best passage there, and
+        every other release ranks below it), which is how ``Composer.rerank`` finds them.
         """
 
         if mode not in MODES:
@@ -127,10 +129,11 @@ class Retriever:
         chosen = _diversify(
             order, [self.index.chunks[i].release_id for i in order], k, self.per_release
         )
-        if mode == "hybrid" and chosen:
-            chosen += [i for i in self._first_per_release(dense, dense_releases) if i not in chosen]
         if not chosen:
             return []
+        fused_k = len(chosen)
+        if mode == "hybrid":
+            chosen += [i for i in self._first_per_release(dense, dense_releases) if i not in chosen]
         sims = self._similarities(qvec, chosen)
         dense_rank = {i: r for r, i in enumerate(dense)}
         lexical_rank = {i: r for r, i in enumerate(lexical)}
@@ -146,7 +149,9 @@ class Retriever:
             )
             for i, sim in zip(chosen, sims, strict=True)
         ]
-        return newest_first(hits) if recent else hits
+        if recent:
+            return newest_first(hits[:fused_k]) + hits[fused_k:]
+        return hits
 
     def _allowed(self, filters: Filters) -> np.ndarray:
         """Which chunks pass the filters (``Filters.admits``, over arrays: one comparison per

@@ -179,8 +179,8 @@ def test_latest_survives_reordering_and_the_answer_quotes_the_newest(tmp_path) -
     assert dates.recent and "recent" not in text and hits[0].release.id == "e3"
     assert dates.phrase == "most recent"  # what was read, and from where, for the reply
     # and so does a follow-up of that follow-up
-    history += [Turn("user", "Which cartel did he lead?"), Turn("assistant", "The Gulf Cartel.")]
-    hits, text, _, dates = engine.find("When was he extradited?", k=6, history=history)
+    longer = [*history, Turn("user", "Which cartel did he lead?"), Turn("assistant", "Gulf.")]
+    hits, text, _, dates = engine.find("When was he extradited?", k=6, history=longer)
     assert dates.recent and "extradition from Mexico" in text and hits[0].release.id == "e3"
     # asked for the other end, or after "By March 2016, ...", a follow-up is not "the latest"
     _, _, _, dates = engine.find("And the earliest one?", k=6, history=history)

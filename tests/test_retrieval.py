@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
-from conftest import FakeEncoder
+from conftest import DOJ_283, FakeEncoder
 
 from qa import store
 from qa.config import Settings
@@ -41,3 +43,51 @@ def test_filter_masks_agree_with_filters_admits(built: Settings) -> None:
             for d, s in zip(index.release_dates, index.release_sources, strict=True)
         ]
         assert retriever._allowed(filters).tolist() == expected
+
+
+def test_dense_releases_add_only_their_best_passages_and_search_keeps_k(tmp_path: Path) -> None:
+    from collections import Counter
+    from dataclasses import replace
+
+    from qa.build import rebuild_index
+    from qa.engine import Engine
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "doj.jsonl").write_text("\n".join(DOJ_283.read_text().splitlines()[:40]) + "\n")
+    settings = replace(
+        Settings.from_env(environ={}, model=FakeEncoder.name),
+        corpus=(corpus,),
+        index_dir=tmp_path / "index",
+    )
+    rebuild_index(settings, encoder=FakeEncoder())
+    index = store.open_index(settings.index_dir, FakeEncoder.name)
+    retriever = Retriever(index, FakeEncoder())
+    engine = Engine(settings, index, FakeEncoder())
+    added_to_a_found_release = 0
+    for question in [
+        "Who was extradited from Mexico for cartel crimes?",
+        "Who was sentenced for smuggling wildlife?",
+        "Which bank fraud schemes used foreign accounts?",
+    ]:
+        dense = retriever.search(question, k=200, mode="dense")
+        best: dict[str, int] = {}
+        for h in sorted(dense, key=lambda h: h.dense_rank or 0):
+            best.setdefault(h.release.id, h.row)
+        first_dense = list(best.values())[:4]
+        for k in range(1, 9):
+            plain = retriever.search(question, k=k)
+            hits = retriever.search(question, k=k, dense_releases=4)
+            # the k fused hits first, then the best passage of each of dense retrieval's first
+            # four releases that is not among them
+            rows = {h.row for h in plain}
+            assert [h.row for h in hits[: len(plain)]] == [h.row for h in plain]
+            assert [h.row for h in hits[len(plain) :]] == [r for r in first_dense if r not in rows]
+            fused = Counter(h.release.id for h in plain)
+            added_to_a_found_release += any(fused[h.release.id] for h in hits[len(plain) :])
+            # search reorders them and gives back k passages; a release fusion found keeps
+            # its own passages, not the one added to mark its dense rank
+            found = Counter(h.release.id for h in engine.search(question, k=k))
+            assert sum(found.values()) == len(plain)
+            assert all(n <= max(fused[r], 1) for r, n in found.items())
+    assert added_to_a_found_release  # the case the last check is about did occur
