@@ -360,7 +360,9 @@ class Composer:
                 return self._abstain(question, hits, confidence, OFF_TOPIC)
             if reason := _uncounted(question, groups):
                 return self._abstain(question, hits, confidence, reason)
-            return self._render(question, groups, hits, confidence)
+            return self._render(
+                question, self._introduce(question, groups, candidates), hits, confidence
+            )
         # A compound question may span releases: each part is answered, and checked, on its
         # own, the setting and the other parts being its context.
         groups = []
@@ -711,6 +713,41 @@ class Composer:
                 break  # a list question answered by a whole list: the list is the answer
         return groups
 
+    def _introduce(
+        self, question: str, groups: list[list[_Candidate]], candidates: Sequence[_Candidate]
+    ) -> list[list[_Candidate]]:
+        """Asked who, and answered with sentences that name him by surname alone ("Tsai was
+        associated with ..."): the sentence of the same release that introduces him by his
+        full name ("Hsien Tai Tsai, aka Alex Tsai, 67, of Taiwan, ...") comes first."""
+        if not groups or not PERSON_ASKED.search(question):
+            return groups
+        release = groups[0][0].release
+        used = {(c.release.id, c.unit.start) for g in groups for c in g}
+        quoted = " ".join(
+            c.release.text[c.unit.start : c.unit.end]
+            for g in groups
+            for c in g
+            if c.release.id == release.id
+        )
+        for surname in dict.fromkeys(SURNAME.findall(quoted)):
+            m = re.search(rf"{INTRO_NAME}{re.escape(surname)}{INTRO_AFTER}", release.text)
+            if m is None:
+                continue
+            if m.group("name") + surname in quoted:  # the first person named is, in full
+                return groups
+            intro = next(
+                (
+                    c
+                    for c in candidates
+                    if c.release.id == release.id and c.unit.start <= m.start() < c.unit.end
+                ),
+                None,
+            )
+            if intro is not None and (release.id, intro.unit.start) not in used:
+                return [[intro], *groups][: self.max_sentences]
+            return groups
+        return groups
+
     def _about(self, cand: _Candidate, topic: _Topic, new: set[str]) -> bool:
         """Whether the release of ``cand`` is about the question: it contains all of the key
         words, or ``cand`` covers a new word of the question as rare as they are ("Project
@@ -896,6 +933,19 @@ def render_text(sentences: Sequence[AnswerSentence]) -> str:
 
 
 _FOUND = {name: found for name, _, found in ANSWER_TYPES}
+
+# A question asking who: "who ...", "which Estonian accomplice ...", "what Canadian citizen ..."
+PERSON_ASKED = re.compile(
+    r"^\s*(?:who|whom)\b|^\s*(?:which|what)\s+(?:[\w'-]+\s+){0,4}?(?:man|woman|person|"
+    r"defendant|national|citizen|resident|official|officer|agent|trader|executive|hacker|"
+    r"accomplice|leader|boss|founder|director|member|fugitive|suspect|businessman|"
+    r"businesswoman|lawyer|banker|contractor|employee|operator|administrator)\b",
+    re.I,
+)
+SURNAME = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+# how a release introduces someone: the full name, then an age, an alias or where from
+INTRO_NAME = r"\b(?P<name>(?:[A-Z][a-z]+\.?\s+|[A-Z]\.\s+){1,3})"
+INTRO_AFTER = r",\s+(?:\d{2}\b|aka\b|also known as\b|of\s+[A-Z]|a\s+(?:[A-Z]|citizen|national))"
 
 
 # "How many tonnes of cocaine were seized": what is counted, up to the verb or a preposition

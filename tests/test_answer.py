@@ -592,6 +592,35 @@ def test_dense_retrievals_first_releases_join_the_reordering(tmp_path: Path) -> 
     assert [r for r in first_five(4) if r != "plea"] == first_five(0)[:4]
 
 
+def test_asked_who_the_answer_introduces_him_by_full_name(tmp_path: Path) -> None:
+    """The sentence that answers names him by surname; the release's sentence that introduces
+    him by full name comes first, quoted as the release has it."""
+    records = [
+        {
+            "id": "varga",
+            "title": "Austrian Trader Sentenced for Export Scheme",
+            "date": "2016-03-01",
+            "body": "The defendant, Anton Pal Varga, 58, of Vienna, was sentenced today to 24 "
+            "months in prison. The investigation was led by export control agents. Varga "
+            "shipped lathes and milling machines to Pyongyang through front companies.",
+        },
+        *UNRELATED,
+    ]
+    engine = _engine_of(tmp_path, "who", records, FakeEncoder())
+    asked = "Which Austrian trader shipped lathes and milling machines to Pyongyang?"
+    answer = engine.ask(asked).answer
+    assert not answer.abstained
+    first, *rest = [s.text for s in answer.sentences]
+    assert first.startswith("The defendant, Anton Pal Varga, 58, of Vienna,")
+    assert any(t.startswith("Varga shipped lathes") for t in rest)
+    assert all(s.citations == (1,) for s in answer.sentences)
+    # not asked who: the sentence that answers is enough
+    answer = engine.ask("What did the shipments to Pyongyang contain, lathes or milling?").answer
+    assert [s.text for s in answer.sentences] == [
+        "Varga shipped lathes and milling machines to Pyongyang through front companies."
+    ]
+
+
 # releases about other things, so that the scores of a few normalise as in a real index
 UNRELATED = [
     {"id": f"other-{n}", "title": title, "date": f"2015-01-0{n}", "body": body}
