@@ -718,7 +718,10 @@ class Composer:
     ) -> list[list[_Candidate]]:
         """Asked who, and answered with sentences that name him by surname alone ("Tsai was
         associated with ..."): the sentence of the same release that introduces him by his
-        full name ("Hsien Tai Tsai, aka Alex Tsai, 67, of Taiwan, ...") comes first."""
+        full name ("Hsien Tai Tsai, aka Alex Tsai, 67, of Taiwan, ...") comes first. The
+        person is the first one the quoted sentences name by surname whose introduction
+        the release has, officials aside ("Judge Roe"); if the answer is full, a later
+        sentence of the same release makes room, never another release's."""
         if not groups or not PERSON_ASKED.search(question):
             return groups
         release = groups[0][0].release
@@ -729,23 +732,41 @@ class Composer:
             for c in g
             if c.release.id == release.id
         )
+        intros: dict[str, re.Match[str]] = {}  # each surname's first introduction
+        for m in INTRO.finditer(release.text):
+            before = release.text[max(0, m.start() - 40) : m.start()].split()
+            names = m.group("name").split()
+            if not TITLES.intersection(names) and not (before and before[-1] in TITLES):
+                intros.setdefault(m.group("surname"), m)
         for surname in dict.fromkeys(SURNAME.findall(quoted)):
-            m = re.search(rf"{INTRO_NAME}{re.escape(surname)}{INTRO_AFTER}", release.text)
-            if m is None:
+            m = intros.get(surname)
+            if m is None or m.group("name") + surname in quoted:
                 continue
-            if m.group("name") + surname in quoted:  # the first person named is, in full
-                return groups
             intro = next(
                 (
                     c
                     for c in candidates
-                    if c.release.id == release.id and c.unit.start <= m.start() < c.unit.end
+                    if c.release.id == release.id
+                    and c.unit.start <= m.start()
+                    and m.end() <= c.unit.end
                 ),
                 None,
             )
-            if intro is not None and (release.id, intro.unit.start) not in used:
-                return [[intro], *groups][: self.max_sentences]
-            return groups
+            if (
+                intro is None
+                or (release.id, intro.unit.start) in used
+                or intro.unit.kind == "bullet"
+            ):
+                return groups
+            if len(groups) < self.max_sentences:
+                return [[intro], *groups]
+            # full: the last group from the same release makes room, never another release's
+            last = max(
+                (n for n, g in enumerate(groups) if g[0].release.id == release.id), default=0
+            )
+            if last == 0:
+                return groups
+            return [[intro], *groups[:last], *groups[last + 1 :]]
         return groups
 
     def _about(self, cand: _Candidate, topic: _Topic, new: set[str]) -> bool:
@@ -935,17 +956,65 @@ def render_text(sentences: Sequence[AnswerSentence]) -> str:
 _FOUND = {name: found for name, _, found in ANSWER_TYPES}
 
 # A question asking who: "who ...", "which Estonian accomplice ...", "what Canadian citizen ..."
+# the role a person is asked about by, followed by what he did or where he is from ("Which
+# Estonian accomplice of ...", "Which Cuban national was ..."), not by a noun it describes
+# ("what member countries", "what executive order"); no verb before it ("What sentence did
+# the defendant receive?" asks for a sentence)
 PERSON_ASKED = re.compile(
-    r"^\s*(?:who|whom)\b|^\s*(?:which|what)\s+(?:[\w'-]+\s+){0,4}?(?:man|woman|person|"
-    r"defendant|national|citizen|resident|official|officer|agent|trader|executive|hacker|"
-    r"accomplice|leader|boss|founder|director|member|fugitive|suspect|businessman|"
-    r"businesswoman|lawyer|banker|contractor|employee|operator|administrator)\b",
+    r"^\s*(?:who|whom)\b|^\s*(?:which|what)\s+"
+    r"(?:(?!(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could)\b)[\w'-]+\s+){0,3}?"
+    r"(?:man|woman|person|defendant|national|citizen|resident|official|officer|agent|trader|"
+    r"executive|hacker|accomplice|leader|boss|founder|director|member|fugitive|suspect|"
+    r"businessman|businesswoman|lawyer|banker|contractor|employee|operator|administrator)\s+"
+    r"(?:was|is|were|are|has|had|have|did|does|who|whose|that|from|of|in|at|on|with|to|for|"
+    r"behind|\w+ed)\b",
     re.I,
 )
 SURNAME = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
 # how a release introduces someone: the full name, then an age, an alias or where from
-INTRO_NAME = r"\b(?P<name>(?:[A-Z][a-z]+\.?\s+|[A-Z]\.\s+){1,3})"
-INTRO_AFTER = r",\s+(?:\d{2}\b|aka\b|also known as\b|of\s+[A-Z]|a\s+(?:[A-Z]|citizen|national))"
+# ("Hsien Tai Tsai, aka Alex Tsai, 67, of Taiwan"), within one sentence
+INTRO = re.compile(
+    r"\b(?P<name>(?:[A-Z][a-z]+[ \t]+|[A-Z]\.[ \t]+){1,3})(?P<surname>[A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
+    r",[ \t]+(?:\d{2}\b|aka\b|also known as\b|of[ \t]+[A-Z]|a[ \t]+(?:[A-Z]|citizen|national))"
+)
+# words before a name that make it an official's, not the person asked about
+TITLES = frozenset(
+    [
+        "Judge",
+        "Justice",
+        "Attorney",
+        "Agent",
+        "Charge",
+        "Director",
+        "Secretary",
+        "General",
+        "Officer",
+        "Commissioner",
+        "Inspector",
+        "Chief",
+        "President",
+        "Minister",
+        "Ambassador",
+        "Sheriff",
+        "Prosecutor",
+        "Senator",
+        "Representative",
+        "Governor",
+        "Mayor",
+        "Detective",
+        "Sergeant",
+        "Lieutenant",
+        "Captain",
+        "Colonel",
+        "Deputy",
+        "Administrator",
+        "Commander",
+        "Assistant",
+        "Acting",
+        "Special",
+        "Magistrate",
+    ]
+)
 
 
 # "How many tonnes of cocaine were seized": what is counted, up to the verb or a preposition

@@ -621,6 +621,59 @@ def test_asked_who_the_answer_introduces_him_by_full_name(tmp_path: Path) -> Non
     ]
 
 
+def test_the_introduction_is_the_person_asked_about_and_keeps_other_releases() -> None:
+    from types import SimpleNamespace
+
+    from qa.answer import PERSON_ASKED, Composer, _Candidate
+    from qa.chunking import Unit
+    from qa.corpus import Release
+
+    for asked in (
+        "Who founded Liberty Reserve?",
+        "Which Estonian accomplice of an identity thief planted data sniffers?",
+        "Which La Linea enforcement boss confessed to ordering killings?",
+        "Which Cuban national was the first person extradited from Latvia?",
+    ):
+        assert PERSON_ASKED.search(asked), asked
+    for asked in (
+        "What sentence did the defendant receive for shipping lathes?",
+        "Which country did the fugitive flee to?",
+        "What member countries attended the conference?",
+        "What executive order was signed?",
+    ):
+        assert not PERSON_ASKED.search(asked), asked
+
+    sentences = [
+        "Chief Judge Mary Roe, a Reagan appointee, presided.",  # an official, introduced first
+        "The defendant, Anton Pal Varga, 58, of Vienna, pleaded guilty.",
+        "The case was heard by Judge John Smith. Varga, 58, of Vienna, agreed.",
+        "Judge Roe sentenced Varga for shipping lathes to Pyongyang.",
+    ]
+    text = " ".join(sentences)
+    release = Release(id="r", title="t", text=text, blocks=())
+    other = Release(id="o", title="t", text="Lathes also went to Iran.", blocks=())
+
+    def cand(release: Release, sentence: str) -> _Candidate:
+        start = release.text.index(sentence)
+        return _Candidate(release, Unit("sentence", start, start + len(sentence)), 1.0, frozenset())
+
+    units = [cand(release, s) for s in sentences]
+    answer, elsewhere = units[3], cand(other, other.text)
+    composer = SimpleNamespace(max_sentences=2)
+    question = "Which Austrian trader shipped lathes to Pyongyang?"
+
+    def introduce(groups: list[list[_Candidate]]) -> list[str]:
+        out = Composer._introduce(composer, question, groups, units + [elsewhere])
+        return [g[0].release.text[g[0].unit.start : g[0].unit.end] for g in out]
+
+    # Varga's introduction, not the judge's named first, nor a match across two sentences
+    assert introduce([[answer]]) == [sentences[1], sentences[3]]
+    # with no room, another release's sentence stays: the introduction is not added
+    assert introduce([[answer], [elsewhere]]) == [sentences[3], other.text]
+    # with no room, a later sentence of the same release makes room
+    assert introduce([[answer], [units[2]]]) == [sentences[1], sentences[3]]
+
+
 # releases about other things, so that the scores of a few normalise as in a real index
 UNRELATED = [
     {"id": f"other-{n}", "title": title, "date": f"2015-01-0{n}", "body": body}
