@@ -970,12 +970,17 @@ PERSON_ASKED = re.compile(
     r"behind|\w+ed)\b",
     re.I,
 )
-SURNAME = re.compile(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b")
+# a capitalised word of a name, Latin letters with accents included: "Núñez", "O'Brien",
+# "McDonald", "Acosta-Hernandez"
+_UP, _LO = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
+NAME_WORD = rf"[{_UP}](?:['’][{_UP}])?[{_LO}]+(?:[{_UP}][{_LO}]+)?(?:-[{_UP}][{_LO}]+)?"
+SURNAME = re.compile(rf"(?<![\w'’]){NAME_WORD}(?![\w'’])")
 # how a release introduces someone: the full name, then an age, an alias or where from
 # ("Hsien Tai Tsai, aka Alex Tsai, 67, of Taiwan"), within one sentence
 INTRO = re.compile(
-    r"\b(?P<name>(?:[A-Z][a-z]+[ \t]+|[A-Z]\.[ \t]+){1,3})(?P<surname>[A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
-    r",[ \t]+(?:\d{2}\b|aka\b|also known as\b|of[ \t]+[A-Z]|a[ \t]+(?:[A-Z]|citizen|national))"
+    rf"(?<![\w'’])(?P<name>(?:{NAME_WORD}[ \t]+|[{_UP}]\.[ \t]+){{1,3}})(?P<surname>{NAME_WORD})"
+    rf",[ \t]+(?:\d{{2}}\b|aka\b|also known as\b|of[ \t]+[{_UP}]|"
+    rf"a[ \t]+(?:[{_UP}]|citizen|national))"
 )
 # words before a name that make it an official's, not the person asked about
 TITLES = frozenset(

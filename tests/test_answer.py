@@ -672,6 +672,12 @@ def test_the_introduction_is_the_person_asked_about_and_keeps_other_releases() -
     assert introduce([[answer], [elsewhere]]) == [sentences[3], other.text]
     # with no room, a later sentence of the same release makes room
     assert introduce([[answer], [units[2]]]) == [sentences[1], sentences[3]]
+    # names beyond ASCII letters
+    from qa.answer import INTRO, SURNAME
+
+    named = "José Luis Núñez, 41, of Madrid, and Sean O'Brien, 50, and Ronald McDonald, aka Ron."
+    assert [m["surname"] for m in INTRO.finditer(named)] == ["Núñez", "O'Brien", "McDonald"]
+    assert SURNAME.findall("Núñez met O'Brien.") == ["Núñez", "O'Brien"]
 
 
 # releases about other things, so that the scores of a few normalise as in a real index
