@@ -955,11 +955,10 @@ def render_text(sentences: Sequence[AnswerSentence]) -> str:
 
 _FOUND = {name: found for name, _, found in ANSWER_TYPES}
 
-# A question asking who: "who ...", "which Estonian accomplice ...", "what Canadian citizen ..."
-# the role a person is asked about by, followed by what he did or where he is from ("Which
-# Estonian accomplice of ...", "Which Cuban national was ..."), not by a noun it describes
-# ("what member countries", "what executive order"); no verb before it ("What sentence did
-# the defendant receive?" asks for a sentence)
+# A question asking who: "who ...", or the role a person is asked about by, followed by what
+# he did or where he is from ("Which Estonian accomplice of ...", "Which Cuban national was
+# ..."), not by a noun it describes ("what member countries", "what executive order"); no
+# verb before it ("What sentence did the defendant receive?" asks for a sentence)
 PERSON_ASKED = re.compile(
     r"^\s*(?:who|whom)\b|^\s*(?:which|what)\s+"
     r"(?:(?!(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could)\b)[\w'-]+\s+){0,3}?"
@@ -983,43 +982,13 @@ INTRO = re.compile(
     rf"a[ \t]+(?:[{_UP}]|citizen|national))"
 )
 # words before a name that make it an official's, not the person asked about
-TITLES = frozenset(
-    [
-        "Judge",
-        "Justice",
-        "Attorney",
-        "Agent",
-        "Charge",
-        "Director",
-        "Secretary",
-        "General",
-        "Officer",
-        "Commissioner",
-        "Inspector",
-        "Chief",
-        "President",
-        "Minister",
-        "Ambassador",
-        "Sheriff",
-        "Prosecutor",
-        "Senator",
-        "Representative",
-        "Governor",
-        "Mayor",
-        "Detective",
-        "Sergeant",
-        "Lieutenant",
-        "Captain",
-        "Colonel",
-        "Deputy",
-        "Administrator",
-        "Commander",
-        "Assistant",
-        "Acting",
-        "Special",
-        "Magistrate",
-    ]
+TITLE_WORDS = (
+    "Judge Justice Attorney Agent Charge Director Secretary General Officer Commissioner "
+    "Inspector Chief President Minister Ambassador Sheriff Prosecutor Senator Representative "
+    "Governor Mayor Detective Sergeant Lieutenant Captain Colonel Deputy Administrator "
+    "Commander Assistant Acting Special Magistrate"
 )
+TITLES = frozenset(TITLE_WORDS.split())
 
 
 # "How many tonnes of cocaine were seized": what is counted, up to the verb or a preposition

@@ -142,6 +142,11 @@ def _court_engine(tmp_path: Path, fake_encoder: FakeEncoder) -> Engine:
     return _engine_of(tmp_path, "court", records, fake_encoder)
 
 
+def _release(rid: str, title: str, body: str, date: str = "2016-03-28") -> dict[str, str]:
+    """A release record as a corpus JSONL line holds it."""
+    return {"id": rid, "title": title, "date": date, "body": body}
+
+
 def _engine_of(
     tmp_path: Path, name: str, records: list[dict[str, str]], fake_encoder: FakeEncoder
 ) -> Engine:
@@ -458,21 +463,21 @@ def test_search_ranks_first_the_release_whose_sentence_answers(tmp_path: Path) -
     from dataclasses import replace
 
     records = [
-        {
-            "id": "overview",
-            "title": "Zelda Exchange Accounts Case: Kovac Exchange Accounts Overview",
-            "date": "2016-01-29",
-            "body": "The Zelda exchange case concerns accounts. Kovac ran the Zelda exchange "
+        _release(
+            "overview",
+            "Zelda Exchange Accounts Case: Kovac Exchange Accounts Overview",
+            "The Zelda exchange case concerns accounts. Kovac ran the Zelda exchange "
             "accounts. Exchange accounts at Zelda were shut. Kovac and the Zelda accounts.",
-        },
-        {
-            "id": "answer",
-            "title": "Founder Sentenced in Manhattan",
-            "date": "2016-05-06",
-            "body": "Judge Lee spoke in court today about fraud, money laundering, wire "
+            date="2016-01-29",
+        ),
+        _release(
+            "answer",
+            "Founder Sentenced in Manhattan",
+            "Judge Lee spoke in court today about fraud, money laundering, wire "
             "transfers, shell companies, couriers and prepaid cards. When it was shut down, the "
             "Zelda exchange of Anna Kovac had 5.5 million user accounts.",
-        },
+            date="2016-05-06",
+        ),
     ]
     engine = _engine_of(tmp_path, "rerank", records, FakeEncoder())
     question = "How many user accounts did the Zelda exchange of Anna Kovac have when shut down?"
@@ -516,49 +521,46 @@ def test_dense_retrievals_first_releases_join_the_reordering(tmp_path: Path) -> 
     reaches the first five only if dense retrieval's first releases are reordered too."""
     from dataclasses import replace
 
-    def release(rid: str, title: str, body: str) -> dict[str, str]:
-        return {"id": rid, "title": title, "date": "2016-03-28", "body": body}
-
     records = [
-        release(
+        _release(
             "plea",
             "Former Soccer Association President Pleads Guilty",
             "Rafael Callejas, former president of the country of Honduras, pleaded guilty "
             "today to taking bribes as he was leading the Honduran soccer association.",
         ),
-        release(
+        _release(
             "fair",
             "One-Time Fair Operator Sentenced",
             "A one-time operator of the state fair admitted running a kickbacks scheme.",
         ),
-        release(
+        _release(
             "coach",
             "Football Coach Charged",
             "A football coach was charged with running a gambling scheme while head of a team.",
         ),
-        release(
+        _release(
             "union",
             "Federation Treasurer Indicted",
             "The federation treasurer was indicted for pocketing dues while running the "
             "federation office for one time period.",
         ),
-        release(
+        _release(
             "clerk",
             "Clerk Admits Kickbacks",
             "A state clerk admitted taking kickbacks at one time while running the office.",
         ),
-        release(
+        _release(
             "pocket",
             "Pickpocketing Crew Charged",
             "A crew was charged with pocketing wallets while running a scheme at the state "
             "fair. They admitted pocketing cash.",
         ),
-        release(
+        _release(
             "federal",
             "State and Federation Officials Meet",
             "State officials and federation delegates met on running costs.",
         ),
-        release(
+        _release(
             "ring",
             "Head of Wildlife Smuggling Ring Pleads Guilty",
             "The head of a smuggling ring was running carvings across state lines.",
@@ -596,14 +598,14 @@ def test_asked_who_the_answer_introduces_him_by_full_name(tmp_path: Path) -> Non
     """The sentence that answers names him by surname; the release's sentence that introduces
     him by full name comes first, quoted as the release has it."""
     records = [
-        {
-            "id": "varga",
-            "title": "Austrian Trader Sentenced for Export Scheme",
-            "date": "2016-03-01",
-            "body": "The defendant, Anton Pal Varga, 58, of Vienna, was sentenced today to 24 "
+        _release(
+            "varga",
+            "Austrian Trader Sentenced for Export Scheme",
+            "The defendant, Anton Pal Varga, 58, of Vienna, was sentenced today to 24 "
             "months in prison. The investigation was led by export control agents. Varga "
             "shipped lathes and milling machines to Pyongyang through front companies.",
-        },
+            date="2016-03-01",
+        ),
         *UNRELATED,
     ]
     engine = _engine_of(tmp_path, "who", records, FakeEncoder())
