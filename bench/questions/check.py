@@ -196,8 +196,11 @@ def check_question(
             problems.append(f"{where}: followup question needs a context")
         else:
             problems.extend(check_context(record["context"], where))
+    elif has_context and kind == "unanswerable":
+        # a follow-up the releases do not answer ("Who is his lawyer?")
+        problems.extend(check_context(record["context"], where))
     elif has_context and kind is not None:
-        problems.append(f"{where}: only followup questions may carry a context")
+        problems.append(f"{where}: only followup and unanswerable questions may carry a context")
 
     return problems, kind
 
