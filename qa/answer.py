@@ -39,6 +39,9 @@ UNIT_CACHE = 50_000  # entries a composer's memo keeps (a unit's terms and kinds
 EXPAND_RELEASES = 3  # releases whose every passage is read for the answer
 RERANK_RELEASES = 5  # the first releases of a search that their best sentences reorder
 TITLE_EVENT = 0.3  # what reordering adds for a title announcing the event a question asks about
+# how much a follow-up's earlier words count for a sentence when its release has them elsewhere
+RELEASE_CONTEXT = 0.5
+KIND_MARGIN = 0.15  # how far below the best sentence one giving a second kind of answer may be
 
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 # A question about what happened in court (the sentence handed down, the verdict) is not
@@ -595,6 +598,13 @@ class Composer:
         # releases it ranked first start ahead.
         release_rank = {rid: n for n, rid in enumerate(dict.fromkeys(h.release.id for h in hits))}
         similarities = self.index.unit_similarities([h.row for h in hits], vector)
+        # A follow-up names its subject only through the question before it ("When was he
+        # indicted?"): the sentence that answers it need not name him again, the release
+        # it is in must. The earlier question's words found elsewhere in a sentence's
+        # release count for it, partly: else the sentences that restate the case win.
+        own = set(lexical_tokens([question])[0])
+        carried = [t for t in weights if t not in own] if context else []
+        in_release: dict[str, frozenset[str]] = {}
         for hit, semantic in zip(hits, similarities, strict=True):
             rid = hit.release.id
             prior = 1.0 / (1.0 + release_rank[rid])
@@ -606,6 +616,12 @@ class Composer:
                 seen.add(key)
                 term_set, kinds = self._facts(hit.release, unit)
                 coverage = sum(weights[t] for t in asked & term_set)
+                if carried:
+                    if rid not in in_release:
+                        in_release[rid] = frozenset(t for t in carried if self._in_release(t, rid))
+                    coverage += RELEASE_CONTEXT * sum(
+                        weights[t] for t in in_release[rid] - term_set
+                    )
                 typed = 0.0
                 for name in names:
                     # what is asked about what was: a penalty only faced is no answer
@@ -711,7 +727,51 @@ class Composer:
             groups.append(group)
             if wants_list and len(group) > 1:
                 break  # a list question answered by a whole list: the list is the answer
-        return groups
+        return groups + self._missing_kinds(question, candidates, groups, limit, used, quoted)
+
+    def _missing_kinds(
+        self,
+        question: str,
+        candidates: Sequence[_Candidate],
+        groups: list[list[_Candidate]],
+        limit: int,
+        used: set[tuple[str, int]],
+        quoted: set[str],
+    ) -> list[list[_Candidate]]:
+        """Asked for two kinds of answer at once ("What sentence and fine did the judge
+        impose?"), and the sentences chosen give one: the best sentence of a release already
+        quoted that gives the other, if it scores within ``KIND_MARGIN`` of the best."""
+        names = [name for name, _ in expected_types(question)]
+        if len(names) < 2 or not groups:
+            return []
+        stated = {n: not PROSPECTIVE.search(question) and n in PENALTIES for n in names}
+
+        def holds(c: _Candidate, name: str) -> bool:
+            text = c.release.text[c.unit.start : c.unit.end]
+            return _holds(text, name, stated[name])
+
+        chosen = [c for g in groups for c in g]
+        floor = candidates[0].score - KIND_MARGIN
+        added: list[list[_Candidate]] = []
+        for name in names:
+            if len(groups) + len(added) >= limit or any(holds(c, name) for c in chosen):
+                continue
+            extra = next(
+                (
+                    c
+                    for c in candidates
+                    if c.score >= floor
+                    and c.release.id in quoted
+                    and (c.release.id, c.unit.start) not in used
+                    and holds(c, name)
+                ),
+                None,
+            )
+            if extra is not None:
+                added.append([extra])
+                chosen.append(extra)
+                used.add((extra.release.id, extra.unit.start))
+        return added
 
     def _introduce(
         self, question: str, groups: list[list[_Candidate]], candidates: Sequence[_Candidate]

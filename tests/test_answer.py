@@ -882,3 +882,68 @@ def test_a_part_that_names_no_one_is_about_the_question_s_subject(tmp_path: Path
         "Americans in Iraq, and where was the fugitive Tom Jones arrested?"
     ).answer
     assert "25 years" in answer.text and "Madrid" in answer.text
+
+
+def _follow_up_engine(tmp_path: Path) -> Engine:
+    records = [
+        {
+            "id": "extradition",
+            "title": "Hawksbill Turtle Shell Smuggler Extradited from Panama",
+            "date": "2016-03-28",
+            "body": "Ivan Petrov was extradited from Panama today. The indictment alleges "
+            "that Petrov smuggled hawksbill turtle shells through the port of Miami on "
+            "Dec. 27, 2013. A federal grand jury indicted him on May 5, 2015.",
+        },
+        {
+            "id": "fraud",
+            "title": "Wire Fraud Defendant Indicted",
+            "date": "2016-06-01",
+            "body": "Maria Lopez was indicted on June 1, 2016, for a wire fraud scheme against "
+            "elderly investors in Ohio.",
+        },
+        {
+            "id": "sentencing",
+            "title": "Ring Leader Sentenced for Smuggling Coral",
+            "date": "2017-02-01",
+            "body": "Ivan Koral was sentenced today to 20 years in prison for coral "
+            "smuggling. Judge Roe also imposed a fine of $500,000 on Koral for the reef "
+            "coral shipped from Haiti through Key West.",
+        },
+    ] + UNRELATED
+    return _engine_of(tmp_path, "followups", records, FakeEncoder())
+
+
+def test_a_follow_up_is_answered_by_a_sentence_that_does_not_name_the_subject_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa import answer as answer_module
+    from qa.chat import Turn
+
+    engine = _follow_up_engine(tmp_path)
+    history = [
+        Turn("user", "Who smuggled hawksbill turtle shells through Miami?"),
+        Turn("assistant", "Ivan Petrov."),
+    ]
+    answer = engine.ask("When was he indicted?", history).answer
+    # the indictment's sentence says "him", not the words of the question before; the
+    # sentences restating the case have those words but not the date
+    assert not answer.abstained and "May 5, 2015" in answer.text
+    assert "June 1, 2016" not in answer.text
+    # without the earlier words counting for the release they are in, the restatement wins
+    monkeypatch.setattr(answer_module, "RELEASE_CONTEXT", 0.0)
+    assert "May 5, 2015" not in engine.ask("When was he indicted?", history).answer.text
+
+
+def test_a_question_asking_two_kinds_of_answer_gets_both(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qa import answer as answer_module
+
+    engine = _follow_up_engine(tmp_path)
+    question = "What sentence and fine did the judge impose on Ivan Koral?"
+    answer = engine.ask(question).answer
+    assert "20 years" in answer.text and "$500,000" in answer.text
+    # the fine's sentence shares more of the question's words: alone, it would be the answer
+    monkeypatch.setattr(answer_module, "KIND_MARGIN", 0.0)
+    alone = engine.ask(question).answer
+    assert "$500,000" in alone.text and "20 years" not in alone.text
