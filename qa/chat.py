@@ -9,7 +9,9 @@ from dataclasses import dataclass
 # Words that only make sense with an antecedent from earlier in the conversation.
 ANAPHORA = re.compile(
     r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|"
-    r"the (?:company|defendant|man|woman|case|scheme|release|group|conference|meeting))\b",
+    r"the (?:compan(?:y|ies)|defendants?|co-?defendants?|m[ae]n|wom[ae]n|suspects?|"
+    r"fugitives?|brothers|couple|cases?|schemes?|releases?|groups?|conferences?|meetings?|"
+    r"firms?|banks?|plea|trial|indictment|investigation|operation|network|ring|cartel))\b",
     re.IGNORECASE,
 )
 FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|then|so)\b", re.IGNORECASE)

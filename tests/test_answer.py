@@ -98,6 +98,21 @@ def test_a_follow_up_of_a_follow_up_reaches_back_to_the_question_it_is_about() -
     assert query.text == "Who paid it? (Was he fined? (And after that?))"
 
 
+def test_a_follow_up_may_refer_back_by_a_plural_or_by_what_happened_in_the_case() -> None:
+    from qa.chat import follows
+
+    for question in (
+        "How much profit did the companies make from the corrupt business?",
+        "When did the defendants plead guilty?",
+        "How did the share price react to the plea?",
+        "Who else was arrested in the operation?",
+        "Which agency led the investigation?",
+    ):
+        assert follows(question), question
+    for question in ("Which measures target terrorism?", "Who smuggled ivory from Kenya?"):
+        assert not follows(question), question
+
+
 def test_render_text_puts_bullets_on_their_own_lines() -> None:
     from qa.answer import AnswerSentence
 
