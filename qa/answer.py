@@ -215,7 +215,11 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | _Series], ...]
     ),
     (
         "date",
-        re.compile(r"^\s*when\b|\b(?:what|which) (?:year|month)\b|\bhow long ago\b", re.I),
+        re.compile(
+            r"^\s*(?:since |until |till )?when\b|\b(?:what|which) (?:year|month)\b|"
+            r"\bhow long ago\b",
+            re.I,
+        ),
         re.compile(
             rf"\b(?:{MONTHS})\.? \d{{1,2}}\b|\b\d{{1,2}} (?:{MONTHS})\b|\b(?:19|20)\d\d\b|"
             + RELATIVE_DAY,
@@ -228,6 +232,15 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | _Series], ...]
         "series",
         LIST_QUESTION,
         _Series(),
+    ),
+    (
+        # an age, as releases give it: "Karim Baratov, 22, of Ancaster", "a 20-year-old"
+        "age",
+        re.compile(r"\bhow old\b|\b(?:what|which) age\b|\b(?:his|her|their) ages?\b", re.I),
+        re.compile(
+            r"\b[A-Z][\w'.-]*,\s\d{1,3},\s|\b\d{1,3}-year-old\b|\baged?\s\d{1,3}\b|"
+            r"\b\d{1,3} years old\b"
+        ),
     ),
     (
         # a number of things: not a year, not a "three-year" or "10-count" modifier

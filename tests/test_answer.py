@@ -289,6 +289,18 @@ def test_answer_types_tell_a_count_and_a_day_from_look_alikes() -> None:
     assert found["day"].search("the three-day (7-9 February) meeting")
     assert not found["day"].search("goals launched in 2018")
     assert found["date"].search("goals launched in 2018")  # enough for "when"
+    assert [n for n, _ in expected_types("Since when has he been detained?")] == ["date"]
+    # an age, as releases give one, not a figure of something else
+    assert [n for n, _ in expected_types("How old is he?")] == ["age"]
+    for text in (
+        "Karim Baratov, 22, of Ancaster",
+        "a 20-year-old man",
+        "aged 54",
+        "is 31 years old",
+    ):
+        assert found["age"].search(text), text
+    for text in ("sentenced to 22 years", "a 20-year sentence", "On May 5, 2015, he", "22 counts"):
+        assert not found["age"].search(text), text
 
 
 def test_list_questions_and_inline_series() -> None:
