@@ -234,6 +234,21 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | _Series], ...]
         _Series(),
     ),
     (
+        # the charges, asked as what someone is charged with ("What is he charged with?",
+        # "which charges"), not who was ("Who is accused of running ...?")
+        "charges",
+        re.compile(
+            r"\b(?:charged with|accused of|convicted of|indicted for|plead(?:ed)? guilty to)"
+            r"\s*[?.]?\s*$|\b(?:what|which) (?:\w+ )?(?:charges|counts|crimes|offen[cs]es)\b",
+            re.I,
+        ),
+        re.compile(
+            r"\b(?:charg(?:ed|es|ing) (?:\w+ ){0,3}?(?:with|of)|counts? of|accused of|"
+            r"convicted of|indicted (?:on|for)|pleaded guilty to|guilty of)\b",
+            re.I,
+        ),
+    ),
+    (
         # an age, as releases give it: "Karim Baratov, 22, of Ancaster", "a 20-year-old"
         "age",
         re.compile(r"\bhow old\b|\b(?:what|which) age\b|\b(?:his|her|their) ages?\b", re.I),

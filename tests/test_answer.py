@@ -290,6 +290,14 @@ def test_answer_types_tell_a_count_and_a_day_from_look_alikes() -> None:
     assert not found["day"].search("goals launched in 2018")
     assert found["date"].search("goals launched in 2018")  # enough for "when"
     assert [n for n, _ in expected_types("Since when has he been detained?")] == ["date"]
+    # the charges, asked as what someone is charged with, not who was
+    assert [n for n, _ in expected_types("What exactly is he charged with?")] == ["charges"]
+    assert [n for n, _ in expected_types("Which charges did he plead guilty to?")] == ["charges"]
+    assert expected_types("Who is accused of running the piracy site?") == []
+    assert "charges" not in dict(expected_types("Which companies were charged with fraud?"))
+    assert found["charges"].search("indicted today on charges of wire fraud and cyberstalking")
+    assert found["charges"].search("pleaded guilty to one count of conspiracy")
+    assert not found["charges"].search("will begin answering for his alleged hacking activities")
     # an age, as releases give one, not a figure of something else
     assert [n for n, _ in expected_types("How old is he?")] == ["age"]
     for text in (
