@@ -1137,7 +1137,8 @@ def _faced(text: str, at: int) -> bool:
 def _uncounted(question: str, groups: Sequence[Sequence[_Candidate]]) -> str:
     """Say why the answer gives no count, if it gives none: a "how many X" question is
     answered only by a number of X ("3.2 tonnes of cocaine", "44 counterfeit payroll debit
-    cards": a number with a word of X among the few words after it). People are counted under
+    cards": a number with a word of X among the few words after it, or joined to one: "a
+    21-count indictment"). People are counted under
     many names ("2,266 individuals" answers "how many people"), so they are not checked."""
     asked = HOW_MANY.search(question)
     if not groups or not asked:
@@ -1151,6 +1152,10 @@ def _uncounted(question: str, groups: Sequence[Sequence[_Candidate]]) -> str:
             stems = [set(t) for t in lexical_tokens(words)]
             for i, word in enumerate(words):
                 if NUMBER.fullmatch(word) and any(focus & t for t in stems[i + 1 : i + 6]):
+                    return ""
+                # a count written as a modifier of what is counted: "a 21-count indictment"
+                number, _, counted = word.partition("-")
+                if NUMBER.fullmatch(number) and counted and focus & _unit_terms(counted):
                     return ""
     return f"None of the closest passages gives a number of {asked.group(1).strip()}."
 

@@ -15,6 +15,11 @@ ANAPHORA = re.compile(
     re.IGNORECASE,
 )
 FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|then|so)\b", re.IGNORECASE)
+# "What prison term did the government agree to?", "Who were the victims?": a question that
+# speaks of "the" something but names no one (no capitalised word after its first, no
+# number) is about what the conversation was about
+DEFINITE = re.compile(r"\bthe\s+\w", re.IGNORECASE)
+NAMED = re.compile(r"(?<!^)(?<![.?!]\s)\b(?!I\b)[A-Z]|\d")
 CHAIN = 3  # user questions a follow-up of follow-ups reaches back through, itself included
 
 
@@ -62,5 +67,8 @@ def standalone_query(question: str, history: Sequence[Turn]) -> Query:
 def follows(question: str) -> bool:
     """Whether a question only makes sense after an earlier one ("What sentence did he get?")."""
     return bool(
-        ANAPHORA.search(question) or FOLLOW_UP_START.search(question) or len(question.split()) <= 3
+        ANAPHORA.search(question)
+        or FOLLOW_UP_START.search(question)
+        or len(question.split()) <= 3
+        or (DEFINITE.search(question) and not NAMED.search(question.strip()))
     )

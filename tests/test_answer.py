@@ -107,9 +107,17 @@ def test_a_follow_up_may_refer_back_by_a_plural_or_by_what_happened_in_the_case(
         "How did the share price react to the plea?",
         "Who else was arrested in the operation?",
         "Which agency led the investigation?",
+        # "the" something, and no one named
+        "What prison term did the government agree to?",
+        "Who were the victims?",
     ):
         assert follows(question), question
-    for question in ("Which measures target terrorism?", "Who smuggled ivory from Kenya?"):
+    for question in (
+        "Which measures target terrorism?",
+        "Who smuggled ivory from Kenya?",
+        "What did the FBI say about Operation Pangea?",
+        "Who led the 1995 kidnapping near the falls?",
+    ):
         assert not follows(question), question
 
 
@@ -439,6 +447,10 @@ def test_a_how_many_question_is_answered_only_by_a_count_of_what_it_asks() -> No
     verb = "How many were arrested in Operation Pangea?"
     assert _uncounted(verb, groups("Police arrested 3,345 suspects.")) == ""
     assert _uncounted("Who was arrested?", arrested) == ""
+    # a count joined to what it counts
+    counts = "How many counts are in the indictment?"
+    assert _uncounted(counts, groups("The defendants named in the 21-count indictment")) == ""
+    assert "number of counts" in _uncounted(counts, groups("He faces a three-year term."))
 
 
 def test_a_named_event_announced_as_to_come_does_not_answer_what_happened_there(

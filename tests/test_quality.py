@@ -32,9 +32,9 @@ FLOORS = {
 }
 CEILINGS = {"false_abstention": 0.06}
 FOLLOW_UPS = REPO / "bench" / "questions" / "followups.jsonl"
-# Measured when set (2026-11-30): answer-hit 0.909, citation precision 0.932 (over the 284
-# releases: 0.909 and 0.909)
-FOLLOW_UP_FLOORS = {"answer_hit": 0.85, "citation_precision": 0.88}
+# Measured when set (2026-11-30, 58 questions): answer-hit 0.773, citation precision 0.963
+# (over the 284 releases: 0.773 and 0.925)
+FOLLOW_UP_FLOORS = {"answer_hit": 0.72, "citation_precision": 0.9}
 
 
 @pytest.fixture(scope="module")
