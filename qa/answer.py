@@ -238,8 +238,9 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | _Series], ...]
         # "which charges"), not who was ("Who is accused of running ...?")
         "charges",
         re.compile(
-            r"\b(?:charged with|accused of|convicted of|indicted for|plead(?:ed)? guilty to)"
-            r"\s*[?.]?\s*$|\b(?:what|which) (?:\w+ )?(?:charges|counts|crimes|offen[cs]es)\b",
+            r"\b(?:charged with|accused of|convicted of|found guilty of|indicted for|"
+            r"plead(?:ed)? guilty to)(?:\s+(?:in|on|at|by|after|before)\b[^?]*)?\s*[?.]?\s*$|"
+            r"\b(?:what|which) (?:\w+ ){0,2}(?:charges|counts|crimes|offen[cs]es)\b(?! as\b)",
             re.I,
         ),
         re.compile(
@@ -249,12 +250,13 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | _Series], ...]
         ),
     ),
     (
-        # an age, as releases give it: "Karim Baratov, 22, of Ancaster", "a 20-year-old"
+        # an age, as releases give it after a full name or an alias ("Karim Baratov, 22, of
+        # Ancaster", "aka Theblackflag, 52,"), not a figure after a place ("Kenya, 12, Uganda")
         "age",
         re.compile(r"\bhow old\b|\b(?:what|which) age\b|\b(?:his|her|their) ages?\b", re.I),
         re.compile(
-            r"\b[A-Z][\w'.-]*,\s\d{1,3},\s|\b\d{1,3}-year-old\b|\baged?\s\d{1,3}\b|"
-            r"\b\d{1,3} years old\b"
+            r"\b[A-Z][\w'.-]+\s[A-Z][\w'.-]*,\s\d{1,2},\s|\baka\s[\w'.-]+,\s\d{1,2},\s|"
+            r"\b\d{1,2}-year-old\b|\baged?\s\d{1,2}\b|\b\d{1,2} years old\b"
         ),
     ),
     (
@@ -629,7 +631,9 @@ class Composer:
         # A follow-up names its subject only through the question before it ("When was he
         # indicted?"): the sentence that answers it need not name him again, the release
         # it is in must. The earlier question's words found elsewhere in a sentence's
-        # release count for it, partly: else the sentences that restate the case win.
+        # release count for it, partly: else the sentences that restate the case win. The
+        # same holds for a part of a compound question, whose context is the other parts
+        # ("In the 1MDB forfeiture actions, what aircraft ..., and what vessel ...?").
         own = set(lexical_tokens([question])[0])
         carried = [t for t in weights if t not in own] if context else []
         in_release: dict[str, frozenset[str]] = {}
@@ -1154,8 +1158,14 @@ def _uncounted(question: str, groups: Sequence[Sequence[_Candidate]]) -> str:
                 if NUMBER.fullmatch(word) and any(focus & t for t in stems[i + 1 : i + 6]):
                     return ""
                 # a count written as a modifier of what is counted: "a 21-count indictment"
+                # (not "a 20-year-old", nor "a one-time payment")
                 number, _, counted = word.partition("-")
-                if NUMBER.fullmatch(number) and counted and focus & _unit_terms(counted):
+                if (
+                    NUMBER.fullmatch(number)
+                    and counted.isalpha()
+                    and counted.lower() not in ("time", "off")
+                    and focus & _unit_terms(counted)
+                ):
                     return ""
     return f"None of the closest passages gives a number of {asked.group(1).strip()}."
 

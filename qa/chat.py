@@ -9,17 +9,16 @@ from dataclasses import dataclass
 # Words that only make sense with an antecedent from earlier in the conversation.
 ANAPHORA = re.compile(
     r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|"
-    r"the (?:compan(?:y|ies)|defendants?|co-?defendants?|m[ae]n|wom[ae]n|suspects?|"
-    r"fugitives?|brothers|couple|cases?|schemes?|releases?|groups?|conferences?|meetings?|"
-    r"firms?|banks?|plea|trial|indictment|investigation|operation|network|ring|cartel))\b",
+    r"the (?:company|defendant|man|woman|case|scheme|release|group|conference|meeting))\b",
     re.IGNORECASE,
 )
 FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|then|so)\b", re.IGNORECASE)
-# "What prison term did the government agree to?", "Who were the victims?": a question that
-# speaks of "the" something but names no one (no capitalised word after its first, no
-# number) is about what the conversation was about
+# "What prison term did the government agree to?", "How much profit did the companies make?":
+# a question that speaks of "the" something but names no one (no capitalised word after its
+# first, no number) is about what the conversation was about. Typed in lower case, a
+# question's names cannot be told, so it is not read this way.
 DEFINITE = re.compile(r"\bthe\s+\w", re.IGNORECASE)
-NAMED = re.compile(r"(?<!^)(?<![.?!]\s)\b(?!I\b)[A-Z]|\d")
+NAMED = re.compile(r"(?<!^)\b(?!I\b)[A-Z]|\d")
 CHAIN = 3  # user questions a follow-up of follow-ups reaches back through, itself included
 
 
@@ -70,5 +69,10 @@ def follows(question: str) -> bool:
         ANAPHORA.search(question)
         or FOLLOW_UP_START.search(question)
         or len(question.split()) <= 3
-        or (DEFINITE.search(question) and not NAMED.search(question.strip()))
+        or _unnamed_definite(question)
     )
+
+
+def _unnamed_definite(question: str) -> bool:
+    text = re.sub(r"^\W+", "", question)  # a question may open with a quote or a bracket
+    return bool(text[:1].isupper() and DEFINITE.search(text) and not NAMED.search(text))

@@ -388,12 +388,6 @@ def chat(index_dir: Path | None) -> None:
     help="Write the numbers to this JSON file.",
 )
 @click.option("--failures", is_flag=True, help="List the questions the answers got wrong.")
-@click.option(
-    "--own-answers",
-    is_flag=True,
-    help="Follow-ups come after the system's own answer to the question before them (as the "
-    "chat page sends a conversation), not after the set's written one.",
-)
 def eval_cmd(
     index_dir: Path | None,
     questions: Path | None,
@@ -402,7 +396,6 @@ def eval_cmd(
     baselines: bool,
     json_path: Path | None,
     failures: bool,
-    own_answers: bool,
 ) -> None:
     """Measure retrieval and answers on a question set and print a table."""
     from qa.engine import EngineHolder
@@ -413,7 +406,6 @@ def eval_cmd(
         load_beir,
         load_judgments,
         load_questions,
-        with_own_answers,
     )
 
     settings = _settings(index_dir=index_dir)
@@ -426,8 +418,6 @@ def eval_cmd(
         if judgments:
             qs = load_judgments(judgments, qs)
         engine = EngineHolder(settings).get()
-        if own_answers:
-            qs = with_own_answers(engine, qs)
         modes = ("hybrid", "lexical", "dense") if baselines else ("hybrid",)
         reports = evaluate(engine, qs, modes, answers=beir is None)
     except QAError as exc:

@@ -139,22 +139,6 @@ def answer_ranking_metrics(texts: Sequence[str], phrases: Sequence[str]) -> dict
     }
 
 
-def with_own_answers(engine: Engine, questions: Sequence[Question]) -> list[Question]:
-    """The questions with each assistant turn of their context replaced by the system's own
-    answer to the user turn before it: the conversation as the chat page sends it, where the
-    written short answer ("Arthur Budovsky.") is what a person would have said instead."""
-    out = []
-    for q in questions:
-        turns: list[Turn] = []
-        for turn in q.context:
-            if turn.role == "assistant" and turns and turns[-1].role == "user":
-                asked = turns[-1].content
-                turn = Turn("assistant", engine.ask(asked, turns[:-1]).answer.text)
-            turns.append(turn)
-        out.append(replace(q, context=tuple(turns)))
-    return out
-
-
 def evaluate(
     engine: Engine,
     questions: Sequence[Question],

@@ -97,37 +97,3 @@ def test_judgments_of_a_larger_corpus_add_releases_that_state_the_answer(tmp_pat
         judgments.write_text(bad + "\n")
         with pytest.raises(BadRequest, match="not a judgment"):
             load_judgments(judgments, [q1, q2])
-
-
-def test_own_answers_replace_the_written_ones_as_the_chat_page_would_send_them() -> None:
-    from types import SimpleNamespace
-
-    from qa.chat import Turn
-    from qa.evaluation import Question, with_own_answers
-
-    asked = []
-
-    def ask(question, history=()):
-        asked.append((question, tuple(history)))
-        return SimpleNamespace(answer=SimpleNamespace(text=f"quoted for {question}"))
-
-    engine = SimpleNamespace(ask=ask)
-    first, second = Turn("user", "Who is Theblackflag?"), Turn("user", "Where was he held?")
-    question = Question(
-        "f1",
-        "What is he charged with?",
-        ("a",),
-        ("material support",),
-        "followup",
-        context=(first, Turn("assistant", "Ali Damache."), second, Turn("assistant", "Spain.")),
-    )
-    (own,) = with_own_answers(engine, [question])
-    assert own.context == (
-        first,
-        Turn("assistant", "quoted for Who is Theblackflag?"),
-        second,
-        Turn("assistant", "quoted for Where was he held?"),
-    )
-    # each answer is asked with the conversation before it, own answers included
-    assert asked[1] == ("Where was he held?", (first, own.context[1]))
-    assert own.question == question.question and own.release_ids == ("a",)

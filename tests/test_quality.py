@@ -1,8 +1,12 @@
-"""A fast quality gate with the real model: the development questions over a small index.
+"""A fast quality gate with the real model: the development questions and the follow-ups over
+a small index.
 
-The index holds the releases the development questions are about (and the INTERPOL seed), so
-it builds in well under a minute; the floors sit a little below what this index measured when
-they were set (see README, "Quality"), so a change that costs retrieval or answers fails here.
+The index holds the releases both question sets are about (and the INTERPOL seed), so it builds
+in well under a minute; the floors sit a little below what this index measured when they were
+set (see README, "Quality"), so a change that costs retrieval or answers fails here. The
+follow-up floors come from the set the follow-up rules were tuned on: they guard against
+losing what was gained, not measure how well it generalises (bench/questions/
+heldout-followups.jsonl does, outside CI).
 """
 
 from __future__ import annotations
@@ -16,13 +20,15 @@ from conftest import DOJ_283, REPO, SEED_ID
 from qa.build import rebuild_index
 from qa.config import Settings
 from qa.engine import Engine, EngineHolder
-from qa.evaluation import Report, evaluate, load_questions, with_own_answers
+from qa.evaluation import Report, evaluate, load_questions
 
 pytestmark = pytest.mark.model
 
 QUESTIONS = REPO / "bench" / "questions" / "dev.jsonl"
 # Measured when set (2026-11-30): recall@5 0.986, MRR@10 0.980, answer-hit 0.859, citation
-# precision 1.000, unanswerable questions abstained 0.917, answerable ones abstained 0.043.
+# precision 1.000, unanswerable questions abstained 0.917, answerable ones abstained 0.043;
+# with the follow-ups' releases in the index too (2026-11-30, later): 1.000, 0.995, 0.880,
+# 0.994, 0.917, 0.033.
 FLOORS = {
     "recall@5": 0.97,
     "mrr@10": 0.93,
@@ -70,8 +76,6 @@ def test_dev_questions_on_a_small_index_stay_above_the_floors(engine: Engine) ->
     _gate(report, FLOORS, CEILINGS)
 
 
-def test_follow_ups_after_the_system_s_own_answers_stay_above_the_floors(engine: Engine) -> None:
-    # as the chat page sends a conversation: the earlier answer is the system's own
-    questions = with_own_answers(engine, load_questions(FOLLOW_UPS))
-    (report,) = evaluate(engine, questions, ("hybrid",))
+def test_follow_ups_that_name_nothing_stay_above_the_floors(engine: Engine) -> None:
+    (report,) = evaluate(engine, load_questions(FOLLOW_UPS), ("hybrid",))
     _gate(report, FOLLOW_UP_FLOORS, {})
