@@ -191,7 +191,8 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | _Series], ...]
     (
         "money",
         re.compile(
-            r"\bhow much\b|\b(?:fine|penalty|penalties|forfeit\w*|restitution|bribes?|"
+            r"\bhow much\b(?! (?:time|longer)\b)|\b(?:fine|penalty|penalties|forfeit\w*|"
+            r"restitution|bribes?|"
             r"amount|sum|profits?|proceeds|worth|value)\b",
             re.I,
         ),
@@ -199,7 +200,11 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | _Series], ...]
     ),
     (
         "duration",
-        re.compile(r"\bhow long\b|\bsentenced?\b|\bprison\b|\bterm\b|\bjail\b", re.I),
+        re.compile(
+            r"\bhow long\b|\bhow much (?:time|longer)\b|\bsentenced?\b|\bprison\b|\bterm\b|"
+            r"\bjail\b",
+            re.I,
+        ),
         re.compile(
             rf"\b(?:\d+|{NUMBER_WORDS})[- ](?:years?|months?|weeks?|days?)\b(?!-old)|\blife\b", re.I
         ),

@@ -303,6 +303,9 @@ def test_answer_types_tell_a_count_and_a_day_from_look_alikes() -> None:
     assert not found["day"].search("goals launched in 2018")
     assert found["date"].search("goals launched in 2018")  # enough for "when"
     assert [n for n, _ in expected_types("Since when has he been detained?")] == ["date"]
+    # "how much time" asks how long, not how much money
+    assert [n for n, _ in expected_types("How much time did they get?")] == ["duration"]
+    assert [n for n, _ in expected_types("How much did the company pay?")] == ["money"]
     # the charges, asked as what someone is charged with, not who was
     assert [n for n, _ in expected_types("What exactly is he charged with?")] == ["charges"]
     assert [n for n, _ in expected_types("Which charges did he plead guilty to?")] == ["charges"]
