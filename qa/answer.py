@@ -192,8 +192,7 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | _Series], ...]
         "money",
         re.compile(
             r"\bhow much\b(?! (?:time|longer)\b)|\b(?:fine|penalty|penalties|forfeit\w*|"
-            r"restitution|bribes?|"
-            r"amount|sum|profits?|proceeds|worth|value)\b",
+            r"restitution|bribes?|amount|sum|profits?|proceeds|worth|value)\b",
             re.I,
         ),
         re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s*(?:million|billion|dollars|euros)\b", re.I),
