@@ -650,7 +650,7 @@ class Composer:
                 if key in seen or unit.kind == "heading" or unit.end - unit.start < 12:
                     continue
                 seen.add(key)
-                term_set, kinds = self._facts(hit.release, unit)
+                term_set = self._facts(hit.release, unit)[0]
                 coverage = sum(weights[t] for t in asked & term_set)
                 if carried:
                     if rid not in in_release:
@@ -658,20 +658,25 @@ class Composer:
                     coverage += RELEASE_CONTEXT * sum(
                         weights[t] for t in in_release[rid] - term_set
                     )
-                typed = 0.0
-                for name in names:
-                    # what is asked about what was: a penalty only faced is no answer
-                    stated = not prospective and name in PENALTIES
-                    key = f"{name} stated" if stated else name
-                    found = kinds.get(key)
-                    if found is None:
-                        text = hit.release.text[unit.start : unit.end]
-                        found = kinds[key] = _holds(text, name, stated)
-                    typed += found / len(names)
+                typed = sum(
+                    self._held(hit.release, unit, n, prospective) / len(names) for n in names
+                )
                 score = w_sem * sem + w_cov * coverage + w_type * typed + base
                 out.append(_Candidate(hit.release, unit, score, term_set))
         out.sort(key=lambda c: -c.score)
         return out
+
+    def _held(self, release: Release, unit: Unit, name: str, prospective: bool) -> bool:
+        """Whether a unit holds an answer of the kind ``name`` (``_holds``), kept with the
+        unit's facts; asked about what was (not ``prospective``), a penalty only faced is
+        none."""
+        stated = not prospective and name in PENALTIES
+        key = f"{name} stated" if stated else name
+        kinds = self._facts(release, unit)[1]
+        found = kinds.get(key)
+        if found is None:
+            found = kinds[key] = _holds(release.text[unit.start : unit.end], name, stated)
+        return found
 
     def _facts(self, release: Release, unit: Unit) -> tuple[frozenset[str], dict[str, bool]]:
         """A unit's lexical terms and which kinds of answer it holds (filled in as they are
@@ -780,11 +785,10 @@ class Composer:
         names = [name for name, _ in expected_types(question)]
         if len(names) < 2 or not groups:
             return []
-        stated = {n: not PROSPECTIVE.search(question) and n in PENALTIES for n in names}
+        prospective = bool(PROSPECTIVE.search(question))
 
         def holds(c: _Candidate, name: str) -> bool:
-            text = c.release.text[c.unit.start : c.unit.end]
-            return _holds(text, name, stated[name])
+            return self._held(c.release, c.unit, name, prospective)
 
         chosen = [c for g in groups for c in g]
         floor = candidates[0].score - KIND_MARGIN
@@ -1146,8 +1150,8 @@ def _uncounted(question: str, groups: Sequence[Sequence[_Candidate]]) -> str:
     """Say why the answer gives no count, if it gives none: a "how many X" question is
     answered only by a number of X ("3.2 tonnes of cocaine", "44 counterfeit payroll debit
     cards": a number with a word of X among the few words after it, or joined to one: "a
-    21-count indictment"). People are counted under
-    many names ("2,266 individuals" answers "how many people"), so they are not checked."""
+    21-count indictment"). People are counted under many names ("2,266 individuals" answers
+    "how many people"), so they are not checked."""
     asked = HOW_MANY.search(question)
     if not groups or not asked:
         return ""
