@@ -35,6 +35,7 @@ CONTEXT_WEIGHT = 0.3  # how much the earlier question's words count for a follow
 SELECT_MARGIN = 0.08  # answer sentences score within this of the best one
 KEY_TERMS = 2  # the question's rarest words another quoted release must share one of
 LIST_MARGIN = 0.15  # how far below the best sentence a list may still answer a list question
+LIST_UNITS = ("lead", "bullet")  # the units of a bulleted list: its lead-in and its items
 UNIT_CACHE = 50_000  # entries a composer's memo keeps (a unit's terms and kinds: ~2 KB)
 EXPAND_RELEASES = 3  # releases whose every passage is read for the answer
 RERANK_RELEASES = 5  # the first releases of a search that their best sentences reorder
@@ -445,7 +446,8 @@ class Composer:
         not (a paraphrase) can rise into the first few when its sentences answer. Asked what
         happened in court (the sentence handed down, the verdict), releases that report it
         rank above those that only announce it ("is scheduled to be sentenced"), as answers
-        quote only the former. Passages keep their order within a release."""
+        quote only the former; asked for a list, a release's bulleted list counts as its
+        answer would quote it. Passages keep their order within a release."""
         if not hits:
             return []
         first = list(dict.fromkeys(h.release.id for h in hits))[:RERANK_RELEASES]
@@ -459,8 +461,12 @@ class Composer:
         for h in hits:
             passage.setdefault(h.release.id, h.score / top)
         sentence: dict[str, float] = dict.fromkeys(first, 0.0)
+        # a list question is answered by a list up to LIST_MARGIN below the best sentence
+        # (``_select``): a release's list counts that much more, as its answer would quote it
+        listed = LIST_MARGIN if LIST_QUESTION.search(question) else 0.0
         for c in self._candidates(question, context, self._expand(hits, vector), vector):
-            sentence[c.release.id] = max(sentence.get(c.release.id, 0.0), c.score)
+            score = c.score + listed * (c.unit.kind in LIST_UNITS)
+            sentence[c.release.id] = max(sentence.get(c.release.id, 0.0), score)
         releases = {h.release.id: h.release for h in hits}
         # what someone faces, or when he will be sentenced: the charges or the plea say it
         prospective = bool(PROSPECTIVE.search(question))
@@ -708,7 +714,7 @@ class Composer:
         if wants_list:
             # A list question is best answered by a list, even one a little below the best
             # single sentence.
-            item = next((c for c in candidates if c.unit.kind in ("lead", "bullet")), None)
+            item = next((c for c in candidates if c.unit.kind in LIST_UNITS), None)
             if item is not None and item.score >= candidates[0].score - LIST_MARGIN:
                 forced = item
                 pool = [c for c in pool if c is not item]
@@ -746,7 +752,7 @@ class Composer:
                     new or _disagrees(_values(best, types, prospective), values)
                 ):
                     continue
-            if best.unit.kind in ("lead", "bullet") and (wants_list or best.unit.kind == "lead"):
+            if best.unit.kind in LIST_UNITS and (wants_list or best.unit.kind == "lead"):
                 # the whole list, less any item an earlier group already quoted
                 group = [
                     c for c in self._whole_list(best) if (c.release.id, c.unit.start) not in used

@@ -563,6 +563,46 @@ def test_search_ranks_first_the_release_whose_sentence_answers(tmp_path: Path) -
     assert engine.search(question, k=4, mode="dense")[0].release.id == "overview"  # untouched
 
 
+def test_asked_for_a_list_search_ranks_first_the_release_with_one(tmp_path: Path) -> None:
+    """A list question is answered by a list even a little below the best single sentence;
+    search counts a release's list the same way, so the release whose answer would be the list
+    ranks above one whose single sentence scores a little higher."""
+    import qa.answer
+
+    records = [
+        _release("fraud", "Bank Fraud Sentencing", "A banker was sentenced to five years."),
+        _release("drugs", "Drug Seizure at Port", "Agents seized 3 tonnes of cocaine in Miami."),
+        _release("hacker", "Hacker Extradited", "A hacker was extradited from Spain."),
+        _release(
+            "speech",
+            "Remarks by Officials",
+            "Officials said new measures target terrorism. Officials spoke at length about the "
+            "budget.",
+        ),
+        _release(
+            "list",
+            "Conference Agrees Measures",
+            "The regional conference of police chiefs ended today.\n\n"
+            "Measures to target emerging forms of terrorism include:\n\n"
+            "  • Enhancing intelligence sharing on explosive devices;\n"
+            "  • Increasing inclusion of biometrics in databases;\n"
+            "  • Facilitating screening operations at borders.",
+        ),
+    ]
+    engine = _engine_of(tmp_path, "lists", records, FakeEncoder())
+    question = "Which measures target terrorism?"
+    assert engine.search(question, k=4)[0].release.id == "list"
+    answer = engine.ask(question).answer
+    assert [s.kind for s in answer.sentences] == ["lead", "bullet", "bullet", "bullet"]
+    # with no allowance for lists, the single sentence wins, in search and in the answer
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(qa.answer, "LIST_MARGIN", 0.0)
+        assert engine.search(question, k=4)[0].release.id == "speech"
+        assert [s.kind for s in engine.ask(question).answer.sentences] == ["sentence"]
+    # a question that asks for no list: the single sentence
+    assert engine.search("Do the measures target terrorism?", k=4)[0].release.id == "speech"
+
+
 class SynonymEncoder(FakeEncoder):
     """The fake encoder, reading some words as their synonyms: a model that knows that
     "football" is "soccer", where BM25 matches words only."""
