@@ -17,11 +17,15 @@ from qa.store import Index, lexical_tokens
 if TYPE_CHECKING:
     import numpy as np
 
+# "Which countries ...", "What types of goods ...", "List the charges": a plural noun within three
+# words of "which"/"what", before any auxiliary ("What sentence did ..." asks for one thing),
+# in lower case (a capitalised word is a name: "Which prison was Davis sent to?")
+_AUXILIARY = r"(?:was|is|has|does|did|do|are|were|have|had|will|would|can|could)\b"
 LIST_QUESTION = re.compile(
     r"^\s*(?:(?:in|from|to|at|for|of|with|by|on|against)\s+)?(?:which|what)\s+"
-    r"(?!(?:was|is|has|does|did|are|were)\b)(?:\w+\s+){0,2}?"
-    r"(?!(?:was|is|has|does|this|its|his|hers|us|as)\b)\w+s\b(?!\s+(?:is|was|has)\b)"
-    r"|\b(?:list|name all|enumerate|what are|what were|which are)\b",
+    rf"(?:(?!{_AUXILIARY})\w+\s+){{0,2}}?"
+    r"(?!(?:was|is|has|does|this|its|his|hers|us|as)\b)(?-i:[a-z]\w*s)\b(?!\s+(?:is|was|has)\b)"
+    r"|^\s*(?:list|enumerate|name all)\b|\b(?:what are|what were|which are)\b",
     re.IGNORECASE,
 )
 ABSTAIN_MESSAGE = (
@@ -463,7 +467,8 @@ class Composer:
         sentence: dict[str, float] = dict.fromkeys(first, 0.0)
         # a list question is answered by a list up to LIST_MARGIN below the best sentence
         # (``_select``): a release's list counts that much more, as its answer would quote it
-        listed = LIST_MARGIN if LIST_QUESTION.search(question) else 0.0
+        wants_list = any(LIST_QUESTION.search(p) for p in question_parts(question))
+        listed = LIST_MARGIN if wants_list else 0.0
         for c in self._candidates(question, context, self._expand(hits, vector), vector):
             score = c.score + listed * (c.unit.kind in LIST_UNITS)
             sentence[c.release.id] = max(sentence.get(c.release.id, 0.0), score)

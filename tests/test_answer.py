@@ -350,6 +350,15 @@ def test_list_questions_and_inline_series() -> None:
     assert not LIST_QUESTION.search("What was the weather in Paris?")
     assert not LIST_QUESTION.search("In which city was he arrested?")
     assert not LIST_QUESTION.search("What is the status of the case?")
+    assert LIST_QUESTION.search("List the charges he faces.")
+    assert LIST_QUESTION.search("What were the charges?")
+    # a name that ends in "s" is no plural, nor a word after an auxiliary
+    assert not LIST_QUESTION.search("Which prison was Davis sent to?")
+    assert not LIST_QUESTION.search("What sentence did Jones get?")
+    assert not LIST_QUESTION.search("what sentence did jones get?")
+    assert not LIST_QUESTION.search("On what date did Carlos Ortiz plead guilty?")
+    assert not LIST_QUESTION.search("What about Williams?")
+    assert not LIST_QUESTION.search("Who was added to the Most Wanted list?")
     (series,) = expected_types("What types of counterfeit goods were sold?")
     assert series[0] == "series"
     assert series[1].search("goods, including sports equipment, shoes, handbags and sunglasses")
@@ -601,6 +610,14 @@ def test_asked_for_a_list_search_ranks_first_the_release_with_one(tmp_path: Path
         assert [s.kind for s in engine.ask(question).answer.sentences] == ["sentence"]
     # a question that asks for no list: the single sentence
     assert engine.search("Do the measures target terrorism?", k=4)[0].release.id == "speech"
+    # a list asked for in a part of a compound question counts too
+    compound = "How much did it cost, and which measures target terrorism?"
+    assert engine.search(compound, k=4)[0].release.id == "list"
+    # not one whose word in "s" is a name
+    assert (
+        engine.search("Which measure does Reyes say targets terrorism?", k=4)[0].release.id
+        == "speech"
+    )
 
 
 class SynonymEncoder(FakeEncoder):
