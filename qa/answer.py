@@ -467,6 +467,7 @@ class Composer:
         sentence: dict[str, float] = dict.fromkeys(first, 0.0)
         # a list question is answered by a list up to LIST_MARGIN below the best sentence
         # (``_select``): a release's list counts that much more, as its answer would quote it
+        # (of the releases past EXPAND_RELEASES, only a list in their retrieved passages)
         wants_list = any(LIST_QUESTION.search(p) for p in question_parts(question))
         listed = LIST_MARGIN if wants_list else 0.0
         for c in self._candidates(question, context, self._expand(hits, vector), vector):
