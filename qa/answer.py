@@ -39,7 +39,7 @@ CONTEXT_WEIGHT = 0.3  # how much the earlier question's words count for a follow
 SELECT_MARGIN = 0.08  # answer sentences score within this of the best one
 KEY_TERMS = 2  # the question's rarest words another quoted release must share one of
 LIST_MARGIN = 0.15  # how far below the best sentence a list may still answer a list question
-LIST_UNITS = ("lead", "bullet")  # the units of a bulleted list: its lead-in and its items
+LIST_UNITS = ("lead", "bullet")  # a list's lead-in and items (bulleted, or after a ':' lead-in)
 UNIT_CACHE = 50_000  # entries a composer's memo keeps (a unit's terms and kinds: ~2 KB)
 EXPAND_RELEASES = 3  # releases whose every passage is read for the answer
 RERANK_RELEASES = 5  # the first releases of a search that their best sentences reorder
@@ -450,8 +450,8 @@ class Composer:
         not (a paraphrase) can rise into the first few when its sentences answer. Asked what
         happened in court (the sentence handed down, the verdict), releases that report it
         rank above those that only announce it ("is scheduled to be sentenced"), as answers
-        quote only the former; asked for a list, a release's bulleted list counts as its
-        answer would quote it. Passages keep their order within a release."""
+        quote only the former; asked for a list, a release's list counts as its answer
+        would quote it. Passages keep their order within a release."""
         if not hits:
             return []
         first = list(dict.fromkeys(h.release.id for h in hits))[:RERANK_RELEASES]

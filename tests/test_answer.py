@@ -572,7 +572,22 @@ def test_search_ranks_first_the_release_whose_sentence_answers(tmp_path: Path) -
     assert engine.search(question, k=4, mode="dense")[0].release.id == "overview"  # untouched
 
 
-def test_asked_for_a_list_search_ranks_first_the_release_with_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "items",
+    [
+        "  • Enhancing intelligence sharing on explosive devices;\n"
+        "  • Increasing inclusion of biometrics in databases;\n"
+        "  • Facilitating screening operations at borders.",
+        # as DOJ releases set lists out: no bullets, one short paragraph per item
+        "Enhancing intelligence sharing on explosive devices\n\n"
+        "Increasing inclusion of biometrics in databases\n\n"
+        "Facilitating screening operations at borders",
+    ],
+    ids=["bullets", "paragraphs"],
+)
+def test_asked_for_a_list_search_ranks_first_the_release_with_one(
+    tmp_path: Path, items: str
+) -> None:
     """A list question is answered by a list even a little below the best single sentence;
     search counts a release's list the same way, so the release whose answer would be the list
     ranks above one whose single sentence scores a little higher."""
@@ -592,10 +607,7 @@ def test_asked_for_a_list_search_ranks_first_the_release_with_one(tmp_path: Path
             "list",
             "Conference Agrees Measures",
             "The regional conference of police chiefs ended today.\n\n"
-            "Measures to target emerging forms of terrorism include:\n\n"
-            "  • Enhancing intelligence sharing on explosive devices;\n"
-            "  • Increasing inclusion of biometrics in databases;\n"
-            "  • Facilitating screening operations at borders.",
+            "Measures to target emerging forms of terrorism include:\n\n" + items,
         ),
     ]
     engine = _engine_of(tmp_path, "lists", records, FakeEncoder())
