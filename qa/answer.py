@@ -17,10 +17,11 @@ from qa.store import Index, lexical_tokens
 if TYPE_CHECKING:
     import numpy as np
 
+# an auxiliary verb: where the noun a "which/what ..." question asks about has ended
+_AUXILIARY = r"(?:was|is|has|does|did|do|are|were|have|had|will|would|can|could)\b"
 # "Which countries ...", "What types of goods ...", "List the charges": a plural noun within three
 # words of "which"/"what", before any auxiliary ("What sentence did ..." asks for one thing),
 # in lower case (a capitalised word is a name: "Which prison was Davis sent to?")
-_AUXILIARY = r"(?:was|is|has|does|did|do|are|were|have|had|will|would|can|could)\b"
 LIST_QUESTION = re.compile(
     r"^\s*(?:(?:in|from|to|at|for|of|with|by|on|against)\s+)?(?:which|what)\s+"
     rf"(?:(?!{_AUXILIARY})\w+\s+){{0,2}}?"
@@ -1073,7 +1074,7 @@ _FOUND = {name: found for name, _, found in ANSWER_TYPES}
 # verb before it ("What sentence did the defendant receive?" asks for a sentence)
 PERSON_ASKED = re.compile(
     r"^\s*(?:who|whom)\b|^\s*(?:which|what)\s+"
-    r"(?:(?!(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could)\b)[\w'-]+\s+){0,3}?"
+    rf"(?:(?!{_AUXILIARY})[\w'-]+\s+){{0,3}}?"
     r"(?:man|woman|person|defendant|national|citizen|resident|official|officer|agent|trader|"
     r"executive|hacker|accomplice|leader|boss|founder|director|member|fugitive|suspect|"
     r"businessman|businesswoman|lawyer|banker|contractor|employee|operator|administrator)\s+"
