@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import re
@@ -22,12 +23,20 @@ from qa.config import Settings
 from qa.web import create_app
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-DOJ_283 = SHARED / "corpus" / "doj-intl-283.jsonl"
-HOSTILE_DIR = Path(__file__).resolve().parent / "data" / "hostile"
+DATA = Path(__file__).resolve().parent / "data"
+# 138 DOJ releases (see tests/data/README.md): the tests never read ../shared or corpus/.
+DOJ = DATA / "releases.jsonl.gz"
+HOSTILE_DIR = DATA / "hostile"
 SEED_ID = "interpol-asian-conference-2023"
+SEED_DIR = DATA / "corpus"
+SEED_FILE = SEED_DIR / f"{SEED_ID}.txt"
 SEED_TITLE = "INTERPOL Asian Conference calls for greater cross-sector cooperation"
 TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+def doj_lines() -> list[str]:
+    """Return the fixture's DOJ releases, one JSON line each."""
+    return gzip.decompress(DOJ.read_bytes()).decode().splitlines()
 
 
 def run_qa(
@@ -85,7 +94,7 @@ def corpus_dir(tmp_path: Path) -> Path:
     """A small corpus: the INTERPOL seed plus a JSONL of three other releases."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    shutil.copy(REPO / "corpus" / f"{SEED_ID}.txt", corpus / f"{SEED_ID}.txt")
+    shutil.copy(SEED_FILE, corpus / f"{SEED_ID}.txt")
     records = [
         {
             "id": 101,
@@ -171,13 +180,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     env = {
         **os.environ,
         "QA_INDEX_DIR": str(index_dir),
-        "QA_CORPUS": os.pathsep.join([str(REPO / "corpus"), str(HOSTILE_DIR)]),
+        "QA_CORPUS": os.pathsep.join([str(SEED_DIR), str(HOSTILE_DIR)]),
         "QA_PORT": str(port),
     }
     log = open(index_dir.parent / "serve.log", "w")  # noqa: SIM115 - lives as long as the server
     proc = subprocess.Popen(
         [sys.executable, "-m", "qa", "serve"],
-        cwd=REPO,
+        cwd=index_dir.parent,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

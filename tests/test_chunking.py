@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DOJ_283, REPO, FakeEncoder
+from conftest import DOJ, SEED_DIR, FakeEncoder
 
 from qa.chunking import (
     SPECIAL_TOKENS,
@@ -23,7 +23,7 @@ def real_tokens():
 
 
 def _seed():
-    return load_releases([REPO / "corpus"]).releases[0]
+    return load_releases([SEED_DIR]).releases[0]
 
 
 def test_offsets_map_back_and_cover_the_text(real_tokens) -> None:
@@ -57,7 +57,7 @@ def test_bullets_stay_with_their_lead_in(real_tokens) -> None:
 
 def test_no_chunk_over_the_token_limit_on_real_releases(real_tokens) -> None:
     params = ChunkingParams(max_tokens=200)
-    releases = load_releases([DOJ_283]).releases
+    releases = load_releases([DOJ]).releases
     total = 0
     for release in releases:
         chunks = chunk_release(release, real_tokens, params)
@@ -70,7 +70,7 @@ def test_no_chunk_over_the_token_limit_on_real_releases(real_tokens) -> None:
 
 
 def test_chunk_ids_are_stable_and_overlap_is_small() -> None:
-    release = load_releases([DOJ_283]).releases[0]
+    release = load_releases([DOJ]).releases[0]
     fake = FakeEncoder()
     first = chunk_release(release, fake.count_tokens, ChunkingParams(max_tokens=80))
     again = chunk_release(release, fake.count_tokens, ChunkingParams(max_tokens=80))

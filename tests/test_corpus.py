@@ -4,13 +4,13 @@ import gzip
 import json
 from pathlib import Path
 
-from conftest import REPO, SEED_ID, SEED_TITLE
+from conftest import DOJ, SEED_DIR, SEED_ID, SEED_TITLE, doj_lines
 
 from qa.corpus import load_releases
 
 
 def test_seed_text_release_has_title_date_place_and_bullets() -> None:
-    result = load_releases([REPO / "corpus"])
+    result = load_releases([SEED_DIR])
     assert result.problems == []
     (release,) = result.releases
     assert release.id == SEED_ID
@@ -156,12 +156,10 @@ def test_duplicate_ids_keep_the_first(tmp_path: Path) -> None:
 
 
 def test_doj_corpus_loads_with_record_ids() -> None:
-    from conftest import DOJ_283
-
-    result = load_releases([DOJ_283])
+    result = load_releases([DOJ])
     assert result.problems == []
-    assert len(result.releases) == 283
-    ids = {json.loads(line)["id"] for line in DOJ_283.read_text().splitlines()}
+    assert len(result.releases) == len(doj_lines())
+    ids = {json.loads(line)["id"] for line in doj_lines()}
     assert {r.id for r in result.releases} == {str(i) for i in ids}
     assert all(r.date and r.title and r.text for r in result.releases)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DOJ_283, FakeEncoder
+from conftest import FakeEncoder, doj_lines
 
 from qa import store
 from qa.build import default_encoder, rebuild_index
@@ -27,7 +27,7 @@ def onnx_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def passages() -> tuple[list[str], list[list[tuple[int, int]]]]:
     """Forty DOJ passages with the title and one body sentence as spans."""
-    records = [json.loads(line) for line in DOJ_283.read_text().splitlines()[:40]]
+    records = [json.loads(line) for line in doj_lines()[:40]]
     texts, spans = [], []
     for r in records:
         text = f"{r['title']}\n{r['body'][:1200]}"

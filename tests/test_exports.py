@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import DOJ_283, REPO, SEED_ID
+from conftest import DOJ, SEED_DIR, SEED_ID, doj_lines
 
 from qa.corpus import load_releases
 from qa.exports import import_releases
@@ -21,12 +21,12 @@ def _key(r):
     )
 
 
-def test_importing_the_283_gives_the_same_releases_as_the_jsonl(tmp_path: Path) -> None:
+def test_importing_the_fixture_gives_the_same_releases_as_the_jsonl(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
-    summary = import_releases([DOJ_283, REPO / "corpus"], corpus)
-    assert len(summary.added) == 284 and summary.skipped == []
-    assert len(list(corpus.glob("*.md"))) == 284
-    direct = {r.id: _key(r) for r in load_releases([DOJ_283, REPO / "corpus"]).releases}
+    summary = import_releases([DOJ, SEED_DIR], corpus)
+    assert len(summary.added) == len(doj_lines()) + 1 and summary.skipped == []
+    assert len(list(corpus.glob("*.md"))) == len(doj_lines()) + 1
+    direct = {r.id: _key(r) for r in load_releases([DOJ, SEED_DIR]).releases}
     imported = {r.id: _key(r) for r in load_releases([corpus]).releases}
     assert imported == direct
     assert SEED_ID in imported

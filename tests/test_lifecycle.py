@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import DOJ_283, REPO, SEED_ID, FakeEncoder
+from conftest import REPO, SEED_DIR, SEED_FILE, SEED_ID, FakeEncoder, doj_lines
 
 from qa import store
 from qa.build import rebuild_index
@@ -28,9 +28,9 @@ pytestmark = pytest.mark.model
 def _corpus(tmp_path: Path) -> Path:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    shutil.copy(REPO / "corpus" / f"{SEED_ID}.txt", corpus)
+    shutil.copy(SEED_FILE, corpus)
     # A few real releases so the build spends time embedding and writing, not only starting.
-    lines = DOJ_283.read_text().splitlines()[:12]
+    lines = doj_lines()[:12]
     (corpus / "doj.jsonl").write_text("\n".join(lines) + "\n")
     return corpus
 
@@ -157,7 +157,7 @@ def test_publishing_under_traffic_fails_no_request(live_server) -> None:
     for t in threads:
         t.start()
     try:
-        env = {**os.environ, "QA_INDEX_DIR": str(index), "QA_CORPUS": str(REPO / "corpus")}
+        env = {**os.environ, "QA_INDEX_DIR": str(index), "QA_CORPUS": str(SEED_DIR)}
         subprocess.run(
             [sys.executable, "-m", "qa", "rebuild-index", "--full"],
             cwd=REPO,

@@ -15,7 +15,7 @@ import json
 import shutil
 
 import pytest
-from conftest import DOJ_283, REPO, SEED_ID
+from conftest import REPO, SEED_FILE, doj_lines
 
 from qa.build import rebuild_index
 from qa.config import Settings
@@ -52,11 +52,9 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Engine:
     }
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    lines = [
-        line for line in DOJ_283.read_text().splitlines() if str(json.loads(line)["id"]) in wanted
-    ]
+    lines = [line for line in doj_lines() if str(json.loads(line)["id"]) in wanted]
     (corpus / "doj.jsonl").write_text("\n".join(lines) + "\n")
-    shutil.copy(REPO / "corpus" / f"{SEED_ID}.txt", corpus)
+    shutil.copy(SEED_FILE, corpus)
     settings = Settings.from_env(environ={}, corpus=(corpus,), index_dir=tmp_path / "index")
     rebuild_index(settings)
     return EngineHolder(settings).get()

@@ -19,7 +19,7 @@ from pathlib import Path
 import conftest
 import numpy as np
 import pytest
-from conftest import DOJ_283, REPO, SEED_ID, FakeEncoder, run_qa
+from conftest import DOJ, REPO, SEED_FILE, SEED_ID, FakeEncoder, doj_lines, run_qa
 
 from qa import store
 from qa.build import rebuild_index
@@ -89,8 +89,8 @@ def test_import_and_help_do_not_import_ray() -> None:
 
 
 def test_ray_build_writes_what_the_local_build_writes(tmp_path: Path, ray_instance: None) -> None:
-    local = _fake_settings(DOJ_283, tmp_path / "local")
-    on_ray = _fake_settings(DOJ_283, tmp_path / "ray")
+    local = _fake_settings(DOJ, tmp_path / "local")
+    on_ray = _fake_settings(DOJ, tmp_path / "ray")
     rebuild_index(local, encoder=FakeEncoder())
     stages: dict[str, tuple[int, int]] = {}
     with RayEngine(on_ray, workers=2, encoder_factory=FakeEncoder) as engine:
@@ -99,8 +99,9 @@ def test_ray_build_writes_what_the_local_build_writes(tmp_path: Path, ray_instan
         )
     a = store.open_index(local.index_dir, FakeEncoder.name)
     b = store.open_index(on_ray.index_dir, FakeEncoder.name)
-    assert stages == {"chunk": (283, 283), "embed": (summary.chunks, summary.chunks)}
-    assert summary.embedded == summary.chunks == len(a.chunks) > 283
+    n = len(doj_lines())
+    assert stages == {"chunk": (n, n), "embed": (summary.chunks, summary.chunks)}
+    assert summary.embedded == summary.chunks == len(a.chunks) > n
     assert [(c.id, c.text, c.units) for c in a.chunks] == [
         (c.id, c.text, c.units) for c in b.chunks
     ]
@@ -190,7 +191,7 @@ def test_an_unreachable_cluster_fails_fast(tmp_path: Path) -> None:
 def test_cli_builds_on_a_local_ray_instance(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / f"{SEED_ID}.txt").write_text((REPO / "corpus" / f"{SEED_ID}.txt").read_text())
+    (corpus / f"{SEED_ID}.txt").write_text((SEED_FILE).read_text())
     index = tmp_path / "index"
     out = run_qa(
         *["rebuild-index", "--engine", "ray", "--workers", "1"],
@@ -208,8 +209,10 @@ QUESTIONS = [
 
 
 @pytest.mark.model
-def test_ray_and_local_builds_of_the_283_releases_agree(tmp_path: Path, ray_instance: None) -> None:
-    local = Settings.from_env(environ={}, corpus=(DOJ_283,), index_dir=tmp_path / "local")
+def test_ray_and_local_builds_of_the_fixture_releases_agree(
+    tmp_path: Path, ray_instance: None
+) -> None:
+    local = Settings.from_env(environ={}, corpus=(DOJ,), index_dir=tmp_path / "local")
     on_ray = replace(local, index_dir=tmp_path / "ray")
     rebuild_index(local, full=True)
     with RayEngine(on_ray, workers=2) as engine:

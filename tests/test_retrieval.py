@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from conftest import DOJ_283, FakeEncoder
+from conftest import FakeEncoder, doj_lines
 
 from qa import store
 from qa.config import Settings
@@ -54,7 +54,7 @@ def test_dense_releases_add_only_their_best_passages_and_search_keeps_k(tmp_path
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "doj.jsonl").write_text("\n".join(DOJ_283.read_text().splitlines()[:40]) + "\n")
+    (corpus / "doj.jsonl").write_text("\n".join(doj_lines()[:40]) + "\n")
     settings = replace(
         Settings.from_env(environ={}, model=FakeEncoder.name),
         corpus=(corpus,),

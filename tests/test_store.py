@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DOJ_283, REPO, SEED_ID, FakeEncoder
+from conftest import DOJ, SEED_FILE, SEED_ID, FakeEncoder, doj_lines
 
 from qa import store
 from qa.build import rebuild_index
@@ -138,23 +138,21 @@ def test_cached_vectors_equal_fresh_ones(built: Settings) -> None:
     assert np.array_equal(units, np.asarray(second.unit_vectors, dtype=np.float32))
 
 
-def test_adding_one_release_to_the_283_embeds_only_its_chunks(tmp_path: Path) -> None:
-    from conftest import DOJ_283
-
+def test_adding_one_release_to_the_fixture_embeds_only_its_chunks(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    shutil.copy(DOJ_283, corpus / "doj.jsonl")
+    shutil.copy(DOJ, corpus / "doj.jsonl.gz")
     settings = Settings.from_env(
         environ={}, corpus=(corpus,), index_dir=tmp_path / "index", model=FakeEncoder.name
     )
     first = rebuild_index(settings, encoder=FakeEncoder())
-    assert first.releases == 283 and first.embedded == first.chunks
-    shutil.copy(REPO / "corpus" / f"{SEED_ID}.txt", corpus)
+    assert first.releases == len(doj_lines()) and first.embedded == first.chunks
+    shutil.copy(SEED_FILE, corpus)
     encoder = FakeEncoder()
     second = rebuild_index(settings, encoder=encoder)
     index = store.open_index(settings.index_dir, FakeEncoder.name)
     seed_chunks = sum(1 for c in index.chunks if c.release_id == SEED_ID)
-    assert (second.added, second.unchanged, second.removed) == (1, 283, 0)
+    assert (second.added, second.unchanged, second.removed) == (1, len(doj_lines()), 0)
     assert second.embedded == encoder.chunks_embedded == seed_chunks
     assert second.reused == first.chunks
 
@@ -189,7 +187,7 @@ def test_lexical_tokens_are_bm25s_tokens() -> None:
     import Stemmer
     from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-    texts = [json.loads(line)["body"] for line in DOJ_283.read_text().splitlines()[:60]]
+    texts = [json.loads(line)["body"] for line in doj_lines()[:60]]
     texts += ["", "Which measures target terrorism?", "U.S. $402 million — Côte d'Ivoire's 2ND"]
     expected = bm25s.tokenize(
         texts,
