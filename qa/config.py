@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+PAGE_DIR = Path(__file__).resolve().parent / "page"
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 
 
@@ -106,7 +106,7 @@ class Settings:
         "Model threads (torch or ONNX Runtime) per server worker; 0 = the machine's cores "
         "shared among the workers.",
     )
-    web_dir: Path = _setting(REPO_ROOT / "web", "Folder with the chat page.")
+    web_dir: Path = _setting(PAGE_DIR, "Folder with the chat page (shipped in the package).")
     feeds: tuple[str, ...] = _setting(
         (), "RSS or Atom feeds `qa sync` reads (several: separated by commas or spaces).", r"[,\s]+"
     )

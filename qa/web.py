@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import mimetypes
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,6 +36,10 @@ from qa.engine import (
 from qa.errors import BadRequest, NotFound, QAError
 from qa.openai_api import v1
 from qa.openapi import spec
+
+# The page's scripts are ES modules, which browsers load only as JavaScript; some systems'
+# MIME tables map .js to text/plain.
+mimetypes.add_type("text/javascript", ".js")
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

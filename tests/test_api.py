@@ -161,8 +161,9 @@ def test_page_and_security_headers(client, built: Settings) -> None:
         csp = resp.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
-    with client.get("/static/app.js") as script:
-        assert script.status_code == 200
+    with client.get("/static/js/main.js") as script:
+        # module scripts load only when served as JavaScript (nosniff)
+        assert script.status_code == 200 and script.mimetype == "text/javascript"
 
 
 def test_openai_chat_completion(client) -> None:
