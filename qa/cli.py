@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,14 +25,39 @@ def _settings(**overrides: Any) -> Settings:
         raise click.ClickException(str(exc)) from None
 
 
-def _settings_help() -> str:
-    return "\n".join(f"  {name:<24} {help_}" for name, _default, help_ in describe())
-
-
-@click.group(epilog="Settings (environment variables):\n\n" + _settings_help())
+@click.group(
+    epilog="Settings are QA_* environment variables: `qa settings` lists each one with its "
+    "value, where the value came from and what it does."
+)
 @click.version_option(package_name="releases-qa")
 def main() -> None:
     """Ask questions of press releases; answers quote the releases and cite them."""
+
+
+def _loading(what: str) -> None:
+    """Say on stderr what the next silent wait is, when a person is watching the terminal."""
+    if sys.stderr.isatty():
+        click.echo(f"Loading {what}...", err=True)
+
+
+@main.command("settings")
+@click.option("--json", "as_json", is_flag=True, help="Print the settings as a JSON list.")
+def settings_cmd(as_json: bool) -> None:
+    """List every setting: its environment variable, value, source and help."""
+    _settings()  # refuse invalid values the way every other command does
+    rows = describe()
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(r) for r in rows], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, show_lines=False, pad_edge=False)
+    for column in ("variable", "value", "source", "help"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(r.variable, r.value, r.source, r.help)
+    Console(width=max(shutil.get_terminal_size((120, 24)).columns, 100)).print(table)
 
 
 index_option = click.option(
@@ -97,14 +124,13 @@ def _build(settings: Settings, full: bool = False) -> Any:
 
     from qa.build import rebuild_index
 
-    err = click.get_text_stream("stderr")
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         transient=True,
-        disable=not err.isatty(),
+        disable=not sys.stderr.isatty(),
     ) as bar:
         tasks: dict[str, Any] = {}
 
@@ -281,7 +307,9 @@ def ask(
         if history_file:
             payload["history"] = json.load(history_file)
         parsed = parse_request(settings, payload)
+        _loading("the model and the index")
         engine = EngineHolder(settings).get()
+        engine.warm()
         if as_json:
             result = engine.ask(parsed[0], parsed[1], k=parsed[2], filters=parsed[3])
             click.echo(json.dumps(result_json(result), indent=2, ensure_ascii=False))
@@ -326,21 +354,31 @@ def _print_streamed(events: Any) -> Any:
     return result
 
 
+CHAT_COMMANDS = "Commands: /new starts a new conversation, /help shows this, /quit or Ctrl+D ends."
+
+
 @main.command()
 @index_option
 def chat(index_dir: Path | None) -> None:
     """Ask questions one after another; follow-ups use the conversation.
 
-    Type a question and press Enter; "/new" starts a new conversation; Ctrl+D ends.
+    Type a question and press Enter; "/new" starts a new conversation, "/help" lists the
+    commands; Ctrl+D (or "/quit") ends.
     """
     from qa.chat import Turn
     from qa.engine import EngineHolder
 
     settings = _settings(index_dir=index_dir)
     try:
+        _loading("the model and the index")
         engine = EngineHolder(settings).get()
+        engine.warm()
     except QAError as exc:
         raise click.ClickException(exc.message) from None
+    click.echo(
+        f"Ask about the {engine.index.manifest.releases} releases in {settings.index_dir}/. "
+        + CHAT_COMMANDS
+    )
     history: list[Turn] = []
     while True:
         try:
@@ -350,9 +388,17 @@ def chat(index_dir: Path | None) -> None:
             return
         if not question:
             continue
+        if question in ("/quit", "/exit"):
+            return
+        if question == "/help":
+            click.echo(CHAT_COMMANDS)
+            continue
         if question == "/new":
             history = []
             click.echo("(new conversation)")
+            continue
+        if question.startswith("/"):
+            click.echo(f"(unknown command {question.split()[0]}) " + CHAT_COMMANDS)
             continue
         if len(question) > settings.max_question_chars:
             click.echo(f"(questions are limited to {settings.max_question_chars} characters)")

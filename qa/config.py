@@ -196,12 +196,30 @@ def _parse(name: str, raw: str, default: Any, split: str) -> Any:
     return raw
 
 
-def describe() -> list[tuple[str, str, str]]:
-    """List (environment variable, default, help) for every setting, for the README and --help."""
+@dataclass(frozen=True)
+class SettingRow:
+    """One setting as `qa settings` shows it."""
+
+    variable: str
+    value: str
+    source: str  # "environment" or "default"
+    help: str
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, tuple):
+        return os.pathsep.join(str(p) for p in value)
+    return str(value)
+
+
+def describe(environ: dict[str, str] | None = None) -> list[SettingRow]:
+    """List every setting with its value in ``environ`` and where that value comes from."""
+    env = os.environ if environ is None else environ
     rows = []
     for f in dataclasses.fields(Settings):
-        default = f.default
-        if isinstance(default, tuple):
-            default = os.pathsep.join(str(p) for p in default)
-        rows.append((f"QA_{f.name.upper()}", str(default), f.metadata["help"]))
+        variable = f"QA_{f.name.upper()}"
+        raw = env.get(variable)
+        source = "environment" if raw else "default"
+        value = raw if raw else _shown(f.default)
+        rows.append(SettingRow(variable, value, source, f.metadata["help"]))
     return rows

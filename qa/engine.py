@@ -63,6 +63,10 @@ class Engine:
         # corpus of undated documents "since 1979" is part of a claim, not a filter
         self.dated = any(r.date for r in index.releases.values())
 
+    def warm(self) -> None:
+        """Load the model now (it loads on first use), so the first question does not wait."""
+        self.retriever.encoder.encode(["warm up"])
+
     def search(
         self,
         query: str,

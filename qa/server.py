@@ -13,7 +13,7 @@ def run(settings: Settings) -> None:
 
     from qa.web import create_app
 
-    class Server(BaseApplication):  # type: ignore[misc]
+    class Server(BaseApplication):
         def load_config(self) -> None:
             options = {
                 "bind": f"{settings.host}:{settings.port}",
@@ -42,7 +42,7 @@ def run(settings: Settings) -> None:
             app = create_app(settings)
             with app.app_context():
                 # Load the model and the index before the first request, not during it.
-                app.extensions["qa"].get().retriever.encoder.encode(["warm up"])
+                app.extensions["qa"].get().warm()
             return app
 
     Server().run()

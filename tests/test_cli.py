@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SEED_ID, SEED_TITLE
+from conftest import REPO, SEED_FILE, SEED_ID, SEED_TITLE
 from conftest import run_qa as _qa
 
 
@@ -23,11 +23,35 @@ def test_import_and_help_load_no_model() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def test_help_lists_commands_and_settings() -> None:
+def test_help_lists_commands_and_points_to_the_settings() -> None:
     out = _qa("--help")
     assert out.returncode == 0
-    for word in ("rebuild-index", "ask", "serve", "QA_INDEX_DIR", "QA_CORPUS"):
+    for word in ("rebuild-index", "ask", "serve", "settings", "`qa settings` lists"):
         assert word in out.stdout
+
+
+@pytest.mark.parametrize("columns", ["60", "200"])
+def test_settings_are_a_table_with_values_and_sources(columns: str) -> None:
+    from qa.config import describe
+
+    out = _qa("settings", env={"QA_TOP_K": "5", "COLUMNS": columns})
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split() == ["variable", "value", "source", "help"]
+    starts = [line.split()[0] for line in lines[1:] if line.startswith("QA_")]
+    assert starts == [r.variable for r in describe({})]  # one row each, in order, none reflowed
+    top_k = next(line for line in lines if line.startswith("QA_TOP_K "))
+    assert top_k.split()[1:3] == ["5", "environment"]
+    max_k = next(line for line in lines if line.startswith("QA_MAX_K "))
+    assert max_k.split()[1:3] == ["50", "default"]
+
+
+def test_settings_as_json_and_bad_values_refused() -> None:
+    rows = json.loads(_qa("settings", "--json", env={"QA_PORT": "9001"}).stdout)
+    port = next(r for r in rows if r["variable"] == "QA_PORT")
+    assert (port["value"], port["source"]) == ("9001", "environment")
+    bad = _qa("settings", env={"QA_PORT": "eighty"})
+    assert bad.returncode == 1 and "QA_PORT='eighty' is not a valid int" in bad.stderr
 
 
 def test_ask_without_index_says_what_to_run(tmp_path: Path) -> None:
@@ -40,7 +64,7 @@ def test_ask_without_index_says_what_to_run(tmp_path: Path) -> None:
 def test_rebuild_and_ask_end_to_end_with_the_real_model(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / f"{SEED_ID}.txt").write_text((REPO / "corpus" / f"{SEED_ID}.txt").read_text())
+    (corpus / f"{SEED_ID}.txt").write_text((SEED_FILE).read_text())
     (corpus / "broken.json").write_text("{oops")
     index = tmp_path / "index"
     built = _qa("rebuild-index", "--corpus", str(corpus), "--index", str(index))
@@ -69,7 +93,8 @@ def test_rebuild_and_ask_end_to_end_with_the_real_model(tmp_path: Path) -> None:
 
     chat = subprocess.run(
         [sys.executable, "-m", "qa", "chat", "--index", str(index)],
-        input="Which measures target terrorism?\n/new\nWho is the Secretary General?\n",
+        input="/help\nWhich measures target terrorism?\n/new\n/nonsense\n"
+        "Who is the Secretary General?\n",
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -78,6 +103,12 @@ def test_rebuild_and_ask_end_to_end_with_the_real_model(tmp_path: Path) -> None:
     assert chat.returncode == 0, chat.stderr
     assert chat.stdout.count("• ") == 3 and "(new conversation)" in chat.stdout
     assert "Jürgen Stock" in chat.stdout
+    intro, *_ = chat.stdout.splitlines()
+    assert intro.startswith(f"Ask about the 1 releases in {index}/.") and "/help" in intro
+    # "/help" and an unknown command print the commands instead of being asked as questions
+    assert chat.stdout.count("Commands: /new") == 3 and "(unknown command /nonsense)" in chat.stdout
+    # stderr is not a terminal here: no loading notice
+    assert "Loading" not in chat.stderr
 
     off_topic = json.loads(
         _qa(
@@ -95,7 +126,7 @@ def test_damaged_index_is_a_clear_cli_error(tmp_path: Path) -> None:
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / f"{SEED_ID}.txt").write_text((REPO / "corpus" / f"{SEED_ID}.txt").read_text())
+    (corpus / f"{SEED_ID}.txt").write_text((SEED_FILE).read_text())
     settings = Settings.from_env(environ={}, corpus=(corpus,), index_dir=tmp_path / "index")
     rebuild_index(settings, encoder=FakeEncoder())  # built with the configured model's name
     build = next((tmp_path / "index" / "builds").iterdir())
@@ -107,9 +138,9 @@ def test_damaged_index_is_a_clear_cli_error(tmp_path: Path) -> None:
     assert "qa rebuild-index" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_readme_lists_every_setting() -> None:
+def test_the_configuration_doc_lists_every_setting() -> None:
     from qa.config import describe
 
-    readme = (REPO / "README.md").read_text()
-    missing = [name for name, _, _ in describe() if f"`{name}`" not in readme]
+    doc = (REPO / "docs" / "configuration.md").read_text()
+    missing = [r.variable for r in describe({}) if f"`{r.variable}`" not in doc]
     assert missing == []
