@@ -312,7 +312,7 @@ def question_parts(question: str) -> list[str]:
     return parts if len(parts) > 1 and all(len(p.split()) >= 3 for p in parts) else [question]
 
 
-def expected_types(question: str) -> list[tuple[str, re.Pattern[str]]]:
+def expected_types(question: str) -> list[tuple[str, re.Pattern[str] | _Series]]:
     """Return the kinds of answer a question asks for, with the pattern that finds each."""
     types = [(name, found) for name, asks, found in ANSWER_TYPES if asks.search(question)]
     # a series is what a list question wants only when it wants nothing more specific
@@ -852,16 +852,16 @@ class Composer:
             if not TITLES.intersection(names) and not (before and before[-1] in TITLES):
                 intros.setdefault(m.group("surname"), m)
         for surname in dict.fromkeys(SURNAME.findall(quoted)):
-            m = intros.get(surname)
-            if m is None or m.group("name") + surname in quoted:
+            first = intros.get(surname)
+            if first is None or first.group("name") + surname in quoted:
                 continue
             intro = next(
                 (
                     c
                     for c in candidates
                     if c.release.id == release.id
-                    and c.unit.start <= m.start()
-                    and m.end() <= c.unit.end
+                    and c.unit.start <= first.start()
+                    and first.end() <= c.unit.end
                 ),
                 None,
             )
@@ -1128,6 +1128,12 @@ _VALUE = {
 }
 
 
+def _value_pattern(name: str) -> re.Pattern[str]:
+    found = _VALUE.get(name, _FOUND[name])
+    assert isinstance(found, re.Pattern), name  # a series is no single value
+    return found
+
+
 def _values(cand: _Candidate, types: Sequence[str], prospective: bool) -> set[str]:
     """The answers of the asked kinds a unit gives ("$5.5 million", "March 13, 2010"). What
     someone faces or could get ("faces up to life") answers no question about what was."""
@@ -1135,7 +1141,7 @@ def _values(cand: _Candidate, types: Sequence[str], prospective: bool) -> set[st
     return {
         re.sub(r"[\s,$€£]", "", m.group().lower()).rstrip(".")
         for name in types
-        for m in _VALUE.get(name, _FOUND[name]).finditer(text)
+        for m in _value_pattern(name).finditer(text)
         if prospective or name not in PENALTIES or not _faced(text, m.start())
     }
 

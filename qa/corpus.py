@@ -468,9 +468,8 @@ def _markdown_release(text: str, path_id: str, origin: str) -> Release:
             title = _strip_inline_markdown(content)
             continue
         pieces.append((kind, _strip_inline_markdown(content)))
-    tags = meta.get("tags") or []
-    if isinstance(tags, str):
-        tags = [t for t in re.split(r"[,;]", tags)]
+    raw_tags: Any = meta.get("tags") or []
+    tags = re.split(r"[,;]", raw_tags) if isinstance(raw_tags, str) else list(raw_tags)
     return _make(
         id=str(meta.get("id") or path_id),
         title=title,
@@ -650,7 +649,7 @@ def html_release(
             canonical = None  # a page may not claim another site's release
     site = first("//meta[@property='og:site_name']/@content")
     own_id = first("//meta[@name='release-id']/@content")
-    doc = trafilatura.bare_extraction(
+    doc: Any = trafilatura.bare_extraction(
         tree,
         url=url,
         with_metadata=True,

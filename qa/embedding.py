@@ -88,8 +88,8 @@ class SentenceTransformerEncoder(_TokenCounter):
 
                     torch.set_num_threads(_threads)
                 model = SentenceTransformer(self.model_path, device="cpu")
-                self.max_tokens = int(model.max_seq_length)
-                self.dimension = int(model.get_embedding_dimension())
+                self.max_tokens = int(model.max_seq_length or 256)
+                self.dimension = int(model.get_embedding_dimension() or 384)
                 self._model = model
         return self._model
 

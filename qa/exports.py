@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from qa.corpus import Problem, Release, Unreadable, html_release, load_releases
 from qa.errors import FetchError
@@ -35,7 +36,8 @@ def release_markdown(release: Release) -> str:
     """Render a release as Markdown with front matter that the loader reads back unchanged."""
     import yaml
 
-    meta = {"id": release.id, "title": release.title}  # front matter is YAML, not Markdown
+    # front matter is YAML, not Markdown
+    meta: dict[str, Any] = {"id": release.id, "title": release.title}
     for key in ("date", "url", "source"):
         value = getattr(release, key)
         if value:

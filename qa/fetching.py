@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Collection
 from dataclasses import dataclass
 from email.message import Message
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from qa import __version__
@@ -58,7 +59,9 @@ class Response:
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     """Hand redirects back as errors: ``Fetcher.get`` follows them itself, counted and checked."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(
+        self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> None:
         return None
 
 

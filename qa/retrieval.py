@@ -176,7 +176,9 @@ class Retriever:
         return allowed
 
     def _dense(self, qvec: np.ndarray, allowed: np.ndarray | None) -> list[int]:
-        import faiss
+        import faiss as _faiss
+
+        faiss: Any = _faiss  # its SWIG classes carry no type information
         import numpy as np
 
         n = min(self.candidates, self.index.vectors.ntotal)

@@ -394,7 +394,7 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
         with open(path / "chunks.jsonl", encoding="utf-8") as fh:
             for line in fh:
                 chunks.append(_chunk_from(json.loads(line), releases))
-        vectors = faiss.read_index(str(path / "vectors.faiss"), faiss.IO_FLAG_MMAP)
+        vectors: Any = faiss.read_index(str(path / "vectors.faiss"), faiss.IO_FLAG_MMAP)
         if manifest.index_type.startswith("HNSW"):
             vectors.hnsw.efSearch = HNSW_EF_SEARCH
         bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True, show_progress=False)
