@@ -150,7 +150,7 @@ class Answer:
     abstained: bool
     message: str | None = None
     suggestions: tuple[Release, ...] = field(default_factory=tuple)
-    confidence: float = 0.0  # the best sentence's score; abstention is decided on it
+    confidence: float = 0.0  # the best sentence's score within [0, 1]; abstention is decided on it
     reason: str = ""  # why the answer abstained, when it is more than weak evidence
 
 
@@ -609,7 +609,7 @@ class Composer:
             abstained=True,
             message=message,
             suggestions=tuple(list(seen.values())[:5]),
-            confidence=round(confidence, 4),
+            confidence=round(min(max(confidence, 0.0), 1.0), 4),
             reason=reason,
         )
 
@@ -1045,7 +1045,7 @@ class Composer:
             sentences=tuple(sentences),
             sources=tuple(sources),
             abstained=False,
-            confidence=round(confidence, 4),
+            confidence=round(min(max(confidence, 0.0), 1.0), 4),
         )
 
 

@@ -35,6 +35,19 @@ class Result:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Found:
+    """What one search read and found: the standalone query, the dates it names, the filters
+    applied, the ranked passages, and the embeddings of the question and its parts."""
+
+    query: Query
+    dates: DateReading
+    filters: Filters
+    hits: list[Hit]
+    vector: Any
+    parts: list[tuple[str, Any]]
+
+
 class Engine:
     """One loaded build with its retriever and composer."""
 
@@ -93,30 +106,42 @@ class Engine:
     ) -> tuple[list[Hit], str, Filters, DateReading]:
         """``search``, also returning how the query was read: the standalone text searched
         with, the filters applied and the dates the question names."""
-        standalone = standalone_query(query, history)
         if mode != "hybrid":
-            hits = self.retriever.search(standalone.text, k=k, filters=filters, mode=mode)
-            return hits, standalone.text, filters or Filters(), DateReading(Filters())
-        standalone, dates = self._read(standalone, filters)
-        search_vector, question_vector, _ = self._embed(standalone)
+            text = standalone_query(query, history).text
+            hits = self.retriever.search(text, k=k, filters=filters, mode=mode)
+            return hits, text, filters or Filters(), DateReading(Filters())
+        found = self._search(query, history, k, filters)
+        return found.hits, found.query.text, found.filters, found.dates
+
+    def _search(
+        self, question: str, history: Sequence[Turn], k: int, filters: Filters | None
+    ) -> _Found:
+        """The one search behind answers and ``/api/search``: read the question, retrieve,
+        reorder the first releases by how well their best sentence answers it."""
+        query, dates = self._read(standalone_query(question, history), filters)
+        parts = question_parts(query.question)
+        search_vector, question_vector, part_vectors = self._embed(query, parts)
         rerank = self.settings.sentence_rerank
         extra = self.settings.dense_releases if rerank else 0
-        hits, filters = self._retrieve(standalone, k, filters, dates, search_vector, extra)
+        hits, applied = self._retrieve(query, k, filters, dates, search_vector, extra)
         fused = {h.release.id for h in hits[:k]}
         added = {h.row for h in hits[k:] if h.release.id in fused}  # there to mark a dense rank
         if rerank:
             hits = self.composer.rerank(
-                standalone.question,
-                standalone.context,
-                hits,
-                question_vector,
-                self.settings.sentence_rerank,
-                self.settings.dense_releases,
+                query.question, query.context, hits, question_vector, rerank, extra
             )
             if dates.recent:  # "the latest": of the releases reordered, the newest first again
                 hits = newest_first(hits)
         # the passages added for the reordering, of releases fusion had found, go; k remain
-        return [h for h in hits if h.row not in added][:k], standalone.text, filters, dates
+        hits = [h for h in hits if h.row not in added][:k]
+        return _Found(
+            query,
+            dates,
+            applied,
+            hits,
+            question_vector,
+            list(zip(parts, part_vectors, strict=True)) if part_vectors else [],
+        )
 
     def _read(self, query: Query, user: Filters | None) -> tuple[Query, DateReading]:
         """Read the dates a question names (``read_dates``; only where releases have dates:
@@ -236,28 +261,23 @@ class Engine:
     ) -> Result:
         """Answer with sentences quoted from the releases (no generative backend)."""
         started = time.perf_counter()
-        query, dates = self._read(standalone_query(question, history), filters)
-        parts = question_parts(query.question)
-        search_vector, question_vector, part_vectors = self._embed(query, parts)
-        hits, filters = self._retrieve(
-            query, k or self.settings.top_k, filters, dates, search_vector
-        )
+        found = self._search(question, history, k or self.settings.top_k, filters)
         retrieved = time.perf_counter()
         answer = self.composer.compose(
-            query.question,
-            hits,
-            question_vector,
-            context=query.context,
-            parts=list(zip(parts, part_vectors, strict=True)) if part_vectors else (),
-            recent=dates.recent,
+            found.query.question,
+            found.hits,
+            found.vector,
+            context=found.query.context,
+            parts=found.parts,
+            recent=found.dates.recent,
         )
         done = time.perf_counter()
         return Result(
             answer=answer,
             question=question,
-            query=query.text,
-            filters=filters,
-            dates=dates,
+            query=found.query.text,
+            filters=found.filters,
+            dates=found.dates,
             timings_ms={
                 "retrieve": round((retrieved - started) * 1000, 2),
                 "compose": round((done - retrieved) * 1000, 2),
@@ -362,7 +382,7 @@ def parse_filters(value: Any) -> Filters:
     unknown = set(value) - {"date_from", "date_to", "source"}
     if unknown:
         raise BadRequest(f"unknown filter(s): {', '.join(sorted(unknown))}")
-    dates = {}
+    dates: dict[str, str | None] = {}
     for name in ("date_from", "date_to"):
         raw = value.get(name)
         if raw in (None, ""):

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import SEED_ID, SEED_TITLE, FakeEncoder
+from conftest import DOJ, REPO, SEED_FILE, SEED_ID, SEED_TITLE, FakeEncoder
 
+from qa.build import rebuild_index
 from qa.config import Settings
+from qa.evaluation import load_questions
 from qa.web import create_app
 
 
@@ -227,3 +230,42 @@ def test_optional_rate_limit_answers_429_in_json(built: Settings, fake_encoder) 
     assert client.get("/api/health").status_code == 200
     assert client.get("/api/health").status_code == 200
     assert "too many requests" in _error(client.get("/api/health"), 429)
+
+
+@pytest.fixture(scope="module")
+def doj_app(tmp_path_factory: pytest.TempPathFactory):
+    """An app over the fixture's 138 DOJ releases and the INTERPOL one (fake encoder)."""
+    tmp = tmp_path_factory.mktemp("doj")
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    shutil.copy(DOJ, corpus / "doj.jsonl.gz")
+    shutil.copy(SEED_FILE, corpus)
+    settings = Settings.from_env(
+        environ={}, corpus=(corpus,), index_dir=tmp / "index", model=FakeEncoder.name
+    )
+    encoder = FakeEncoder()
+    rebuild_index(settings, encoder=encoder)
+    return create_app(settings, encoder=encoder)
+
+
+def test_answers_are_composed_from_the_passages_search_returns(doj_app, monkeypatch) -> None:
+    """`/api/search` and `/api/query` run one search: the composer gets exactly its passages,
+    in its order, so what `qa eval` measures of search is what answers are built from."""
+    engine = doj_app.extensions["qa"].get()
+    seen: list[list[str]] = []
+    compose = engine.composer.compose
+
+    def spy(q, hits, *args, **kwargs):
+        seen.append([h.chunk.id for h in hits])
+        return compose(q, hits, *args, **kwargs)
+
+    monkeypatch.setattr(engine.composer, "compose", spy)
+    client = doj_app.test_client()
+    questions = [q.question for q in load_questions(REPO / "bench" / "questions" / "dev.jsonl")]
+    for question in questions[:40]:
+        searched = client.get("/api/search", query_string={"q": question, "k": 8}).get_json()
+        answered = client.post("/api/query", json={"question": question, "k": 8}).get_json()
+        assert seen.pop() == [h["chunk_id"] for h in searched["hits"]], question
+        assert 0.0 <= answered["confidence"] <= 1.0
+        ranked = {h["release_id"] for h in searched["hits"]}
+        assert {s["release_id"] for s in answered["sources"]} <= ranked, question
