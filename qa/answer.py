@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
+from qa import evidence
 from qa.chat import ANAPHORA
 from qa.chunking import Unit
 from qa.corpus import Release
@@ -45,8 +46,6 @@ UNIT_CACHE = 50_000  # entries a composer's memo keeps (a unit's terms and kinds
 EXPAND_RELEASES = 3  # releases whose every passage is read for the answer
 RERANK_RELEASES = 5  # the first releases of a search that their best sentences reorder
 TITLE_EVENT = 0.3  # what reordering adds for a title announcing the event a question asks about
-# how much a follow-up's earlier words count for a sentence when its release has them elsewhere
-RELEASE_CONTEXT = 0.5
 KIND_MARGIN = 0.15  # how far below the best sentence one giving a second kind of answer may be
 
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
@@ -279,14 +278,8 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | _Series], ...]
         ),
     ),
 )
-WEIGHTS = {
-    "semantic": 0.45,
-    "coverage": 0.35,
-    "passage": 0.2,
-    "type": 0.15,
-    "release": 0.05,
-    "gain": 0.25,
-}
+# what a unit adds for the question words the units already picked have not covered
+GAIN = 0.25
 
 
 WH = (
@@ -345,16 +338,24 @@ class _Candidate:
     unit: Unit
     score: float
     terms: frozenset[str]
+    features: tuple[float, ...] = ()  # the evidence model's inputs (``evidence.FEATURES``)
 
 
 class Composer:
     """Select, order and cite answer sentences; abstain when the evidence is weak."""
 
-    def __init__(self, index: Index, max_sentences: int = 4, abstain_below: float = 0.3) -> None:
+    def __init__(
+        self,
+        index: Index,
+        max_sentences: int = 4,
+        abstain_below: float = 0.3,
+        scorer: evidence.Scorer | None = None,
+    ) -> None:
         self.index = index
         self.max_sentences = max_sentences
         self.abstain_below = abstain_below
         self._idf = _idf_table(index)
+        self.scorer = scorer or evidence.Scorer.load()
         # what is read once and kept: per release its years, per term and release whether
         # it occurs, per unit its terms and the kinds of answer it holds
         self._release_years: _Memo[str, frozenset[str]] = _Memo()
@@ -632,17 +633,17 @@ class Composer:
     def _candidates(
         self, question: str, context: str, hits: Sequence[Hit], vector: np.ndarray
     ) -> list[_Candidate]:
-        """Score every unit of the hits against the question."""
+        """Score every unit of the hits against the question with the evidence model."""
         weights = self._term_weights(question, context)
         total = sum(weights.values()) or 1.0
         asked = frozenset(weights)
-        names = [name for name, _ in expected_types(question)]
+        kinds = [name for name, _ in expected_types(question)]
         prospective = bool(PROSPECTIVE.search(question))
-        w_sem, w_cov, w_type = WEIGHTS["semantic"], WEIGHTS["coverage"] / total, WEIGHTS["type"]
+        names = evidence.name_words(evidence.question_names(question))
+        who = evidence.asks_person(question)
+        wants_list = bool(LIST_QUESTION.search(question))
         seen: set[tuple[str, int]] = set()
         out: list[_Candidate] = []
-        # Retrieval ranks releases well (MRR@10 ~0.94 on the dev set): sentences of the
-        # releases it ranked first start ahead.
         release_rank = {rid: n for n, rid in enumerate(dict.fromkeys(h.release.id for h in hits))}
         similarities = self.index.unit_similarities([h.row for h in hits], vector)
         # A follow-up names its subject only through the question before it ("When was he
@@ -654,30 +655,53 @@ class Composer:
         own = set(lexical_tokens([question])[0])
         carried = [t for t in weights if t not in own] if context else []
         in_release: dict[str, frozenset[str]] = {}
+        named_release: dict[str, float] = {}
         for hit, semantic in zip(hits, similarities, strict=True):
-            rid = hit.release.id
+            release = hit.release
+            rid = release.id
+            if rid not in named_release:
+                named_release[rid] = evidence.words_in(names, release.text)
             prior = 1.0 / (1.0 + release_rank[rid])
-            base = WEIGHTS["passage"] * max(0.0, hit.similarity) + WEIGHTS["release"] * prior
-            for unit, sem in zip(hit.chunk.units, semantic, strict=True):
+            units = hit.chunk.units
+            for i, (unit, sem) in enumerate(zip(units, semantic, strict=True)):
                 key = (rid, unit.start)
                 if key in seen or unit.kind == "heading" or unit.end - unit.start < 12:
                     continue
                 seen.add(key)
-                term_set = self._facts(hit.release, unit)[0]
+                text = release.text[unit.start : unit.end]
+                term_set = self._facts(release, unit)[0]
                 coverage = sum(weights[t] for t in asked & term_set)
+                borrowed = 0.0
                 if carried:
                     if rid not in in_release:
                         in_release[rid] = frozenset(t for t in carried if self._in_release(t, rid))
-                    coverage += RELEASE_CONTEXT * sum(
-                        weights[t] for t in in_release[rid] - term_set
-                    )
-                typed = sum(
-                    self._held(hit.release, unit, n, prospective) / len(names) for n in names
+                    borrowed = sum(weights[t] for t in in_release[rid] - term_set)
+                held = sum(self._held(release, unit, n, prospective) for n in kinds)
+                beside = [semantic[j] for j in (i - 1, i + 1) if 0 <= j < len(units)]
+                row = (
+                    sem,
+                    max(beside, default=sem),
+                    coverage / total,
+                    borrowed / total,
+                    held / len(kinds) if kinds else 0.0,
+                    max(0.0, hit.similarity),
+                    prior,
+                    1.0 - unit.start / max(1, len(release.text)),
+                    evidence.words_in(names, text) if names else 0.0,
+                    named_release[rid] if names else 0.0,
+                    float(who and evidence.names_person(text)),
+                    float(wants_list and unit.kind in LIST_UNITS),
                 )
-                score = w_sem * sem + w_cov * coverage + w_type * typed + base
-                out.append(_Candidate(hit.release, unit, score, term_set))
+                out.append(_Candidate(release, unit, self.scorer.score(row), term_set, row))
         out.sort(key=lambda c: -c.score)
         return out
+
+    def evidence(
+        self, question: str, context: str, hits: Sequence[Hit], vector: np.ndarray
+    ) -> list[_Candidate]:
+        """Return the sentences an answer would choose from, best first, with their
+        features: those of the hits and of the other passages of their first releases."""
+        return self._candidates(question, context, self._expand(hits, vector), vector)
 
     def _held(self, release: Release, unit: Unit, name: str, prospective: bool) -> bool:
         """Whether a unit holds an answer of the kind ``name`` (``_holds``), kept with the
@@ -741,9 +765,7 @@ class Composer:
                     pool,
                     key=lambda c: (
                         c.score
-                        + WEIGHTS["gain"]
-                        * sum(weights[t] for t in (asked & c.terms) - covered)
-                        / total
+                        + GAIN * sum(weights[t] for t in (asked & c.terms) - covered) / total
                     ),
                 )
                 pool.remove(best)

@@ -36,7 +36,7 @@ class Result:
 
 
 @dataclass(frozen=True)
-class _Found:
+class Found:
     """What one search read and found: the standalone query, the dates it names, the filters
     applied, the ranked passages, and the embeddings of the question and its parts."""
 
@@ -110,14 +110,19 @@ class Engine:
             text = standalone_query(query, history).text
             hits = self.retriever.search(text, k=k, filters=filters, mode=mode)
             return hits, text, filters or Filters(), DateReading(Filters())
-        found = self._search(query, history, k, filters)
+        found = self.found(query, history, k, filters)
         return found.hits, found.query.text, found.filters, found.dates
 
-    def _search(
-        self, question: str, history: Sequence[Turn], k: int, filters: Filters | None
-    ) -> _Found:
+    def found(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        k: int | None = None,
+        filters: Filters | None = None,
+    ) -> Found:
         """The one search behind answers and ``/api/search``: read the question, retrieve,
         reorder the first releases by how well their best sentence answers it."""
+        k = k or self.settings.top_k
         query, dates = self._read(standalone_query(question, history), filters)
         parts = question_parts(query.question)
         search_vector, question_vector, part_vectors = self._embed(query, parts)
@@ -134,7 +139,7 @@ class Engine:
                 hits = newest_first(hits)
         # the passages added for the reordering, of releases fusion had found, go; k remain
         hits = [h for h in hits if h.row not in added][:k]
-        return _Found(
+        return Found(
             query,
             dates,
             applied,
@@ -261,7 +266,7 @@ class Engine:
     ) -> Result:
         """Answer with sentences quoted from the releases (no generative backend)."""
         started = time.perf_counter()
-        found = self._search(question, history, k or self.settings.top_k, filters)
+        found = self.found(question, history, k, filters)
         retrieved = time.perf_counter()
         answer = self.composer.compose(
             found.query.question,

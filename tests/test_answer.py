@@ -1057,7 +1057,6 @@ def _follow_up_engine(tmp_path: Path) -> Engine:
 def test_a_follow_up_is_answered_by_a_sentence_that_does_not_name_the_subject_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qa import answer as answer_module
     from qa.chat import Turn
 
     engine = _follow_up_engine(tmp_path)
@@ -1071,7 +1070,15 @@ def test_a_follow_up_is_answered_by_a_sentence_that_does_not_name_the_subject_ag
     assert not answer.abstained and "May 5, 2015" in answer.text
     assert "June 1, 2016" not in answer.text
     # without the earlier words counting for the release they are in, the restatement wins
-    monkeypatch.setattr(answer_module, "RELEASE_CONTEXT", 0.0)
+    from dataclasses import replace
+
+    from qa.evidence import FEATURES
+
+    scorer = engine.composer.scorer
+    weights = tuple(
+        0.0 if f == "carried" else w for f, w in zip(FEATURES, scorer.weights, strict=True)
+    )
+    monkeypatch.setattr(engine.composer, "scorer", replace(scorer, weights=weights))
     assert "May 5, 2015" not in engine.ask("When was he indicted?", history).answer.text
 
 

@@ -1,0 +1,143 @@
+"""Evidence scoring: general features of a (question, candidate sentence) pair and the fitted
+linear model that weighs them.
+
+The weights ship as data (``evidence.json`` beside this module) and `qa train-scorer` fits them
+again: a logistic regression (scikit-learn) on pairs labelled by whether the sentence holds one
+of a question's expected phrases. The model's linear score is mapped onto the scale the rest of
+the composer's margins were set on (mean and spread of the best candidates' scores under the
+weights it replaces), and its probability is what an answer reports as ``confidence``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+WEIGHTS_FILE = Path(__file__).resolve().parent / "evidence.json"
+
+# One row per (question, sentence) pair; the order is the weights file's.
+FEATURES = (
+    "semantic",  # the sentence's dense similarity to the question
+    "neighbourhood",  # the best dense similarity of the sentences beside it
+    "coverage",  # IDF-weighted share of the question's terms the sentence holds
+    "carried",  # share of a follow-up's borrowed terms its release holds (not the sentence)
+    "kind",  # share of the kinds of answer asked for (money, date, ...) the sentence holds
+    "passage",  # the retrieved passage's dense similarity
+    "release",  # 1 / (1 + the release's rank in the search)
+    "early",  # 1 - the sentence's relative position in its release
+    "names",  # share of the names the question gives that the sentence has
+    "names_release",  # share of those names its release has
+    "person",  # asked who: whether the sentence names a person
+    "list",  # asked for a list: whether the sentence is a list's lead-in or item
+)
+
+# A name as the question gives it: capitalised words (with initials, "&", "of", "de"
+# inside), not the question's first word.
+NAME = re.compile(
+    r"(?<![\w.])(?:[A-Z][\w'’.-]*|&)(?:\s+(?:(?:of|de|del|la|bin|al|van|von|der)\s+)?"
+    r"(?:[A-Z][\w'’.-]*|&))*"
+)
+# A person named in a sentence: two or more capitalised words in a row (given name and
+# surname, initials allowed), not at the start of the sentence.
+PERSON = re.compile(r"(?<=\S\s)[A-Z][a-z]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z'’-]+)+")
+WHO = re.compile(r"^\s*(?:(?:and|so)\s+)?(?:who|whom|whose)\b|\bwhich\s+\w+\s+(?:was|were)\b", re.I)
+_FIRST_WORD = re.compile(r"^\W*\w+")
+_STOP_NAMES = frozenset(
+    re.findall(
+        r"\w+",
+        "i what which who whom whose when where why how is are was were did does do has have "
+        "had can could will would the a an and or in on at of for to list name",
+    )
+)
+
+
+def question_names(question: str) -> list[str]:
+    """Return the names a question gives ("Kellogg Brown & Root", "Abu Dhabi"), lower-cased
+    words each, the question's first word and question words left out."""
+    body = _FIRST_WORD.sub(" ", question, count=1)
+    names = []
+    for m in NAME.finditer(body):
+        words = [w for w in re.findall(r"[\w'’-]+", m.group().lower()) if w not in _STOP_NAMES]
+        if words:
+            names.append(" ".join(words))
+    return list(dict.fromkeys(names))
+
+
+def name_words(names: Sequence[str]) -> frozenset[str]:
+    """Return the words of ``names``, possessives stripped."""
+    return frozenset(re.sub(r"['’]s$", "", w) for n in names for w in n.split())
+
+
+def asks_person(question: str) -> bool:
+    """Whether a question asks who: a person or a company is its answer."""
+    return bool(WHO.search(question))
+
+
+def names_person(text: str) -> bool:
+    """Whether a sentence names someone (two or more capitalised words in a row)."""
+    return bool(PERSON.search(text))
+
+
+def words_in(words: frozenset[str], text: str) -> float:
+    """Return the share of ``words`` that occur in ``text`` (as words, any case); 1 for none."""
+    if not words:
+        return 1.0
+    have = set(re.findall(r"[\w'’-]+", text.lower()))
+    have |= {re.sub(r"['’]s$", "", w) for w in have}
+    return sum(w in have for w in words) / len(words)
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """A linear evidence model: ``score = sum(weight * feature) + bias`` on the composer's
+    scale, and the probability that the sentence holds the answer."""
+
+    weights: tuple[float, ...]
+    bias: float
+    # score = scale * logit + shift: the model's logit mapped onto the composer's scale
+    scale: float
+    shift: float
+    trained: dict[str, Any]
+
+    def score(self, row: Sequence[float]) -> float:
+        """Return the pair's score on the composer's scale."""
+        return sum(w * x for w, x in zip(self.weights, row, strict=True)) + self.bias
+
+    def probability(self, score: float) -> float:
+        """Return the probability the model gives a pair of ``score`` (its logit's sigmoid)."""
+        logit = (score - self.shift) / self.scale
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, logit))))
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS_FILE) -> Scorer:
+        """Read a weights file; refuse one whose features are not ``FEATURES``."""
+        data = json.loads(path.read_text())
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError(
+                f"{path} weighs features {data['features']}, this version computes {FEATURES}: "
+                "run `qa train-scorer`"
+            )
+        return cls(
+            weights=tuple(float(data["weights"][f]) for f in FEATURES),
+            bias=float(data["bias"]),
+            scale=float(data["scale"]),
+            shift=float(data["shift"]),
+            trained=dict(data.get("trained", {})),
+        )
+
+    def save(self, path: Path) -> None:
+        """Write the weights file."""
+        data = {
+            "features": list(FEATURES),
+            "weights": dict(zip(FEATURES, self.weights, strict=True)),
+            "bias": self.bias,
+            "scale": self.scale,
+            "shift": self.shift,
+            "trained": self.trained,
+        }
+        path.write_text(json.dumps(data, indent=2) + "\n")

@@ -1,0 +1,80 @@
+"""The evidence model: its features, its weights file, and fitting it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import DOJ, REPO, SEED_FILE, FakeEncoder
+
+from qa import evidence
+from qa.build import rebuild_index
+from qa.config import Settings
+from qa.engine import EngineHolder
+from qa.evaluation import load_questions
+from qa.evidence import FEATURES, Scorer
+
+
+def test_question_names_leave_out_question_words_and_keep_multiword_names() -> None:
+    names = evidence.question_names
+    assert names("How large was the fine Kellogg Brown & Root LLC agreed to pay?") == [
+        "kellogg brown root llc"
+    ]
+    assert names("Where was the conference held?") == []
+    assert names("What did Jürgen Stock say in Abu Dhabi?") == ["jürgen stock", "abu dhabi"]
+    assert evidence.name_words(["interpol's members"]) == {"interpol", "members"}
+
+
+def test_who_questions_and_sentences_that_name_someone() -> None:
+    assert evidence.asks_person("Who is the Secretary General?")
+    assert evidence.asks_person("and whose company paid the bribes?")
+    assert not evidence.asks_person("When was the conference held?")
+    assert evidence.names_person("The plea was entered by Karim Baratov in court.")
+    assert not evidence.names_person("A retired officer was sentenced today.")
+
+
+def test_the_shipped_weights_load_and_a_mismatch_is_refused(tmp_path: Path) -> None:
+    scorer = Scorer.load()
+    assert len(scorer.weights) == len(FEATURES)
+    assert 0.0 < scorer.probability(scorer.score([0.5] * len(FEATURES))) < 1.0
+    data = json.loads(evidence.WEIGHTS_FILE.read_text())
+    data["features"] = data["features"][:-1]
+    bad = tmp_path / "evidence.json"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="qa train-scorer"):
+        Scorer.load(bad)
+
+
+def test_fitting_on_labelled_sentences_learns_and_round_trips(tmp_path: Path) -> None:
+    from qa.training import collect_pairs, fit
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(DOJ, corpus / "doj.jsonl.gz")
+    shutil.copy(SEED_FILE, corpus)
+    settings = Settings.from_env(
+        environ={}, corpus=(corpus,), index_dir=tmp_path / "index", model=FakeEncoder.name
+    )
+    encoder = FakeEncoder()
+    rebuild_index(settings, encoder=encoder)
+    engine = EngineHolder(settings, encoder=encoder).get()
+    questions = load_questions(REPO / "bench" / "questions" / "dev.jsonl")[:60]
+    pairs = collect_pairs(engine, questions)
+    assert len(pairs.rows) == len(pairs.labels) and 0 < sum(pairs.labels) < len(pairs.labels)
+    assert all(len(r) == len(FEATURES) for r in pairs.rows)
+    scorer, report = fit(pairs, engine.composer.scorer)
+    # cross-validated: the held-out folds' best sentences hold an answer more often than chance
+    positives = sum(pairs.labels) / len(pairs.labels)
+    assert report["cv_top1"] > positives and report["cv_auc"] > 0.6
+    path = tmp_path / "weights.json"
+    scorer.save(path)
+    again = Scorer.load(path)
+    assert again.weights == pytest.approx(scorer.weights) and again.trained["pairs"] == len(
+        pairs.rows
+    )
+    # the probability follows the score
+    row_low, row_high = [0.0] * len(FEATURES), [1.0] * len(FEATURES)
+    low, high = sorted([again.score(row_low), again.score(row_high)])
+    assert again.probability(low) <= again.probability(high)
