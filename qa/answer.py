@@ -149,7 +149,8 @@ class Answer:
     abstained: bool
     message: str | None = None
     suggestions: tuple[Release, ...] = field(default_factory=tuple)
-    confidence: float = 0.0  # the best sentence's score within [0, 1]; abstention is decided on it
+    # the evidence model's probability that the best sentence holds the answer
+    confidence: float = 0.0
     reason: str = ""  # why the answer abstained, when it is more than weak evidence
 
 
@@ -233,6 +234,21 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str], re.Pattern[str] | _Series], ...]
             rf"\b(?:{MONTHS})\.? \d{{1,2}}\b|\b\d{{1,2}} (?:{MONTHS})\b|\b(?:19|20)\d\d\b|"
             + RELATIVE_DAY,
             re.I,
+        ),
+    ),
+    (
+        # "Where was the conference held?", "in which country ...": a place, as a dateline
+        # gives it ("ABU DHABI, United Arab Emirates -") or after a preposition ("in Chile")
+        "place",
+        re.compile(
+            r"^\W*(?:(?:and|so)\s+)?where\b|\b(?:in|from|to|at) (?:which|what) (?:country|"
+            r"countries|city|cities|state|states|town|place|region|port)\b",
+            re.I,
+        ),
+        re.compile(
+            r"^[A-Z][A-Z .'’-]{2,},|\b(?:in|at|from|near)\s+(?:the\s+)?"
+            rf"(?!(?i:{MONTHS}|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b)"
+            r"[A-Z][a-z]+"
         ),
     ),
     (
@@ -384,13 +400,19 @@ class Composer:
         """
         if not hits:
             return self._abstain(question, hits, 0.0)
+        # a question about someone or something no release found names is not answered with
+        # another case of the same kind
+        releases = {h.release.id: f"{h.release.title}\n{h.release.text}" for h in hits}
+        names = evidence.question_names(question)
+        if missing := evidence.unmentioned(names, [*releases.values()]):
+            return self._abstain(question, hits, 0.0, f"No release found mentions {missing[0]}.")
         hits = self._expand(hits, vector)
         years = list(dict.fromkeys(YEAR.findall(question)))
         candidates = self._of_years(self._candidates(question, context, hits, vector), years)
         if not candidates:
             reason = f"None of the closest releases mentions {' or '.join(years)}." if years else ""
             return self._abstain(question, hits, 0.0, reason)
-        confidence = candidates[0].score
+        confidence = self.scorer.probability(candidates[0].score)
         if confidence < self.abstain_below:
             return self._abstain(question, hits, confidence)
         if recent:
@@ -660,7 +682,7 @@ class Composer:
             release = hit.release
             rid = release.id
             if rid not in named_release:
-                named_release[rid] = evidence.words_in(names, release.text)
+                named_release[rid] = evidence.words_in(names, f"{release.title}\n{release.text}")
             prior = 1.0 / (1.0 + release_rank[rid])
             units = hit.chunk.units
             for i, (unit, sem) in enumerate(zip(units, semantic, strict=True)):
@@ -691,6 +713,7 @@ class Composer:
                     named_release[rid] if names else 0.0,
                     float(who and evidence.names_person(text)),
                     float(wants_list and unit.kind in LIST_UNITS),
+                    float(evidence.tense_clash(question, text)),
                 )
                 out.append(_Candidate(release, unit, self.scorer.score(row), term_set, row))
         out.sort(key=lambda c: -c.score)

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Words that only make sense with an antecedent from earlier in the conversation.
+_PRONOUNS = r"he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those"
 ANAPHORA = re.compile(
-    r"\b(he|she|him|her|his|hers|they|them|their|theirs|it|its|this|that|these|those|"
+    rf"\b({_PRONOUNS}|"
     r"the (?:company|defendant|man|woman|case|scheme|release|group|conference|meeting))\b",
     re.IGNORECASE,
 )
+PRONOUN = re.compile(rf"\b(?:{_PRONOUNS})\b", re.IGNORECASE)
 FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|then|so)\b", re.IGNORECASE)
 # "What prison term did the government agree to?", "How much profit did the companies make?":
 # a question that speaks of "the" something but names no one (no capitalised word after its
@@ -66,10 +68,16 @@ def standalone_query(question: str, history: Sequence[Turn]) -> Query:
 def follows(question: str) -> bool:
     """Whether a question only makes sense after an earlier one ("What sentence did he get?")."""
     return bool(
-        ANAPHORA.search(question)
-        or FOLLOW_UP_START.search(question)
-        or len(question.split()) <= 3
-        or _unnamed_definite(question)
+        follows_plainly(question) or ANAPHORA.search(question) or _unnamed_definite(question)
+    )
+
+
+def follows_plainly(question: str) -> bool:
+    """Whether a question says by its own words that it follows another: a pronoun, an
+    opening "and", or too few words to stand alone. "When was the conference held?" does
+    not: it may be a follow-up, or a new question about a conference."""
+    return bool(
+        PRONOUN.search(question) or FOLLOW_UP_START.search(question) or len(question.split()) <= 3
     )
 
 

@@ -64,9 +64,14 @@ class Settings:
     max_history: int = _setting(20, "Most chat turns accepted in a request's history.")
     max_answer_sentences: int = _setting(4, "Most sentences in an answer (a kept list counts one).")
     abstain_below: float = _setting(
-        0.46,
-        "Abstain when the best sentence's score (0-1: meaning, shared words, passage) is below "
-        "this; calibrate with `qa eval`.",
+        0.03,
+        "Abstain when the evidence model's probability that the best sentence holds the answer "
+        "(an answer's confidence) is below this; calibrate with bench/abstention.py.",
+    )
+    evidence_weights: Path = _setting(
+        Path(""),
+        "Weights of the evidence model that scores answer sentences; empty = the ones the "
+        "package ships (qa/evidence.json), which `qa train-scorer` writes.",
     )
     fusion: str = _setting(
         "combsum", "How dense and BM25 results are fused: combsum (weighted scores) or rrf."
@@ -160,6 +165,7 @@ class Settings:
             feeds=tuple(str(f) for f in feeds),
             index_dir=Path(self.index_dir),
             web_dir=Path(self.web_dir),
+            evidence_weights=Path(self.evidence_weights),
         )
 
     @property

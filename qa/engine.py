@@ -11,11 +11,12 @@ from typing import Any
 
 from qa import store
 from qa.answer import Answer, Composer, question_parts
-from qa.chat import Query, Turn, standalone_query
+from qa.chat import Query, Turn, follows_plainly, standalone_query
 from qa.config import Settings
 from qa.dates import DateReading, merge, read_dates, without_when
 from qa.embedding import Encoder
 from qa.errors import BadRequest, QAError
+from qa.evidence import Scorer
 from qa.generate import Generated, Generator
 from qa.retrieval import Filters, Hit, Retriever, newest_first
 
@@ -46,6 +47,8 @@ class Found:
     hits: list[Hit]
     vector: Any
     parts: list[tuple[str, Any]]
+    answer: Answer  # composed from ``hits``: which reading of a question is kept depends on it
+    seconds: dict[str, float] = field(default_factory=dict)  # retrieve, compose
 
 
 class Engine:
@@ -69,8 +72,12 @@ class Engine:
             if settings.llm_url
             else None
         )
+        weights = settings.evidence_weights
         self.composer = Composer(
-            index, max_sentences=settings.max_answer_sentences, abstain_below=settings.abstain_below
+            index,
+            max_sentences=settings.max_answer_sentences,
+            abstain_below=settings.abstain_below,
+            scorer=Scorer.load(weights) if str(weights) not in ("", ".") else None,
         )
         # a question's dates are read as release dates only where releases have them: in a
         # corpus of undated documents "since 1979" is part of a claim, not a filter
@@ -121,9 +128,25 @@ class Engine:
         filters: Filters | None = None,
     ) -> Found:
         """The one search behind answers and ``/api/search``: read the question, retrieve,
-        reorder the first releases by how well their best sentence answers it."""
+        reorder the first releases by how well their best sentence answers it.
+
+        A question that reads as a follow-up only because it speaks of "the" something
+        ("When was the conference held?") may as well be a new one: it is read both ways,
+        each reading answered, and the standalone reading kept when only it finds an answer
+        (the follow-up reading wins a tie: the conversation is about what it was about)."""
         k = k or self.settings.top_k
-        query, dates = self._read(standalone_query(question, history), filters)
+        reading = standalone_query(question, history)
+        if not reading.context or follows_plainly(question):
+            return self._found(reading, k, filters)
+        borrowed = self._found(reading, k, filters)
+        alone = self._found(Query(reading.question), k, filters)
+        if alone.answer.abstained or not borrowed.answer.abstained:
+            return borrowed
+        return alone
+
+    def _found(self, reading: Query, k: int, filters: Filters | None) -> Found:
+        started = time.perf_counter()
+        query, dates = self._read(reading, filters)
         parts = question_parts(query.question)
         search_vector, question_vector, part_vectors = self._embed(query, parts)
         rerank = self.settings.sentence_rerank
@@ -139,14 +162,18 @@ class Engine:
                 hits = newest_first(hits)
         # the passages added for the reordering, of releases fusion had found, go; k remain
         hits = [h for h in hits if h.row not in added][:k]
-        return Found(
-            query,
-            dates,
-            applied,
+        pairs = list(zip(parts, part_vectors, strict=True)) if part_vectors else []
+        retrieved = time.perf_counter()
+        answer = self.composer.compose(
+            query.question,
             hits,
             question_vector,
-            list(zip(parts, part_vectors, strict=True)) if part_vectors else [],
+            context=query.context,
+            parts=pairs,
+            recent=dates.recent,
         )
+        seconds = {"retrieve": retrieved - started, "compose": time.perf_counter() - retrieved}
+        return Found(query, dates, applied, hits, question_vector, pairs, answer, seconds)
 
     def _read(self, query: Query, user: Filters | None) -> tuple[Query, DateReading]:
         """Read the dates a question names (``read_dates``; only where releases have dates:
@@ -267,25 +294,16 @@ class Engine:
         """Answer with sentences quoted from the releases (no generative backend)."""
         started = time.perf_counter()
         found = self.found(question, history, k, filters)
-        retrieved = time.perf_counter()
-        answer = self.composer.compose(
-            found.query.question,
-            found.hits,
-            found.vector,
-            context=found.query.context,
-            parts=found.parts,
-            recent=found.dates.recent,
-        )
         done = time.perf_counter()
         return Result(
-            answer=answer,
+            answer=found.answer,
             question=question,
             query=found.query.text,
             filters=found.filters,
             dates=found.dates,
             timings_ms={
-                "retrieve": round((retrieved - started) * 1000, 2),
-                "compose": round((done - retrieved) * 1000, 2),
+                "retrieve": round(found.seconds["retrieve"] * 1000, 2),
+                "compose": round(found.seconds["compose"] * 1000, 2),
                 "total": round((done - started) * 1000, 2),
             },
         )

@@ -34,6 +34,7 @@ FEATURES = (
     "names_release",  # share of those names its release has
     "person",  # asked who: whether the sentence names a person
     "list",  # asked for a list: whether the sentence is a list's lead-in or item
+    "tense_clash",  # asked what happened: whether the sentence tells of what is to come
 )
 
 # A name as the question gives it: capitalised words (with initials, "&", "of", "de"
@@ -47,6 +48,14 @@ NAME = re.compile(
 PERSON = re.compile(r"(?<=\S\s)[A-Z][a-z]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z'’-]+)+")
 WHO = re.compile(r"^\s*(?:(?:and|so)\s+)?(?:who|whom|whose)\b|\bwhich\s+\w+\s+(?:was|were)\b", re.I)
 _FIRST_WORD = re.compile(r"^\W*\w+")
+# capitalised by English spelling, yet dates, not names
+_CALENDAR = frozenset(
+    re.findall(
+        r"\w+",
+        "january february march april may june july august september october november december "
+        "monday tuesday wednesday thursday friday saturday sunday",
+    )
+)
 _STOP_NAMES = frozenset(
     re.findall(
         r"\w+",
@@ -57,12 +66,17 @@ _STOP_NAMES = frozenset(
 
 
 def question_names(question: str) -> list[str]:
-    """Return the names a question gives ("Kellogg Brown & Root", "Abu Dhabi"), lower-cased
-    words each, the question's first word and question words left out."""
+    """Return the names a question gives ("Kellogg Brown Root", "Abu Dhabi"): its
+    capitalised words, a run of them one name; the question's first word, question
+    words, months and days left out."""
     body = _FIRST_WORD.sub(" ", question, count=1)
     names = []
     for m in NAME.finditer(body):
-        words = [w for w in re.findall(r"[\w'’-]+", m.group().lower()) if w not in _STOP_NAMES]
+        words = [
+            w
+            for w in re.split(r"[\s/-]+", m.group())
+            if len(w) > 1 and w[0].isupper() and w.lower() not in _STOP_NAMES | _CALENDAR
+        ]
         if words:
             names.append(" ".join(words))
     return list(dict.fromkeys(names))
@@ -70,7 +84,34 @@ def question_names(question: str) -> list[str]:
 
 def name_words(names: Sequence[str]) -> frozenset[str]:
     """Return the words of ``names``, possessives stripped."""
-    return frozenset(re.sub(r"['’]s$", "", w) for n in names for w in n.split())
+    words = (re.sub(r"['’]s$", "", w) for n in names for w in re.findall(r"[\w'’]+", n.lower()))
+    return frozenset(w for w in words if len(w) > 1)
+
+
+def unmentioned(names: Sequence[str], texts: Sequence[str]) -> list[str]:
+    """Return the names of several words that no one of ``texts`` has every word of. A single
+    capitalised word is often a place or a nationality that a paraphrase puts for another
+    ("Thai police", "Pyongyang's suppliers"); several together name someone or something."""
+    return [
+        name
+        for name in names
+        if len(words := name_words([name])) > 1
+        and not any(words_in(words, t) == 1.0 for t in texts)
+    ]
+
+
+FUTURE = re.compile(
+    r"\b(?:to be held|will|shall|(?:is|are) (?:scheduled|set|expected|due) to|upcoming|"
+    r"forthcoming)\b",
+    re.I,
+)
+PAST = re.compile(r"\b(?:was|were|did|had|happened)\b", re.I)
+
+
+def tense_clash(question: str, text: str) -> bool:
+    """Whether a question asks what happened and a sentence tells of what is to come
+    ("When was the conference held?" and "... to be held in Chile in March")."""
+    return bool(PAST.search(question) and not FUTURE.search(question) and FUTURE.search(text))
 
 
 def asks_person(question: str) -> bool:
@@ -87,9 +128,21 @@ def words_in(words: frozenset[str], text: str) -> float:
     """Return the share of ``words`` that occur in ``text`` (as words, any case); 1 for none."""
     if not words:
         return 1.0
-    have = set(re.findall(r"[\w'’-]+", text.lower()))
-    have |= {re.sub(r"['’]s$", "", w) for w in have}
-    return sum(w in have for w in words) / len(words)
+    have = set(re.findall(r"[\w'’]+", text.lower()))
+    # possessives, with or without the apostrophe the text may have lost ("INTERPOLs")
+    have |= {re.sub(r"['’]?s$", "", w) for w in have}
+    return sum(_has(w, have) for w in words) / len(words)
+
+
+def _has(word: str, have: set[str]) -> bool:
+    """Whether ``have`` holds ``word`` or a form of it ("Austrian" and "Austria", "Mexican"
+    and "Mexico" share all but their last few letters)."""
+    if word in have:
+        return True
+    if len(word) < 5:
+        return False
+    stem = word[: max(4, len(word) - 3)]
+    return any(h.startswith(stem) and abs(len(h) - len(word)) <= 3 for h in have)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SEED_ID, FakeEncoder
+from conftest import HAND_WEIGHTS, SEED_ID, FakeEncoder, hand_threshold
 
 from qa import store
 from qa.answer import render_text
@@ -191,7 +191,8 @@ def _engine_of(
         Settings.from_env(environ={}, model=FakeEncoder.name),
         corpus=(corpus,),
         index_dir=tmp_path / f"{name}-index",
-        abstain_below=0.05,
+        evidence_weights=HAND_WEIGHTS,
+        abstain_below=hand_threshold(0.05),
     )
     rebuild_index(settings, encoder=fake_encoder)
     return _engine(settings)
@@ -1095,3 +1096,68 @@ def test_a_question_asking_two_kinds_of_answer_gets_both(
     monkeypatch.setattr(answer_module, "KIND_MARGIN", 0.0)
     alone = engine.ask(question).answer
     assert "$500,000" in alone.text and "20 years" not in alone.text
+
+
+def test_a_question_about_a_name_no_release_found_mentions_abstains_saying_so(
+    tmp_path: Path,
+) -> None:
+    records = [
+        _release(
+            "fcpa",
+            "Engineering Company Pays $240 Million to Resolve Bribery Charges",
+            "Technip S.A. agreed to pay a $240 million criminal penalty to resolve charges "
+            "that it bribed Nigerian officials. Vantor Holdings paid $30 million.",
+        ),
+        *UNRELATED,
+    ]
+    engine = _engine_of(tmp_path, "names", records, FakeEncoder())
+    answer = engine.ask("How much did Zentrix Holdings pay to resolve its bribery charges?").answer
+    assert answer.abstained and answer.sources == ()
+    assert "No release found mentions Zentrix Holdings." in answer.text
+    assert answer.suggestions  # the closest releases are still listed
+    # the same question about a company the release names is answered
+    answered = engine.ask("How much did Technip S.A. pay to resolve its bribery charges?").answer
+    assert not answered.abstained and "$240 million" in answered.text
+
+
+def test_a_definite_question_after_an_unrelated_one_is_read_on_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dataclasses import replace
+
+    from qa.chat import Turn
+
+    records = [
+        _release(
+            "conference",
+            "Regional Police Conference Ends",
+            "The regional police conference was held in Abu Dhabi on 7-9 February. "
+            "Delegates agreed to share intelligence on drug trafficking.",
+        ),
+        *UNRELATED,
+    ]
+    engine = _engine_of(tmp_path, "definite", records, FakeEncoder())
+    alone = engine.ask("When was the police conference held?").answer
+    assert not alone.abstained and "7-9 February" in alone.text
+    unrelated = [
+        Turn("user", "Which online retailer did Jeff Bezos found in 1994?"),
+        Turn("assistant", "The releases don't say."),
+    ]
+    after = engine.ask("When was the police conference held?", unrelated)
+    assert after.answer.text == alone.text
+    # read as a follow-up, it borrows the question before; kept only if that reading answers
+    compose = engine.composer.compose
+
+    def unanswered_with_context(question, hits, vector, context="", **kwargs):
+        answer = compose(question, hits, vector, context=context, **kwargs)
+        return replace(answer, abstained=True, text="none") if context else answer
+
+    monkeypatch.setattr(engine.composer, "compose", unanswered_with_context)
+    after = engine.ask("When was the police conference held?", unrelated)
+    assert after.answer.text == alone.text and after.query == "When was the police conference held?"
+    monkeypatch.setattr(engine.composer, "compose", compose)
+    after = engine.ask("When was the police conference held?", unrelated)
+    assert after.query.startswith("When was the police conference held? (Which online")
+    # a pronoun still makes it a follow-up of the question before
+    result = engine.ask("When was it held?", [Turn("user", "Where was the police conference?")])
+    assert result.query.startswith("When was it held? (Where was the police conference?")

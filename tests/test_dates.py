@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FakeEncoder
+from conftest import HAND_WEIGHTS, FakeEncoder, hand_threshold
 
 from qa import store
 from qa.chat import Turn
@@ -161,7 +161,8 @@ def test_latest_survives_reordering_and_the_answer_quotes_the_newest(tmp_path) -
         Settings.from_env(environ={}, model=FakeEncoder.name),
         corpus=(corpus,),
         index_dir=tmp_path / "index",
-        abstain_below=0.2,
+        evidence_weights=HAND_WEIGHTS,
+        abstain_below=hand_threshold(0.2),
     )
     rebuild_index(settings, encoder=FakeEncoder())
     engine = _engine(settings)
