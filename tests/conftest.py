@@ -160,6 +160,22 @@ def built(settings: Settings, fake_encoder: FakeEncoder) -> Settings:
     return settings
 
 
+@pytest.fixture(scope="session")
+def doj_built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, FakeEncoder]:
+    """An index of the fixture's 138 DOJ releases and the INTERPOL one (fake encoder)."""
+    tmp = tmp_path_factory.mktemp("doj")
+    corpus = tmp / "corpus"
+    corpus.mkdir()
+    shutil.copy(DOJ, corpus / "doj.jsonl.gz")
+    shutil.copy(SEED_FILE, corpus)
+    settings = Settings.from_env(
+        environ={}, corpus=(corpus,), index_dir=tmp / "index", model=FakeEncoder.name
+    )
+    encoder = FakeEncoder()
+    rebuild_index(settings, encoder=encoder)
+    return settings, encoder
+
+
 @pytest.fixture
 def app(built: Settings, fake_encoder: FakeEncoder):
     return create_app(built, encoder=fake_encoder)

@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DOJ, REPO, SEED_FILE, SEED_ID, SEED_TITLE, FakeEncoder
+from conftest import REPO, SEED_ID, SEED_TITLE, FakeEncoder
 
-from qa.build import rebuild_index
 from qa.config import Settings
 from qa.evaluation import load_questions
 from qa.web import create_app
@@ -233,18 +231,9 @@ def test_optional_rate_limit_answers_429_in_json(built: Settings, fake_encoder) 
 
 
 @pytest.fixture(scope="module")
-def doj_app(tmp_path_factory: pytest.TempPathFactory):
+def doj_app(doj_built):
     """An app over the fixture's 138 DOJ releases and the INTERPOL one (fake encoder)."""
-    tmp = tmp_path_factory.mktemp("doj")
-    corpus = tmp / "corpus"
-    corpus.mkdir()
-    shutil.copy(DOJ, corpus / "doj.jsonl.gz")
-    shutil.copy(SEED_FILE, corpus)
-    settings = Settings.from_env(
-        environ={}, corpus=(corpus,), index_dir=tmp / "index", model=FakeEncoder.name
-    )
-    encoder = FakeEncoder()
-    rebuild_index(settings, encoder=encoder)
+    settings, encoder = doj_built
     return create_app(settings, encoder=encoder)
 
 

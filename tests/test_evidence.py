@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DOJ, REPO, SEED_FILE, FakeEncoder
+from conftest import REPO
 
 from qa import evidence
-from qa.build import rebuild_index
-from qa.config import Settings
 from qa.engine import EngineHolder
 from qa.evaluation import load_questions
 from qa.evidence import FEATURES, Scorer
@@ -59,18 +56,10 @@ def test_the_shipped_weights_load_and_a_mismatch_is_refused(tmp_path: Path) -> N
         Scorer.load(bad)
 
 
-def test_fitting_on_labelled_sentences_learns_and_round_trips(tmp_path: Path) -> None:
+def test_fitting_on_labelled_sentences_learns_and_round_trips(tmp_path: Path, doj_built) -> None:
     from qa.training import collect_pairs, fit
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(DOJ, corpus / "doj.jsonl.gz")
-    shutil.copy(SEED_FILE, corpus)
-    settings = Settings.from_env(
-        environ={}, corpus=(corpus,), index_dir=tmp_path / "index", model=FakeEncoder.name
-    )
-    encoder = FakeEncoder()
-    rebuild_index(settings, encoder=encoder)
+    settings, encoder = doj_built
     engine = EngineHolder(settings, encoder=encoder).get()
     questions = load_questions(REPO / "bench" / "questions" / "dev.jsonl")[:60]
     pairs = collect_pairs(engine, questions)
