@@ -516,6 +516,8 @@ def _json_releases(
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise Unreadable(f"broken JSON: {exc}") from exc
+        except RecursionError as exc:
+            raise Unreadable("JSON nested too deeply to read") from exc
         items = data if isinstance(data, list) else [data]
         records = [(f"record {n}", item) for n, item in enumerate(items, 1)]
     else:
@@ -526,6 +528,8 @@ def _json_releases(
                 records.append((f"line {n}", json.loads(line)))
             except json.JSONDecodeError as exc:
                 problems.append(Problem(f"{origin}:{n}", f"broken JSON line: {exc}"))
+            except RecursionError:
+                problems.append(Problem(f"{origin}:{n}", "JSON line nested too deeply to read"))
     if not records:
         raise Unreadable("no records")
     for where, record in records:

@@ -363,6 +363,7 @@ def parse_request(settings: Settings, payload: Any) -> tuple[str, list[Turn], in
         raise BadRequest(
             f"`question` is {len(question)} characters; the limit is {settings.max_question_chars}"
         )
+    _check_text(question, "`question`")
     k = parse_k(settings, payload.get("k", settings.top_k))
     history_raw = payload.get("history") or []
     if not isinstance(history_raw, list):
@@ -383,8 +384,20 @@ def parse_request(settings: Settings, payload: Any) -> tuple[str, list[Turn], in
             )
         if len(turn["content"]) > settings.max_question_chars * 10:
             raise BadRequest(f"`history[{n}].content` is too long")
+        _check_text(turn["content"], f"`history[{n}].content`")
         history.append(Turn(turn["role"], turn["content"]))
     return question.strip(), history, k, parse_filters(payload.get("filters"))
+
+
+def _check_text(text: str, what: str) -> None:
+    """Refuse text that is no Unicode text: a lone surrogate ("\\ud800") passes JSON but
+    cannot be encoded, tokenized or shown."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest(
+            f"{what} holds a character that is not valid text (a lone surrogate)"
+        ) from None
 
 
 def parse_k(settings: Settings, value: Any) -> int:

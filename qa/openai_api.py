@@ -45,11 +45,22 @@ def _text(content: Any, n: int) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):  # [{"type": "text", "text": ...}, ...]
-        parts = [
-            p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
-        ]
-        return "\n".join(parts)
+        parts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
+        if not all(isinstance(t, str) for t in parts):
+            raise BadRequest(f"`messages[{n}].content[].text` must be a string")
+        return "\n".join(t for t in parts if isinstance(t, str))
     raise BadRequest(f"`messages[{n}].content` must be text")
+
+
+def json_body(message: str) -> Any:
+    """Return the request's JSON body; a body that is none, broken or nested past what the
+    parser can follow is a ``BadRequest`` with ``message``."""
+    if not request.is_json:
+        raise BadRequest(message)
+    try:
+        return json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):
+        raise BadRequest(f"{message} (it is not valid JSON, or is nested too deeply)") from None
 
 
 def completion_text(result: Result) -> str:
@@ -82,9 +93,7 @@ def models() -> Any:
 
 @v1.post("/chat/completions")
 def chat_completions() -> Any:
-    payload = request.get_json(silent=True)
-    if payload is None:
-        raise BadRequest("the body must be JSON with Content-Type: application/json")
+    payload = json_body("the body must be JSON with Content-Type: application/json")
     settings = current_app.extensions["qa_settings"]
     question, history, k, filters = parse_request(settings, chat_request(payload))
     result = current_app.extensions["qa"].get().ask(question, history, k=k, filters=filters)

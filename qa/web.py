@@ -34,7 +34,7 @@ from qa.engine import (
     result_json,
 )
 from qa.errors import BadRequest, NotFound, QAError
-from qa.openai_api import v1
+from qa.openai_api import json_body, v1
 from qa.openapi import spec
 
 # The page's scripts are ES modules, which browsers load only as JavaScript; some systems'
@@ -91,11 +91,9 @@ def _settings() -> Settings:
 
 @api.post("/query")
 def query() -> Any:
-    payload = request.get_json(silent=True)
-    if payload is None:
-        raise BadRequest(
-            'the body must be JSON like {"question": "..."} with Content-Type: application/json'
-        )
+    payload = json_body(
+        'the body must be JSON like {"question": "..."} with Content-Type: application/json'
+    )
     question, history, k, filters = parse_request(_settings(), payload)
     if payload.get("stream") is True:
         events = get_engine().ask_stream(question, history, k=k, filters=filters)

@@ -258,3 +258,28 @@ def test_answers_are_composed_from_the_passages_search_returns(doj_app, monkeypa
         assert 0.0 <= answered["confidence"] <= 1.0
         ranked = {h["release_id"] for h in searched["hits"]}
         assert {s["release_id"] for s in answered["sources"]} <= ranked, question
+
+
+@pytest.mark.parametrize("path", ["/api/query", "/v1/chat/completions"])
+def test_json_nested_past_what_the_parser_follows_is_a_json_400(client, path) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    resp = client.post(path, data=deep, content_type="application/json")
+    assert "nested too deeply" in _error(resp, 400)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_lone_surrogate_is_a_json_400(client, stream) -> None:
+    body = '{"question": "terror \\ud800 ism", "stream": %s}' % str(stream).lower()
+    resp = client.post("/api/query", data=body, content_type="application/json")
+    assert "lone surrogate" in _error(resp, 400)
+    history = '{"question": "x?", "history": [{"role": "user", "content": "a \\udfff"}]}'
+    resp = client.post("/api/query", data=history, content_type="application/json")
+    assert "history[0].content" in _error(resp, 400)
+
+
+def test_v1_message_parts_whose_text_is_not_a_string_are_a_json_400(client) -> None:
+    body = {
+        "model": "releases-qa",
+        "messages": [{"role": "user", "content": [{"type": "text", "text": 42}]}],
+    }
+    assert "must be a string" in _error(client.post("/v1/chat/completions", json=body), 400)

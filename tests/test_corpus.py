@@ -207,3 +207,18 @@ def test_a_list_of_long_parallel_paragraphs_is_one_list(tmp_path: Path) -> None:
         ("paragraph", "company"),
         ("paragraph", "related"),
     ]
+
+
+def test_json_nested_too_deeply_is_skipped_with_a_reason_and_the_rest_loads(
+    tmp_path: Path,
+) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    (tmp_path / "deep.json").write_text(deep)
+    (tmp_path / "lines.jsonl").write_text(
+        deep + "\n" + json.dumps({"id": 1, "title": "Kept", "body": "Text."}) + "\n"
+    )
+    result = load_releases([tmp_path])
+    assert [r.title for r in result.releases] == ["Kept"]
+    reasons = {Path(p.path).name.split(":")[0]: p.reason for p in result.problems}
+    assert "nested too deeply" in reasons["deep.json"]
+    assert "nested too deeply" in reasons["lines.jsonl"]
