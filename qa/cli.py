@@ -209,6 +209,8 @@ def import_cmd(sources: tuple[str, ...], corpus: Path | None) -> None:
         f"{len(summary.unchanged)} unchanged, {len(summary.skipped)} skipped. "
         "Run `qa rebuild-index` to index them."
     )
+    if summary.skipped and not (summary.added or summary.updated or summary.unchanged):
+        sys.exit(1)  # nothing could be imported
 
 
 @main.command()

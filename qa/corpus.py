@@ -393,6 +393,17 @@ def _looks_like_date(line: str) -> str | None:
         return None
 
 
+# Control characters that are no text (NUL and the like; tabs and newlines stay) and the bidi
+# embeddings, overrides and isolates that reorder how text is shown ("account \u202egnp.exe"
+# reads "account exe.png")
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(text: str) -> str:
+    """Drop the characters of ``text`` that are not shown as text or reorder what is."""
+    return _UNPRINTABLE.sub("", text)
+
+
 def _make(
     *,
     id: str,
@@ -404,8 +415,8 @@ def _make(
     source: str | None = None,
     tags: Iterable[str] = (),
 ) -> Release:
-    title = " ".join(title.split())
-    text, blocks = _assemble(pieces)
+    title = " ".join(_printable(title).split())
+    text, blocks = _assemble([(kind, _printable(piece)) for kind, piece in pieces])
     if not title:
         raise Unreadable("no title")
     if not blocks:

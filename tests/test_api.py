@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -269,10 +270,10 @@ def test_json_nested_past_what_the_parser_follows_is_a_json_400(client, path) ->
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_lone_surrogate_is_a_json_400(client, stream) -> None:
-    body = '{"question": "terror \\ud800 ism", "stream": %s}' % str(stream).lower()
+    body = json.dumps({"question": "terror \ud800 ism", "stream": stream})  # "\\ud800" in JSON
     resp = client.post("/api/query", data=body, content_type="application/json")
     assert "lone surrogate" in _error(resp, 400)
-    history = '{"question": "x?", "history": [{"role": "user", "content": "a \\udfff"}]}'
+    history = json.dumps({"question": "x?", "history": [{"role": "user", "content": "a \udfff"}]})
     resp = client.post("/api/query", data=history, content_type="application/json")
     assert "history[0].content" in _error(resp, 400)
 

@@ -222,3 +222,15 @@ def test_json_nested_too_deeply_is_skipped_with_a_reason_and_the_rest_loads(
     reasons = {Path(p.path).name.split(":")[0]: p.reason for p in result.problems}
     assert "nested too deeply" in reasons["deep.json"]
     assert "nested too deeply" in reasons["lines.jsonl"]
+
+
+def test_control_and_bidi_characters_are_dropped_from_titles_and_text(tmp_path: Path) -> None:
+    record = {
+        "id": 1,
+        "title": "Invoice \u202egnp.exe\u202c scam",
+        "body": "The attachment was account\u202egnp.exe.\x00 Victims lost \u2066$5\u2069.",
+    }
+    (tmp_path / "r.jsonl").write_text(json.dumps(record) + "\n")
+    (release,) = load_releases([tmp_path]).releases
+    assert release.title == "Invoice gnp.exe scam"
+    assert release.text == "The attachment was accountgnp.exe. Victims lost $5."

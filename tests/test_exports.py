@@ -71,3 +71,22 @@ def test_markup_like_text_reads_back_unchanged(tmp_path: Path) -> None:
     assert back.title == "T *x*"
     assert [back.block_text(b) for b in back.blocks] == paragraphs
     assert {b.kind for b in back.blocks} == {"paragraph"}
+
+
+def test_imported_files_read_like_the_rest_and_importing_nothing_fails(tmp_path: Path) -> None:
+    import stat
+
+    from conftest import run_qa
+
+    corpus = tmp_path / "corpus"
+    source = tmp_path / "export.jsonl"
+    source.write_text('{"id": 1, "title": "One", "body": "First text."}\n')
+    imported = run_qa("import", str(source), "--corpus", str(corpus))
+    assert imported.returncode == 0, imported.stderr
+    (written,) = corpus.glob("*.md")
+    assert stat.S_IMODE(written.stat().st_mode) == 0o644
+    broken = tmp_path / "broken.json"
+    broken.write_text("{oops")
+    nothing = run_qa("import", str(broken), "--corpus", str(corpus))
+    assert nothing.returncode == 1 and "skipped" in nothing.stderr
+    assert "0 added" in nothing.stdout
