@@ -44,6 +44,7 @@ LIST_MARGIN = 0.15  # how far below the best sentence a list may still answer a 
 LIST_UNITS = ("lead", "bullet")  # a list's lead-in and items (bulleted, or after a ':' lead-in)
 UNIT_CACHE = 50_000  # entries a composer's memo keeps (a unit's terms and kinds: ~2 KB)
 EXPAND_RELEASES = 3  # releases whose every passage is read for the answer
+NAMED_RELEASES = 2  # releases search missed that name what a question names, read as well
 RERANK_RELEASES = 5  # the first releases of a search that their best sentences reorder
 TITLE_EVENT = 0.3  # what reordering adds for a title announcing the event a question asks about
 KIND_MARGIN = 0.15  # how far below the best sentence one giving a second kind of answer may be
@@ -400,13 +401,17 @@ class Composer:
         """
         if not hits:
             return self._abstain(question, hits, 0.0)
-        # a question about someone or something no release found names is not answered with
-        # another case of the same kind
+        # a question about someone or something no release names is not answered with another
+        # case of the same kind; one that search missed is read too
         releases = {h.release.id: f"{h.release.title}\n{h.release.text}" for h in hits}
         names = evidence.question_names(question)
-        if missing := evidence.unmentioned(names, [*releases.values()]):
-            return self._abstain(question, hits, 0.0, f"No release found mentions {missing[0]}.")
-        hits = self._expand(hits, vector)
+        named: list[str] = []
+        for name in evidence.unmentioned(names, [*releases.values()]):
+            anywhere = self._naming(name)
+            if not anywhere:
+                return self._abstain(question, hits, 0.0, f"No release mentions {name}.")
+            named += [r for r in anywhere if r not in named][:NAMED_RELEASES]
+        hits = self._expand(hits, vector, named)
         years = list(dict.fromkeys(YEAR.findall(question)))
         candidates = self._of_years(self._candidates(question, context, hits, vector), years)
         if not candidates:
@@ -587,14 +592,18 @@ class Composer:
             return f"The closest releases mention the {event.group(1)} only as still to come."
         return ""
 
-    def _expand(self, hits: Sequence[Hit], vector: np.ndarray) -> list[Hit]:
+    def _expand(
+        self, hits: Sequence[Hit], vector: np.ndarray, named: Sequence[str] = ()
+    ) -> list[Hit]:
         """Add the other chunks of the best releases: the answering sentence is often in the
-        release retrieval found, but in a passage it ranked lower."""
+        release retrieval found, but in a passage it ranked lower; and those of the releases
+        ``named`` (that name what the question names, which search did not find)."""
         import numpy as np
 
         out = list(hits)
         have = {h.row for h in hits}
         releases = list(dict.fromkeys(h.release.id for h in hits))[:EXPAND_RELEASES]
+        releases += [r for r in named if r not in releases]
         for rid in releases:
             rows = [r for r in self.index.release_chunks.get(rid, []) if r not in have]
             if not rows:
@@ -955,6 +964,22 @@ class Composer:
                 | ({release.date[:4]} if release.date else set())
             ),
         )
+
+    def _naming(self, name: str) -> list[str]:
+        """Return the releases of the whole index whose passages hold every word of ``name``
+        (as lexical terms: BM25's postings), in the order of their ids."""
+        found: set[str] | None = None
+        for term in lexical_tokens([name])[0]:
+            col = self.index.bm25.vocab_dict.get(term)
+            scores = self.index.bm25.scores
+            if col is None or col + 1 >= len(scores["indptr"]):
+                return []
+            rows = scores["indices"][scores["indptr"][col] : scores["indptr"][col + 1]]
+            releases = {self.index.chunks[int(r)].release_id for r in rows}
+            found = releases if found is None else found & releases
+            if not found:
+                return []
+        return sorted(found or ())
 
     def _in_release(self, term: str, release_id: str) -> bool:
         """Whether a release's passages contain a lexical term (BM25 postings, sorted rows;

@@ -1113,11 +1113,18 @@ def test_a_question_about_a_name_no_release_found_mentions_abstains_saying_so(
     engine = _engine_of(tmp_path, "names", records, FakeEncoder())
     answer = engine.ask("How much did Zentrix Holdings pay to resolve its bribery charges?").answer
     assert answer.abstained and answer.sources == ()
-    assert "No release found mentions Zentrix Holdings." in answer.text
+    assert "No release mentions Zentrix Holdings." in answer.text
     assert answer.suggestions  # the closest releases are still listed
     # the same question about a company the release names is answered
     answered = engine.ask("How much did Technip S.A. pay to resolve its bribery charges?").answer
     assert not answered.abstained and "$240 million" in answered.text
+    # a name search missed is looked up in the whole index, and its release read
+    question = "How much did Vantor Holdings pay?"
+    elsewhere = [h for h in engine.search(question, k=8) if h.release.id != "fcpa"][:2]
+    vector = engine.retriever.encoder.encode([question])[0]
+    found = engine.composer.compose(question, elsewhere, vector)
+    assert not found.abstained and "$30 million" in found.text
+    assert [s.release.id for s in found.sources] == ["fcpa"]
 
 
 def test_a_definite_question_after_an_unrelated_one_is_read_on_its_own(
