@@ -6,6 +6,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 from qa import evidence
@@ -380,6 +381,9 @@ class Composer:
         self._unit_facts: _Memo[tuple[str, int, int], tuple[frozenset[str], dict[str, bool]]] = (
             _Memo()
         )
+        # per unit and question names: the share of the names it has (search's reordering and
+        # the answer score the same units)
+        self._named: _Memo[tuple[str, int, frozenset[str]], float] = _Memo()
 
     def compose(
         self,
@@ -718,7 +722,11 @@ class Composer:
                     max(0.0, hit.similarity),
                     prior,
                     1.0 - unit.start / max(1, len(release.text)),
-                    evidence.words_in(names, text) if names else 0.0,
+                    self._named.remember(
+                        (rid, unit.start, names), partial(evidence.words_in, names, text)
+                    )
+                    if names
+                    else 0.0,
                     named_release[rid] if names else 0.0,
                     float(who and evidence.names_person(text)),
                     float(wants_list and unit.kind in LIST_UNITS),

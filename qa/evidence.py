@@ -124,20 +124,22 @@ def names_person(text: str) -> bool:
     return bool(PERSON.search(text))
 
 
+_WORD = re.compile(r"[\w'’]+")
+
+
 def words_in(words: frozenset[str], text: str) -> float:
     """Return the share of ``words`` that occur in ``text`` (as words, any case); 1 for none."""
     if not words:
         return 1.0
-    have = set(re.findall(r"[\w'’]+", text.lower()))
-    # possessives, with or without the apostrophe the text may have lost ("INTERPOLs")
-    have |= {re.sub(r"['’]?s$", "", w) for w in have}
+    have = set(_WORD.findall(text.lower()))
     return sum(_has(w, have) for w in words) / len(words)
 
 
 def _has(word: str, have: set[str]) -> bool:
-    """Whether ``have`` holds ``word`` or a form of it ("Austrian" and "Austria", "Mexican"
-    and "Mexico" share all but their last few letters)."""
-    if word in have:
+    """Whether ``have`` holds ``word`` or a form of it: a possessive, with or without the
+    apostrophe the text may have lost ("INTERPOLs"), or a word that shares all but its last
+    few letters ("Austrian" and "Austria", "Mexican" and "Mexico")."""
+    if word in have or any(word + end in have for end in ("s", "'s", "’s")):
         return True
     if len(word) < 5:
         return False
