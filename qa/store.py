@@ -408,7 +408,8 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
         raise IndexMismatch(f"{path} cannot be read ({exc}): {REBUILD_HINT}") from None
     if vectors.ntotal != len(chunks) or len(chunks) != manifest.chunks:
         raise IndexMismatch(
-            f"{path} has {vectors.ntotal} vectors for {len(chunks)} chunks: {REBUILD_HINT}"
+            f"{path} does not add up: the manifest counts {manifest.chunks} chunks, "
+            f"chunks.jsonl has {len(chunks)} and vectors.faiss {vectors.ntotal}: {REBUILD_HINT}"
         )
     unit_rows = np.concatenate([[0], np.cumsum([len(c.units) for c in chunks])])
     if len(unit_vectors) != unit_rows[-1]:

@@ -197,3 +197,17 @@ def test_lexical_tokens_are_bm25s_tokens() -> None:
         show_progress=False,
     )
     assert store.lexical_tokens(texts) == [list(t) for t in expected]
+
+
+def test_a_chunk_count_that_does_not_add_up_names_each_count(built: Settings) -> None:
+    build = built.index_dir / "builds" / store.live_build_id(built.index_dir)
+    manifest = json.loads((build / "manifest.json").read_text())
+    actual = manifest["chunks"]
+    manifest["chunks"] = actual + 5
+    (build / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(store.IndexMismatch) as caught:
+        store.open_index(built.index_dir, FakeEncoder.name)
+    message = str(caught.value)
+    assert f"the manifest counts {actual + 5} chunks" in message
+    assert f"chunks.jsonl has {actual} and vectors.faiss {actual}" in message
+    assert "qa rebuild-index" in message
