@@ -47,7 +47,9 @@ class Found:
     hits: list[Hit]
     vector: Any
     parts: list[tuple[str, Any]]
-    answer: Answer  # composed from ``hits``: which reading of a question is kept depends on it
+    # composed from ``hits`` when asked for (``Engine.composed``), or when which reading of a
+    # question is kept depends on it
+    answer: Answer | None = None
     seconds: dict[str, float] = field(default_factory=dict)  # retrieve, compose
 
 
@@ -138,11 +140,28 @@ class Engine:
         reading = standalone_query(question, history)
         if not reading.context or follows_plainly(question):
             return self._found(reading, k, filters)
-        borrowed = self._found(reading, k, filters)
-        alone = self._found(Query(reading.question), k, filters)
+        borrowed = self.composed(self._found(reading, k, filters))
+        alone = self.composed(self._found(Query(reading.question), k, filters))
+        assert borrowed.answer is not None and alone.answer is not None
         if alone.answer.abstained or not borrowed.answer.abstained:
             return borrowed
         return alone
+
+    def composed(self, found: Found) -> Found:
+        """Return ``found`` with its answer composed from its passages."""
+        if found.answer is not None:
+            return found
+        started = time.perf_counter()
+        answer = self.composer.compose(
+            found.query.question,
+            found.hits,
+            found.vector,
+            context=found.query.context,
+            parts=found.parts,
+            recent=found.dates.recent,
+        )
+        seconds = {**found.seconds, "compose": time.perf_counter() - started}
+        return replace(found, answer=answer, seconds=seconds)
 
     def _found(self, reading: Query, k: int, filters: Filters | None) -> Found:
         started = time.perf_counter()
@@ -163,17 +182,8 @@ class Engine:
         # the passages added for the reordering, of releases fusion had found, go; k remain
         hits = [h for h in hits if h.row not in added][:k]
         pairs = list(zip(parts, part_vectors, strict=True)) if part_vectors else []
-        retrieved = time.perf_counter()
-        answer = self.composer.compose(
-            query.question,
-            hits,
-            question_vector,
-            context=query.context,
-            parts=pairs,
-            recent=dates.recent,
-        )
-        seconds = {"retrieve": retrieved - started, "compose": time.perf_counter() - retrieved}
-        return Found(query, dates, applied, hits, question_vector, pairs, answer, seconds)
+        seconds = {"retrieve": time.perf_counter() - started}
+        return Found(query, dates, applied, hits, question_vector, pairs, None, seconds)
 
     def _read(self, query: Query, user: Filters | None) -> tuple[Query, DateReading]:
         """Read the dates a question names (``read_dates``; only where releases have dates:
@@ -293,7 +303,8 @@ class Engine:
     ) -> Result:
         """Answer with sentences quoted from the releases (no generative backend)."""
         started = time.perf_counter()
-        found = self.found(question, history, k, filters)
+        found = self.composed(self.found(question, history, k, filters))
+        assert found.answer is not None
         done = time.perf_counter()
         return Result(
             answer=found.answer,
