@@ -333,15 +333,37 @@ class EngineHolder:
         self._encoder = encoder
         self._engine: Engine | None = None
         self._refused: str | None = None  # a build id that failed to load
-        self.problem: str | None = None
+        self._refusal: str | None = None  # why
+        self._refused_error: QAError | None = None
+        self._pointer: str | None = None  # what is wrong with index/CURRENT, if anything
         self._lock = threading.Lock()
 
+    @property
+    def problem(self) -> str | None:
+        """Why the build being served is not the published one (None when it is)."""
+        return self._pointer or self._refusal
+
     def get(self) -> Engine:
-        """Return the engine for the live build, loading or reloading it when needed."""
-        live = store.live_build_id(self.settings.index_dir)
+        """Return the engine for the live build, loading or reloading it when needed.
+
+        A ``CURRENT`` pointer that goes missing, empty or wrong while a build is loaded does not
+        stop answers: the loaded build keeps serving and ``problem`` says why.
+        """
         engine = self._engine
+        try:
+            live = store.live_build_id(self.settings.index_dir)
+        except QAError as exc:
+            if engine is None:
+                raise
+            if self._pointer != exc.message:
+                logger.error("index pointer damaged, still serving: %s", exc.message)
+            self._pointer = exc.message
+            return engine
+        self._pointer = None
         if engine is not None and live in (engine.index.manifest.build_id, self._refused):
             return engine
+        if engine is None and live == self._refused and self._refused_error is not None:
+            raise self._refused_error  # not read and verified again on every request
         with self._lock:
             engine = self._engine
             if engine is not None and live in (engine.index.manifest.build_id, self._refused):
@@ -353,13 +375,13 @@ class EngineHolder:
             try:
                 index = store.open_index(self.settings.index_dir, self.settings.model_id)
             except QAError as exc:
+                self._refused, self._refusal, self._refused_error = live, exc.message, exc
                 if engine is None:
                     raise
-                self._refused, self.problem = live, exc.message
                 logger.error("not switching to build %s: %s", live, exc.message)
                 return engine
             self._engine = engine = Engine(self.settings, index, self._encoder)
-            self._refused = self.problem = None
+            self._refused = self._refusal = self._refused_error = None
         return engine
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from qa.config import Settings
+from qa.errors import QAError
 
 
 def run(settings: Settings) -> None:
@@ -42,7 +43,12 @@ def run(settings: Settings) -> None:
             app = create_app(settings)
             with app.app_context():
                 # Load the model and the index before the first request, not during it.
-                app.extensions["qa"].get().warm()
+                try:
+                    app.extensions["qa"].get().warm()
+                except QAError as exc:
+                    # No good build yet: serve anyway, answering 503 with the cause (and
+                    # /api/health saying it) until a good build is published.
+                    app.logger.error("no index to serve yet: %s", exc.message)
             return app
 
     Server().run()

@@ -33,6 +33,14 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 2
 FILES = ("vectors.faiss", "units.npy", "releases.jsonl", "chunks.jsonl")
+# What bm25s writes and reads back; each is checksummed like every other file of a build.
+BM25_FILES = (
+    "bm25/params.index.json",
+    "bm25/vocab.index.json",
+    "bm25/data.csc.index.npy",
+    "bm25/indices.csc.index.npy",
+    "bm25/indptr.csc.index.npy",
+)
 REBUILD_HINT = "run `qa rebuild-index`"
 # Question words the NLTK list lacks; in a question they carry no topic.
 EXTRA_STOPWORDS = ("many", "much", "whose")
@@ -280,7 +288,7 @@ def write_build(
             package_version=__version__,
             format_version=FORMAT_VERSION,
             index_type=index_type,
-            checksums={name: _sha256(tmp / name) for name in FILES},
+            checksums=_checksums(tmp),
             backend=model.partition("+")[2] or "torch",
         )
         (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2) + "\n")
@@ -333,7 +341,9 @@ def live_build_id(index_dir: Path) -> str:
     try:
         build_id = (index_dir / "CURRENT").read_text().strip()
     except FileNotFoundError:
-        raise IndexMissing(f"no index in {index_dir}/: {REBUILD_HINT}") from None
+        raise IndexMissing(
+            f"no index in {index_dir}/ (there is no {index_dir}/CURRENT): {REBUILD_HINT}"
+        ) from None
     if not build_id or not (index_dir / "builds" / build_id).is_dir():
         raise IndexMissing(f"{index_dir}/CURRENT names no build: {REBUILD_HINT}")
     return build_id
@@ -377,13 +387,7 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
             f"{REBUILD_HINT}"
         )
     if verify:
-        for name, expected in manifest.checksums.items():
-            try:
-                actual = _sha256(path / name)
-            except FileNotFoundError:
-                raise IndexMismatch(f"{path / name} is missing: {REBUILD_HINT}") from None
-            if actual != expected:
-                raise IndexMismatch(f"{path / name} does not match its checksum: {REBUILD_HINT}")
+        verify_checksums(path, manifest)
     try:
         releases = {}
         with open(path / "releases.jsonl", encoding="utf-8") as fh:
@@ -404,7 +408,7 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
             k: np.asarray(v) if isinstance(v, np.memmap) else v for k, v in bm25.scores.items()
         }
         unit_vectors = np.asarray(np.load(path / "units.npy", mmap_mode="r"))
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+    except (OSError, ValueError, KeyError, IndexError, TypeError, RuntimeError) as exc:
         raise IndexMismatch(f"{path} cannot be read ({exc}): {REBUILD_HINT}") from None
     if vectors.ntotal != len(chunks) or len(chunks) != manifest.chunks:
         raise IndexMismatch(
@@ -491,6 +495,43 @@ def _chunk_from(d: dict[str, Any], releases: dict[str, Release]) -> Chunk:
         units=tuple(Unit(k, s, e) for k, s, e in d["units"]),
         tokens=d["tokens"],
     )
+
+
+def _build_files(path: Path) -> list[str]:
+    """Every file of a build but its manifest, as paths relative to the build, sorted."""
+    return sorted(
+        p.relative_to(path).as_posix()
+        for p in path.rglob("*")
+        if p.is_file() and p.name != "manifest.json"
+    )
+
+
+def _checksums(path: Path) -> dict[str, str]:
+    return {name: _sha256(path / name) for name in _build_files(path)}
+
+
+def verify_checksums(path: Path, manifest: Manifest) -> None:
+    """Refuse a build unless every one of its files is listed in the manifest and matches.
+
+    A manifest without checksums, a file it does not list (BM25's vocabulary, say) and a listed
+    file that is missing or changed are all refused: no file of a build is read unverified.
+    """
+    listed = manifest.checksums
+    if not isinstance(listed, dict) or not listed:
+        raise IndexMismatch(f"{path}/manifest.json lists no checksums: {REBUILD_HINT}")
+    required = {*FILES, *BM25_FILES}
+    unlisted = sorted((set(_build_files(path)) | required) - set(listed))
+    if unlisted:
+        raise IndexMismatch(
+            f"{path}/manifest.json has no checksum for {', '.join(unlisted)}: {REBUILD_HINT}"
+        )
+    for name, expected in listed.items():
+        try:
+            actual = _sha256(path / name)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise IndexMismatch(f"{path / name} is missing: {REBUILD_HINT}") from None
+        if actual != expected:
+            raise IndexMismatch(f"{path / name} does not match its checksum: {REBUILD_HINT}")
 
 
 def _sha256(path: Path) -> str:

@@ -11,11 +11,12 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SEED_DIR, SEED_FILE, SEED_ID, FakeEncoder, doj_lines
+from conftest import REPO, SEED_DIR, SEED_FILE, SEED_ID, FakeEncoder, _free_port, doj_lines
 
 from qa import store
 from qa.build import rebuild_index
@@ -116,7 +117,7 @@ def test_sigkill_at_random_moments_never_breaks_the_live_index(tmp_path: Path) -
 def test_a_damaged_new_build_leaves_the_old_one_serving(built: Settings) -> None:
     holder = EngineHolder(built, FakeEncoder())
     old = holder.get().index.manifest.build_id
-    rebuild_index(built, encoder=FakeEncoder())
+    rebuild_index(built, encoder=FakeEncoder(), full=True)
     new = store.live_build_id(built.index_dir)
     with open(built.index_dir / "builds" / new / "vectors.faiss", "r+b") as fh:
         fh.truncate(100)
@@ -124,6 +125,82 @@ def test_a_damaged_new_build_leaves_the_old_one_serving(built: Settings) -> None
     assert engine.index.manifest.build_id == old
     assert holder.problem and "checksum" in holder.problem
     assert not engine.ask("Which measures target terrorism?").answer.abstained
+
+
+@pytest.mark.parametrize("damage", ["deleted", "empty", "garbage"])
+def test_a_damaged_pointer_keeps_the_loaded_build_answering(built: Settings, damage: str) -> None:
+    from qa.web import create_app
+
+    client = create_app(built, FakeEncoder()).test_client()
+    question = {"question": "Which measures target terrorism?"}
+    first = client.post("/api/query", json=question).get_json()
+    assert "problem" not in client.get("/api/health").get_json()
+    pointer = built.index_dir / "CURRENT"
+    good = pointer.read_text()
+    if damage == "deleted":
+        pointer.unlink()
+    else:
+        pointer.write_text("" if damage == "empty" else "not-a-build\n")
+    answer = client.post("/api/query", json=question)
+    assert answer.status_code == 200
+    assert answer.get_json()["answer"] == first["answer"]
+    health = client.get("/api/health")
+    assert health.status_code == 200
+    problem = health.get_json()["problem"]
+    assert problem.startswith("serving the last good build:") and "CURRENT" in problem
+    pointer.write_text(good)
+    assert "problem" not in client.get("/api/health").get_json()
+
+
+def test_serve_on_a_damaged_build_answers_503_with_the_cause(built: Settings) -> None:
+    live = built.index_dir / "builds" / store.live_build_id(built.index_dir)
+    with open(live / "vectors.faiss", "r+b") as fh:
+        fh.truncate(100)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "QA_INDEX_DIR": str(built.index_dir),
+        "QA_PORT": str(port),
+        "QA_MODEL": FakeEncoder.name,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa", "serve", "--workers", "1"],
+        cwd=built.index_dir.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            try:
+                urllib.request.urlopen(url + "/api/health", timeout=5)
+            except urllib.error.HTTPError as exc:
+                health = exc
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the server did not come up"
+                time.sleep(0.5)
+        assert health.code == 503
+        message = json.load(health)["error"]["message"]
+        assert "vectors.faiss does not match its checksum" in message
+        request = urllib.request.Request(
+            url + "/api/query",
+            data=json.dumps({"question": "Which measures target terrorism?"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(request, timeout=30)
+        assert err.value.code == 503
+        assert json.load(err.value)["error"]["message"] == message
+        assert proc.poll() is None  # still serving
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        if proc.stdout:
+            proc.stdout.close()
 
 
 def test_publishing_under_traffic_fails_no_request(live_server) -> None:
