@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import shutil
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -20,7 +23,7 @@ from qa.chunking import (
 )
 from qa.config import Settings
 from qa.corpus import LoadResult, Problem, load_releases
-from qa.errors import CorpusError, IndexBusy
+from qa.errors import BuildFailed, CorpusError, IndexBusy, QAError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,6 +53,7 @@ class BuildSummary:
     embedded: int = 0  # chunks run through the model
     reused: int = 0  # chunks whose vectors came from the cache
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    kept: bool = False  # nothing changed: the live build stays, nothing was written
 
 
 class BuildEngine(Protocol):
@@ -180,8 +184,45 @@ def rebuild_index(
             return _rebuild(settings, engine, progress, started, full)
         finally:
             engine.close()
+    except (OSError, sqlite3.OperationalError) as exc:
+        if not _disk_full(exc):
+            raise
+        raise BuildFailed(_disk_full_message(settings.index_dir)) from None
     finally:
         lock.release()
+
+
+def _disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return "full" in str(exc)  # SQLite: "database or disk is full"
+
+
+def _disk_full_message(index_dir: Path) -> str:
+    """Say that the disk filled up, what is free, and what the builds there take."""
+    free = shutil.disk_usage(index_dir).free
+    builds = index_dir / "builds"
+    sizes = {
+        p.name: sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+        for p in (builds.iterdir() if builds.is_dir() else [])
+    }
+    live, live_id = "", ""
+    try:
+        live_id = store.live_build_id(index_dir)
+        live = f"; the live build ({_mb(sizes.get(live_id, 0))}) is untouched and still serves"
+    except QAError:
+        pass
+    others = sum(size for name, size in sizes.items() if name != live_id)
+    freeable = f"; older or unfinished builds there take {_mb(others)}" if others else ""
+    return (
+        f"the disk holding {index_dir}/ is full ({_mb(free)} free){live}. A build needs about "
+        f"as much space again as the live one{freeable}. Free space on that disk (or point "
+        f"QA_INDEX_DIR elsewhere) and run `qa rebuild-index` again"
+    )
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:,.0f} MB"
 
 
 def _rebuild(
@@ -198,6 +239,12 @@ def _rebuild(
         reasons = "; ".join(f"{p.path}: {p.reason}" for p in loaded.problems[:5])
         raise CorpusError(f"no readable releases in {where}" + (f" ({reasons})" if reasons else ""))
     timings = {"load+chunk": time.perf_counter() - started}
+    if not full:
+        kept = _unchanged_live_build(settings, loaded, per_release, params)
+        if kept is not None:
+            kept.seconds = time.perf_counter() - started
+            kept.timings = timings
+            return kept
     chunks: list[Chunk] = []
     titles: list[str] = []
     contexts: list[str] = []
@@ -270,6 +317,47 @@ def _rebuild(
         embedded=len(todo),
         reused=len(chunks) - len(todo),
         timings=timings,
+    )
+
+
+def _unchanged_live_build(
+    settings: Settings,
+    loaded: LoadResult,
+    per_release: list[list[Chunk]],
+    params: ChunkingParams,
+) -> BuildSummary | None:
+    """The live build, when it already indexes exactly these releases the same way and is whole.
+
+    A rebuild with nothing changed then writes nothing: no second copy of the index on disk,
+    no new build for servers to load.
+    """
+    try:
+        path = settings.index_dir / "builds" / store.live_build_id(settings.index_dir)
+        manifest = store.read_manifest(path)
+        chunk_count = sum(len(c) for c in per_release)
+        same = (
+            manifest.format_version == store.FORMAT_VERSION
+            and manifest.model == settings.model_id
+            and manifest.chunking == asdict(params)
+            and manifest.chunks == chunk_count
+            and manifest.index_type == store.index_type_for(chunk_count, settings.flat_max_vectors)
+            and manifest.corpus_fingerprint == store.fingerprint(loaded.releases)
+        )
+        if not same:
+            return None
+        store.verify_checksums(path, manifest)
+    except QAError:
+        return None  # no live build, or a damaged one: build a new one
+    store.remove_stale(settings.index_dir, keep=manifest.build_id)
+    return BuildSummary(
+        build_id=manifest.build_id,
+        releases=manifest.releases,
+        chunks=manifest.chunks,
+        files=loaded.files,
+        problems=loaded.problems,
+        unchanged=manifest.releases,
+        reused=manifest.chunks,
+        kept=True,
     )
 
 

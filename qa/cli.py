@@ -147,6 +147,13 @@ def _build(settings: Settings, full: bool = False) -> Any:
             raise click.ClickException(exc.message) from None
     for p in summary.problems:
         click.echo(f"skipped {p.path}: {p.reason}", err=True)
+    if summary.kept:
+        click.echo(
+            f"Nothing changed: build {summary.build_id} already indexes these {summary.releases} "
+            f"releases ({summary.chunks} chunks) and stays live; nothing was written "
+            f"({summary.seconds:.1f} s). `qa rebuild-index --full` builds anew anyway."
+        )
+        return summary
     click.echo(
         f"Indexed {summary.releases} releases from {summary.files} files into {summary.chunks} "
         f"chunks in {summary.seconds:.1f} s; skipped {len(summary.problems)} "

@@ -54,19 +54,24 @@ def test_rebuild_publishes_atomically_and_cleans_up(built: Settings) -> None:
     stale = built.index_dir / "builds" / ".tmp-killed-123"
     stale.mkdir()
     (stale / "vectors.faiss").write_bytes(b"partial")
-    rebuild_index(built, encoder=FakeEncoder())
+    kept = rebuild_index(built, encoder=FakeEncoder())
+    # Nothing changed: the live build stays and nothing is written, but leftovers go.
+    assert kept.kept and kept.build_id == first == store.live_build_id(built.index_dir)
+    assert {p.name for p in (built.index_dir / "builds").iterdir()} == {first}
+    stale.mkdir()
+    (stale / "vectors.faiss").write_bytes(b"partial")
+    rebuild_index(built, encoder=FakeEncoder(), full=True)
     second = store.live_build_id(built.index_dir)
     assert second != first
     names = {p.name for p in (built.index_dir / "builds").iterdir()}
     assert names == {first, second}  # the live build and its predecessor; leftovers removed
-    rebuild_index(built, encoder=FakeEncoder())
+    rebuild_index(built, encoder=FakeEncoder(), full=True)
     assert first not in {p.name for p in (built.index_dir / "builds").iterdir()}
-    manifest = json.loads(
-        (
-            built.index_dir / "builds" / store.live_build_id(built.index_dir) / "manifest.json"
-        ).read_text()
-    )
-    assert set(manifest["checksums"]) == set(store.FILES)
+    live = built.index_dir / "builds" / store.live_build_id(built.index_dir)
+    manifest = json.loads((live / "manifest.json").read_text())
+    files = {p.relative_to(live).as_posix() for p in live.rglob("*") if p.is_file()}
+    assert set(manifest["checksums"]) == files - {"manifest.json"}
+    assert {*store.FILES, *store.BM25_FILES} <= files
 
 
 def test_a_failed_build_leaves_the_live_index(built: Settings) -> None:
@@ -131,7 +136,8 @@ def test_cached_vectors_equal_fresh_ones(built: Settings) -> None:
     first = store.open_index(built.index_dir, FakeEncoder.name)
     vectors = np.vstack([first.vectors.reconstruct(i) for i in range(first.vectors.ntotal)])
     units = np.asarray(first.unit_vectors, dtype=np.float32)
-    rebuild_index(built, encoder=FakeEncoder())
+    (built.index_dir / "builds" / first.manifest.build_id / "manifest.json").unlink()
+    rebuild_index(built, encoder=FakeEncoder())  # the live build is damaged: built anew
     second = store.open_index(built.index_dir, FakeEncoder.name)
     again = np.vstack([second.vectors.reconstruct(i) for i in range(second.vectors.ntotal)])
     assert np.array_equal(vectors, again)
@@ -211,3 +217,93 @@ def test_a_chunk_count_that_does_not_add_up_names_each_count(built: Settings) ->
     assert f"the manifest counts {actual + 5} chunks" in message
     assert f"chunks.jsonl has {actual} and vectors.faiss {actual}" in message
     assert "qa rebuild-index" in message
+
+
+def _live(settings: Settings) -> Path:
+    return settings.index_dir / "builds" / store.live_build_id(settings.index_dir)
+
+
+def test_every_file_of_a_build_is_checksummed(built: Settings) -> None:
+    live = _live(built)
+    vocab = live / "bm25" / "vocab.index.json"
+    original = vocab.read_text()
+    words = json.loads(original)
+    ids = list(words.values())
+    vocab.write_text(json.dumps(dict(zip(words, ids[1:] + ids[:1], strict=True))))
+    with pytest.raises(IndexMismatch, match=r"vocab\.index\.json does not match its checksum"):
+        store.open_index(built.index_dir, FakeEncoder.name)
+    vocab.write_text(original)
+    params = live / "bm25" / "params.index.json"
+    original = params.read_text()
+    params.write_text(original.replace('"num_docs": ', '"num_docs": 5, "was": '))
+    with pytest.raises(IndexMismatch, match=r"params\.index\.json does not match"):
+        store.open_index(built.index_dir, FakeEncoder.name)
+    params.write_text(original)
+    store.open_index(built.index_dir, FakeEncoder.name)
+
+
+def test_a_manifest_without_checksums_or_with_a_file_unlisted_is_refused(built: Settings) -> None:
+    live = _live(built)
+    manifest_file = live / "manifest.json"
+    manifest = json.loads(manifest_file.read_text())
+    manifest_file.write_text(json.dumps({**manifest, "checksums": {}}))
+    with pytest.raises(IndexMismatch, match="lists no checksums"):
+        store.open_index(built.index_dir, FakeEncoder.name)
+    fewer = {k: v for k, v in manifest["checksums"].items() if not k.startswith("bm25/")}
+    manifest_file.write_text(json.dumps({**manifest, "checksums": fewer}))
+    with pytest.raises(IndexMismatch, match=r"no checksum for bm25/data\.csc\.index\.npy"):
+        store.open_index(built.index_dir, FakeEncoder.name)
+    manifest_file.write_text(json.dumps(manifest))
+    (live / "extra.bin").write_bytes(b"not part of the build")
+    with pytest.raises(IndexMismatch, match=r"no checksum for extra\.bin"):
+        store.open_index(built.index_dir, FakeEncoder.name)
+
+
+def test_a_full_disk_says_so_and_leaves_the_live_build(
+    built: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    import numpy as np
+
+    from qa.errors import BuildFailed
+
+    live = store.live_build_id(built.index_dir)
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "save", full)
+    with pytest.raises(BuildFailed) as err:
+        rebuild_index(built, encoder=FakeEncoder(), full=True)
+    message = err.value.message
+    assert f"the disk holding {built.index_dir}/ is full" in message
+    assert "MB free" in message and "still serves" in message and "Free space" in message
+    assert store.live_build_id(built.index_dir) == live
+    assert not [p for p in (built.index_dir / "builds").iterdir() if p.name.startswith(".tmp")]
+    monkeypatch.undo()
+    store.open_index(built.index_dir, FakeEncoder.name)
+
+
+def test_the_cli_says_when_nothing_changed(
+    built: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    import qa.build
+    from qa import cli
+
+    live = store.live_build_id(built.index_dir)
+    real = qa.build.rebuild_index
+    monkeypatch.setattr(
+        qa.build, "rebuild_index", lambda s, **kw: real(s, encoder=FakeEncoder(), **kw)
+    )
+    corpus = [a for p in built.corpus for a in ("--corpus", str(p))]
+    out = CliRunner().invoke(
+        cli.main,
+        ["rebuild-index", *corpus, "--index", str(built.index_dir)],
+        env={"QA_MODEL": FakeEncoder.name},
+    )
+    assert out.exit_code == 0, out.output
+    assert f"Nothing changed: build {live}" in out.output
+    assert store.live_build_id(built.index_dir) == live
