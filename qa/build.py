@@ -22,7 +22,7 @@ from qa.chunking import (
     embed_text,
 )
 from qa.config import Settings
-from qa.corpus import LoadResult, Problem, load_releases
+from qa.corpus import DEFAULT_LIMITS, Limits, LoadResult, Problem, load_releases
 from qa.errors import BuildFailed, CorpusError, IndexBusy, QAError
 
 if TYPE_CHECKING:
@@ -93,9 +93,10 @@ class BuildEngine(Protocol):
 class LocalEngine:
     """Load, chunk and embed in this process."""
 
-    def __init__(self, encoder: Encoder, batch_size: int) -> None:
+    def __init__(self, encoder: Encoder, batch_size: int, limits: Limits = DEFAULT_LIMITS) -> None:
         self.encoder = encoder
         self.batch_size = batch_size
+        self.limits = limits
 
     @property
     def max_tokens(self) -> int:
@@ -106,7 +107,7 @@ class LocalEngine:
         self, paths: Sequence[Path], params: ChunkingParams, progress: Progress | None
     ) -> tuple[LoadResult, list[list[Chunk]]]:
         """Load the releases under ``paths`` and cut each into chunks."""
-        loaded = load_releases(paths)
+        loaded = load_releases(paths, self.limits)
         chunks = []
         for n, release in enumerate(loaded.releases, 1):
             chunks.append(chunk_release(release, self.encoder.count_tokens, params))
@@ -149,7 +150,9 @@ def engine_for(settings: Settings, encoder: Encoder | None = None) -> BuildEngin
         from qa.ray_engine import RayEngine
 
         return RayEngine(settings)
-    return LocalEngine(encoder or default_encoder(settings), settings.batch_size)
+    return LocalEngine(
+        encoder or default_encoder(settings), settings.batch_size, settings.corpus_limits()
+    )
 
 
 def rebuild_index(

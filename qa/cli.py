@@ -207,7 +207,10 @@ def import_cmd(sources: tuple[str, ...], corpus: Path | None) -> None:
     settings = _settings()
     target = corpus or settings.corpus[0]
     summary = import_releases(
-        [s if is_url(s) else Path(s) for s in sources], target, Fetcher.from_settings(settings)
+        [s if is_url(s) else Path(s) for s in sources],
+        target,
+        Fetcher.from_settings(settings),
+        settings.corpus_limits(),
     )
     for p in summary.skipped:
         click.echo(f"skipped {p.path}: {p.reason}", err=True)
@@ -249,7 +252,8 @@ def sync(
         raise click.ClickException("no feeds to read: pass --feed URL or set QA_FEEDS")
     target = settings.corpus[0]
     try:
-        summary = sync_feeds(urls, target, Fetcher.from_settings(settings))
+        fetcher = Fetcher.from_settings(settings)
+        summary = sync_feeds(urls, target, fetcher, settings.sync_max_items, sys.stderr)
     except QAError as exc:
         raise click.ClickException(exc.message) from None
     _print_sync(summary, target, len(urls))
@@ -630,4 +634,5 @@ def serve(
         if child.exitcode != 0:
             raise click.ClickException("the index could not be built; see the messages above")
     click.echo(f"Serving http://{settings.host}:{settings.port}/ (Ctrl+C stops)", err=True)
+    click.echo(access, err=True)
     run(settings)

@@ -7,7 +7,10 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qa.corpus import Limits
 
 PAGE_DIR = Path(__file__).resolve().parent / "page"
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -39,6 +42,17 @@ class Settings:
         Path(""), "Where ONNX exports are cached; empty = ~/.cache/releases-qa/onnx."
     )
     batch_size: int = _setting(32, "Chunks per embedding batch at build time.")
+    max_release_chars: int = _setting(
+        1_000_000,
+        "Longest release a build indexes, in characters of text; a longer one is skipped with "
+        "the reason (the longest of 12,694 DOJ releases has 177,000).",
+    )
+    max_file_mb: int = _setting(
+        256,
+        "Largest corpus file read whole (JSON, CSV, Markdown, HTML, text), in MB once "
+        "decompressed; a larger one is skipped with the reason. JSON Lines files are read a "
+        "line at a time and have no such limit.",
+    )
     build_engine: str = _setting(
         "local", "Where `qa rebuild-index` loads, chunks and embeds: local or ray (Ray Data)."
     )
@@ -100,7 +114,9 @@ class Settings:
     llm_timeout: float = _setting(20.0, "Seconds to wait for the generative backend.")
     llm_api_key: str = _setting("", "Bearer token for the generative backend, if it needs one.")
     rate_limit: str = _setting(
-        "", "Requests allowed per client address on the API, e.g. '60/minute'; empty = no limit."
+        "",
+        "Requests allowed per client address on the API (per token with QA_API_TOKENS), "
+        "e.g. '60/minute'; empty = no limit.",
     )
     host: str = _setting("127.0.0.1", "Address `qa serve` listens on.")
     port: int = _setting(8000, "Port `qa serve` listens on.")
@@ -123,6 +139,17 @@ class Settings:
     )
     fetch_delay: float = _setting(1.0, "Seconds between two requests to the same host.")
     fetch_max_redirects: int = _setting(5, "Most redirects followed for one feed or page.")
+    sync_max_items: int = _setting(
+        500,
+        "Most items `qa sync` takes from one feed in one run (those not synced yet first, each "
+        "newest first); the rest wait for the next run. 0 = no limit.",
+    )
+
+    def corpus_limits(self) -> Limits:
+        """What one release and one corpus file may hold (``qa.corpus.Limits``)."""
+        from qa.corpus import Limits
+
+        return Limits(release_chars=self.max_release_chars, file_bytes=self.max_file_mb * 2**20)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -149,10 +176,10 @@ class Settings:
                 raise ValueError(
                     f"QA_{name.upper()}={getattr(self, name)!r}: choose one of {', '.join(allowed)}"
                 )
-        for name in ("fetch_timeout", "fetch_max_bytes"):
+        for name in ("fetch_timeout", "fetch_max_bytes", "max_release_chars", "max_file_mb"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"QA_{name.upper()}={getattr(self, name)!r}: must be above 0")
-        for name in ("fetch_delay", "fetch_max_redirects", "dense_releases"):
+        for name in ("fetch_delay", "fetch_max_redirects", "dense_releases", "sync_max_items"):
             if getattr(self, name) < 0:
                 raise ValueError(f"QA_{name.upper()}={getattr(self, name)!r}: must not be negative")
         corpus = self.corpus

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import hashlib
 import io
 import json
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date as Date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 TEXT_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
@@ -87,10 +89,32 @@ class Unreadable(Exception):
     """A file, record or page that is skipped, with the reason to report."""
 
 
-def load_releases(paths: Iterable[str | Path]) -> LoadResult:
+@dataclass(frozen=True)
+class Limits:
+    """How much one release and one file may hold; what is larger is skipped with the reason.
+
+    They bound what reading a corpus holds at once: JSON Lines are read a line at a time, other
+    files whole (after decompression, which stops at the limit).
+    """
+
+    release_chars: int = 1_000_000  # QA_MAX_RELEASE_CHARS
+    file_bytes: int = 256 * 1024 * 1024  # QA_MAX_FILE_MB
+
+    @property
+    def line_bytes(self) -> int:
+        """Longest JSON line read: a record of the longest release in UTF-8, with its fields."""
+        return self.release_chars * 4 + 64 * 1024
+
+
+DEFAULT_LIMITS = Limits()
+# A JSON Lines file whose first this many lines are all unreadable is not read further.
+MAX_LINE_PROBLEMS = 100
+
+
+def load_releases(paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS) -> LoadResult:
     """Load every supported release file under ``paths`` (folders are walked recursively)."""
     files, missing = corpus_files(paths)
-    return merge_files([read_file(path, base) for path, base in files], missing)
+    return merge_files([read_file(path, base, limits=limits) for path, base in files], missing)
 
 
 def corpus_files(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, Path]], list[Problem]]:
@@ -109,12 +133,26 @@ def corpus_files(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, Path]], 
     return files, missing
 
 
-def read_file(path: Path, base: Path, raw: bytes | None = None) -> LoadResult:
+def read_file(
+    path: Path, base: Path, raw: bytes | None = None, limits: Limits = DEFAULT_LIMITS
+) -> LoadResult:
     """Read the releases of one file (from ``raw``, its bytes, when given), with its problems."""
     result = LoadResult(files=1)
     try:
-        result.releases = list(_load_file(path, base, result.problems, raw))
+        for release in _load_file(path, base, result.problems, raw, limits):
+            if len(release.text) > limits.release_chars:
+                result.problems.append(
+                    Problem(
+                        f"{release.origin} ({release.id})",
+                        f"{len(release.text):,} characters, more than the "
+                        f"{limits.release_chars:,} a release may have (QA_MAX_RELEASE_CHARS); "
+                        "skipped",
+                    )
+                )
+                continue
+            result.releases.append(release)
     except Unreadable as exc:
+        result.releases = []
         result.problems.append(Problem(str(path), str(exc)))
     return result
 
@@ -171,16 +209,38 @@ def _path_id(path: Path, base: Path) -> str:
     return name
 
 
-def _read_text(path: Path, raw: bytes | None = None) -> str:
-    try:
-        if raw is None:
-            raw = path.read_bytes()
+@contextlib.contextmanager
+def _open(path: Path, raw: bytes | None) -> Iterator[IO[bytes]]:
+    """The file's bytes as a stream, decompressed as they are read when it is gzipped."""
+    with io.BytesIO(raw) if raw is not None else open(path, "rb") as fh:
         if path.suffix.lower() == ".gz":
-            raw = gzip.decompress(raw)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise Unreadable(f"cannot read: {exc}") from exc
+            with gzip.GzipFile(fileobj=fh) as unzipped:
+                yield unzipped  # type: ignore[misc]
+        else:
+            yield fh
+
+
+# What reading a damaged file (or gzip stream) raises.
+READ_ERRORS = (OSError, EOFError, gzip.BadGzipFile, zlib.error)
+
+
+def _read_text(path: Path, raw: bytes | None = None, limits: Limits = DEFAULT_LIMITS) -> str:
+    gz = path.suffix.lower() == ".gz"
+    too_big = Unreadable(
+        f"larger than {limits.file_bytes / 2**20:,.0f} MB{' once decompressed' if gz else ''} "
+        "(QA_MAX_FILE_MB); split it or raise the limit"
+    )
     try:
-        text = raw.decode("utf-8-sig")
+        if raw is None and not gz and path.stat().st_size > limits.file_bytes:
+            raise too_big
+        with _open(path, raw) as fh:
+            data = fh.read(limits.file_bytes + 1)
+    except READ_ERRORS as exc:
+        raise Unreadable(f"cannot read: {exc}") from exc
+    if len(data) > limits.file_bytes:
+        raise too_big
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise Unreadable(f"not UTF-8 text (byte {exc.start}): re-save it as UTF-8") from exc
     if not text.strip():
@@ -189,12 +249,19 @@ def _read_text(path: Path, raw: bytes | None = None) -> str:
 
 
 def _load_file(
-    path: Path, base: Path, problems: list[Problem], raw: bytes | None = None
+    path: Path,
+    base: Path,
+    problems: list[Problem],
+    raw: bytes | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Iterator[Release]:
     kind = _format_suffix(path)
-    text = _read_text(path, raw)
     path_id = _path_id(path, base)
     origin = str(path)
+    if kind in (".jsonl", ".ndjson"):
+        yield from _json_line_releases(path, raw, limits, path_id, problems)
+        return
+    text = _read_text(path, raw, limits)
     if kind in JSON_SUFFIXES:
         yield from _json_releases(text, path_id, origin, kind, problems)
     elif kind in CSV_SUFFIXES:
@@ -520,34 +587,83 @@ def _str_or_none(value: Any) -> str | None:
 def _json_releases(
     text: str, path_id: str, origin: str, kind: str, problems: list[Problem]
 ) -> Iterator[Release]:
-    """JSON (an object or a list of them) or JSON Lines records."""
-    records: list[tuple[str, Any]] = []
-    if kind == ".json":
+    """JSON: an object or a list of them (JSON Lines: ``_json_line_releases``)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise Unreadable(f"broken JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise Unreadable("JSON nested too deeply to read") from exc
+    items = data if isinstance(data, list) else [data]
+    if not items:
+        raise Unreadable("no records")
+    for n, record in enumerate(items, 1):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise Unreadable(f"broken JSON: {exc}") from exc
-        except RecursionError as exc:
-            raise Unreadable("JSON nested too deeply to read") from exc
-        items = data if isinstance(data, list) else [data]
-        records = [(f"record {n}", item) for n, item in enumerate(items, 1)]
-    else:
-        for n, line in enumerate(text.split("\n"), 1):
-            if not line.strip():
-                continue
-            try:
-                records.append((f"line {n}", json.loads(line)))
-            except json.JSONDecodeError as exc:
-                problems.append(Problem(f"{origin}:{n}", f"broken JSON line: {exc}"))
-            except RecursionError:
-                problems.append(Problem(f"{origin}:{n}", "JSON line nested too deeply to read"))
+            yield _record_release(record, f"{path_id}:{n}", origin)
+        except Unreadable as exc:
+            problems.append(Problem(f"{origin} (record {n})", str(exc)))
+
+
+def _json_line_releases(
+    path: Path, raw: bytes | None, limits: Limits, path_id: str, problems: list[Problem]
+) -> Iterator[Release]:
+    """JSON Lines, read a line at a time: what is held is one record, whatever the file's size."""
+    origin = str(path)
+    lines = records = 0
+    first_problem = len(problems)
+    try:
+        with _open(path, raw) as fh:
+            for n, line in enumerate(iter(lambda: fh.readline(limits.line_bytes + 1), b""), 1):
+                if len(problems) - first_problem >= MAX_LINE_PROBLEMS and not records:
+                    last = problems[-1].reason
+                    del problems[first_problem:]  # one problem for the file, not a hundred
+                    raise Unreadable(
+                        f"the first {MAX_LINE_PROBLEMS} lines are all unreadable "
+                        f"(line {n - 1}: {last}): is this JSON Lines?"
+                    )
+                if not line.endswith(b"\n") and len(line) > limits.line_bytes:
+                    while line and not line.endswith(b"\n"):  # skip the rest of it
+                        line = fh.readline(1 << 20)
+                    lines += 1
+                    problems.append(
+                        Problem(
+                            f"{origin}:{n}",
+                            f"a line longer than {limits.line_bytes / 2**20:,.0f} MB, more than a "
+                            f"release of {limits.release_chars:,} characters "
+                            "(QA_MAX_RELEASE_CHARS) needs; skipped",
+                        )
+                    )
+                    continue
+                try:
+                    text = line.decode("utf-8-sig" if n == 1 else "utf-8")
+                except UnicodeDecodeError as exc:
+                    problems.append(
+                        Problem(f"{origin}:{n}", f"not UTF-8 text (byte {exc.start}); skipped")
+                    )
+                    lines += 1
+                    continue
+                if not text.strip():
+                    continue
+                lines += 1
+                try:
+                    record = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    problems.append(Problem(f"{origin}:{n}", f"broken JSON line: {exc}"))
+                    continue
+                except RecursionError:
+                    problems.append(Problem(f"{origin}:{n}", "JSON line nested too deeply to read"))
+                    continue
+                records += 1
+                try:
+                    yield _record_release(record, f"{path_id}:{n}", origin)
+                except Unreadable as exc:
+                    problems.append(Problem(f"{origin} (line {n})", str(exc)))
+    except READ_ERRORS as exc:
+        raise Unreadable(f"cannot read: {exc}") from exc
+    if not lines:
+        raise Unreadable("empty file")
     if not records:
         raise Unreadable("no records")
-    for where, record in records:
-        try:
-            yield _record_release(record, f"{path_id}:{where.split()[-1]}", origin)
-        except Unreadable as exc:
-            problems.append(Problem(f"{origin} ({where})", str(exc)))
 
 
 def _record_release(record: Any, fallback_id: str, origin: str) -> Release:
@@ -579,33 +695,80 @@ def _as_list(value: Any) -> list[str]:
 def _csv_releases(
     text: str, path_id: str, origin: str, problems: list[Problem]
 ) -> Iterator[Release]:
-    """CSV with a header row naming a JSON record's fields; ``tags`` are ";" or "," separated."""
+    """CSV with a header row naming a JSON record's fields; ``tags`` are ";" or "," separated.
+
+    A row with more cells than the header is reported and skipped (not indexed with cells
+    dropped). A row that runs over several lines yet has too few cells is a quote left open:
+    it is reported and reading starts again on its next line, so the rows it swallowed are
+    still read.
+    """
     csv.field_size_limit(max(csv.field_size_limit(), CSV_FIELD_LIMIT))
     try:
         dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    if not reader.fieldnames or not any(
-        f and f.strip().lower() in ("body", "text", "content") for f in reader.fieldnames
-    ):
+    lines = text.split("\n")
+    rows = _csv_rows(lines, 0, dialect)
+    header: list[str] = []
+    for _, _, cells in rows:
+        if any(c.strip() for c in cells):
+            header = [c.strip().lower() for c in cells]
+            break
+    if not any(f in ("body", "text", "content") for f in header):
         raise Unreadable("no body, text or content column in the header row")
-    rows = 0
-    try:
-        for row in reader:
-            rows += 1
-            record = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
-            for key in ("tags", "topics"):
-                if isinstance(record.get(key), str):
-                    record[key] = re.split(r"[;,]", record[key])
-            try:
-                yield _record_release(record, f"{path_id}:{rows}", origin)
-            except Unreadable as exc:
-                problems.append(Problem(f"{origin} (row {rows})", str(exc)))
-    except csv.Error as exc:
-        raise Unreadable(f"broken CSV at line {reader.line_num}: {exc}") from exc
-    if not rows:
+    count = 0
+    while True:
+        restart = None
+        try:
+            for first, last, cells in rows:
+                if not any(c.strip() for c in cells):
+                    continue
+                count += 1
+                where = f"{origin} (row {count}, line {first})"
+                if len(cells) < len(header) and last > first:
+                    problems.append(
+                        Problem(
+                            where,
+                            f"{len(cells)} of {len(header)} cells in a row running over lines "
+                            f"{first}-{last}: a quote left open? Skipped; reading goes on at "
+                            f"line {first + 1}",
+                        )
+                    )
+                    restart = first  # the index of line first + 1
+                    break
+                if len(cells) > len(header):
+                    problems.append(
+                        Problem(
+                            where,
+                            f"{len(cells)} cells where the header has {len(header)}: a "
+                            "delimiter or quote out of place? Skipped",
+                        )
+                    )
+                    continue
+                record: dict[str, Any] = dict(zip(header, cells, strict=False))
+                for key in ("tags", "topics"):
+                    if isinstance(record.get(key), str):
+                        record[key] = re.split(r"[;,]", record[key])
+                try:
+                    yield _record_release(record, f"{path_id}:{count}", origin)
+                except Unreadable as exc:
+                    problems.append(Problem(f"{origin} (row {count})", str(exc)))
+        except csv.Error as exc:
+            problems.append(Problem(origin, f"broken CSV: {exc}; the rest of the file skipped"))
+        if restart is None:
+            break
+        rows = _csv_rows(lines, restart, dialect)
+    if not count:
         raise Unreadable("no records")
+
+
+def _csv_rows(lines: list[str], start: int, dialect: Any) -> Iterator[tuple[int, int, list[str]]]:
+    """The rows of ``lines[start:]``, each with the numbers of its first and last line."""
+    reader = csv.reader(io.StringIO("\n".join(lines[start:])), dialect=dialect)
+    done = 0
+    for cells in reader:
+        yield start + done + 1, start + reader.line_num, cells
+        done = reader.line_num
 
 
 def url_id(url: str) -> str:

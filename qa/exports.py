@@ -9,7 +9,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from qa.corpus import Problem, Release, Unreadable, html_release, load_releases
+from qa.corpus import (
+    DEFAULT_LIMITS,
+    Limits,
+    Problem,
+    Release,
+    Unreadable,
+    html_release,
+    load_releases,
+)
 from qa.errors import FetchError
 from qa.fetching import HTML_TYPES, Fetcher, Response
 
@@ -104,14 +112,17 @@ def is_url(source: str | Path) -> bool:
 
 
 def import_releases(
-    sources: Iterable[str | Path], corpus: Path, fetcher: Fetcher | None = None
+    sources: Iterable[str | Path],
+    corpus: Path,
+    fetcher: Fetcher | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> ImportSummary:
     """Load releases from export files, folders or page addresses and write each into ``corpus``.
 
     Pages are fetched with ``fetcher`` (default limits when none is given).
     """
     sources = list(sources)
-    loaded = load_releases([s for s in sources if not is_url(s)])
+    loaded = load_releases([s for s in sources if not is_url(s)], limits)
     summary = ImportSummary(skipped=list(loaded.problems))
     releases = list(loaded.releases)
     fetcher = fetcher or Fetcher()

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from qa.build import OnBatch, Progress, Spans, collect_batches, default_encoder
 from qa.chunking import Chunk, ChunkingParams, chunk_release
 from qa.config import Settings
-from qa.corpus import LoadResult, corpus_files, merge_files, read_file
+from qa.corpus import Limits, LoadResult, corpus_files, merge_files, read_file
 from qa.errors import BuildFailed
 
 if TYPE_CHECKING:
@@ -74,8 +74,9 @@ class RayEngine:
 
         cpus = self._connect()
         files, missing = corpus_files(paths)
+        limits = self.settings.corpus_limits()
         rows = [
-            {"n": n, "path": str(path), "base": str(base), "raw": _read_bytes(path)}
+            {"n": n, "path": str(path), "base": str(base), "raw": _read_bytes(path, limits)}
             for n, (path, base) in enumerate(files)
         ]
         results: list[LoadResult] = [LoadResult() for _ in files]
@@ -83,6 +84,7 @@ class RayEngine:
             parsed = _map_batches(
                 ray.data.from_items(rows, override_num_blocks=min(len(rows), 4 * cpus)),
                 _read_files,
+                fn_kwargs={"limits": limits},
                 batch_size=None,
                 num_cpus=1,
                 max_retries=RETRIES,
@@ -284,17 +286,22 @@ def _map_batches(dataset: Any, fn: Any, **options: Any) -> Any:
         return dataset.map_batches(fn, **options)
 
 
-def _read_bytes(path: Path) -> bytes | None:
-    """Read a file for shipping; on failure the reader in the task reports why."""
+def _read_bytes(path: Path, limits: Limits) -> bytes | None:
+    """Read a file for shipping; on failure (or when too large) the task's reader says why."""
     try:
+        if path.stat().st_size > limits.file_bytes and path.suffix.lower() not in (
+            ".jsonl",
+            ".ndjson",
+        ):
+            return None
         return path.read_bytes()
     except OSError:
         return None
 
 
-def _read_files(batch: dict[str, Any]) -> dict[str, Any]:
+def _read_files(batch: dict[str, Any], limits: Limits) -> dict[str, Any]:
     results = [
-        pickle.dumps(read_file(Path(path), Path(base), raw))
+        pickle.dumps(read_file(Path(path), Path(base), raw, limits))
         for path, base, raw in zip(batch["path"], batch["base"], batch["raw"], strict=True)
     ]
     return {"n": batch["n"], "result": results}

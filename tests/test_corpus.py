@@ -234,3 +234,49 @@ def test_control_and_bidi_characters_are_dropped_from_titles_and_text(tmp_path: 
     (release,) = load_releases([tmp_path]).releases
     assert release.title == "Invoice gnp.exe scam"
     assert release.text == "The attachment was accountgnp.exe. Victims lost $5."
+
+
+def test_csv_rows_with_an_open_quote_or_extra_cells_are_reported(tmp_path: Path) -> None:
+    (tmp_path / "export.csv").write_text(
+        "id,title,body\n"
+        '1,First,"Body one\ncontinues here."\n'
+        '2,"Unclosed title,Body two.\n'
+        "3,Third,Body three.\n"
+        "4,Fourth,Body four.,extra,cells\n"
+        "5,Fifth,Body five.\n",
+        encoding="utf-8",
+    )
+    result = load_releases([tmp_path])
+    assert [r.id for r in result.releases] == ["1", "3", "5"]
+    assert result.releases[0].text == "Body one continues here."
+    open_quote, extra = result.problems
+    assert "line 4" in open_quote.path and "a quote left open" in open_quote.reason
+    assert "lines 4-7" in open_quote.reason and "reading goes on at line 5" in open_quote.reason
+    assert "line 6" in extra.path and "5 cells where the header has 3" in extra.reason
+
+
+def test_oversized_releases_and_files_are_skipped_with_the_limit(tmp_path: Path) -> None:
+    from qa.corpus import Limits
+
+    limits = Limits(release_chars=10_000, file_bytes=200_000)
+    (tmp_path / "big-body.jsonl").write_text(
+        json.dumps({"id": "huge", "title": "Huge", "body": "word " * 1_000_000})
+        + "\n"
+        + json.dumps({"id": "long", "title": "Long", "body": "word " * 3_000})
+        + "\n"
+        + json.dumps({"id": "ok", "title": "Fine", "body": "A normal release."})
+        + "\n"
+    )
+    (tmp_path / "bomb.json.gz").write_bytes(gzip.compress(b"[" + b" " * 50_000_000 + b"]"))
+    (tmp_path / "lines.jsonl.gz").write_bytes(gzip.compress(b"x\n" * 5_000_000))
+    (tmp_path / "big.txt").write_text("Title\n\n" + "Some text. " * 30_000)
+    result = load_releases([tmp_path], limits)
+    assert [r.id for r in result.releases] == ["ok"]
+    reasons = {p.path.replace(str(tmp_path) + "/", ""): p.reason for p in result.problems}
+    assert "a line longer than" in reasons["big-body.jsonl:1"]
+    assert "QA_MAX_RELEASE_CHARS" in reasons["big-body.jsonl:1"]
+    assert reasons["big-body.jsonl (long)"].startswith("14,999 characters, more than the 10,000")
+    assert "larger than 0 MB once decompressed (QA_MAX_FILE_MB)" in reasons["bomb.json.gz"]
+    assert "the first 100 lines are all unreadable" in reasons["lines.jsonl.gz"]
+    assert "larger than 0 MB (QA_MAX_FILE_MB)" in reasons["big.txt"]
+    assert len(result.problems) == 5
