@@ -3,7 +3,9 @@ redirects, content types checked, one request at a time per host with a delay be
 
 from __future__ import annotations
 
+import functools
 import http.client
+import io
 import ipaddress
 import socket
 import time
@@ -65,6 +67,93 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def _time_left(deadline: float) -> float:
+    """Return the seconds left until ``deadline``; raise ``TimeoutError`` when none are."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TimeoutError("the deadline of the response has passed")
+    return remaining
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The socket reader of a response, giving each read of the socket only the time left."""
+
+    def __init__(self, raw: Any, sock: socket.socket, deadline: float) -> None:
+        super().__init__()
+        self._raw = raw  # the response's socket.SocketIO
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        self._sock.settimeout(_time_left(self._deadline))
+        return self._raw.readinto(buffer)
+
+    def fileno(self) -> int:
+        return self._raw.fileno()
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    """A response whose status line, headers and body must all arrive by ``deadline``.
+
+    A socket timeout bounds each read alone: a server sending a byte just within it holds
+    the reader for as long as it likes. So every read of the socket waits only for what is
+    left until the deadline, and one past it raises ``TimeoutError``.
+    """
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        debuglevel: int = 0,
+        method: str | None = None,
+        url: str | None = None,
+        *,
+        deadline: float,
+    ) -> None:
+        super().__init__(sock, debuglevel, method, url)
+        self.fp = io.BufferedReader(_DeadlineReader(self.fp.detach(), sock, deadline))
+
+
+class _DeadlineOpen(urllib.request.AbstractHTTPHandler):
+    """Take an opener's ``timeout`` as a deadline for the whole exchange: the connection
+    (and TLS handshake), sending the request and every read of the response."""
+
+    def do_open(self, http_class: Any, req: Any, **http_conn_args: Any) -> Any:
+        deadline = time.monotonic() + float(req.timeout)
+
+        def connect(address: Any, timeout: Any, source_address: Any = None) -> socket.socket:
+            sock = socket.create_connection(address, _time_left(deadline), source_address)
+            try:
+                sock.settimeout(_time_left(deadline))  # left for the TLS handshake and request
+            except BaseException:
+                sock.close()
+                raise
+            return sock
+
+        def connection(host: str, **kwargs: Any) -> http.client.HTTPConnection:
+            conn = http_class(host, **kwargs)
+            conn._create_connection = connect
+            conn.response_class = functools.partial(_DeadlineResponse, deadline=deadline)
+            return conn
+
+        return super().do_open(connection, req, **http_conn_args)
+
+
+class _DeadlineHTTPHandler(_DeadlineOpen, urllib.request.HTTPHandler):
+    pass
+
+
+class _DeadlineHTTPSHandler(_DeadlineOpen, urllib.request.HTTPSHandler):
+    pass
+
+
 class Fetcher:
     """An HTTP client that keeps every limit of ``Settings`` (QA_FETCH_*)."""
 
@@ -80,7 +169,9 @@ class Fetcher:
         self.delay = delay
         self.max_redirects = max_redirects
         self._last: dict[str, float] = {}  # host -> when its last response ended
-        self._opener = urllib.request.build_opener(_NoRedirects())
+        self._opener = urllib.request.build_opener(
+            _NoRedirects(), _DeadlineHTTPHandler(), _DeadlineHTTPSHandler()
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Fetcher:
