@@ -603,19 +603,35 @@ def train_scorer(
 @click.option("--port", type=int, default=None, help="Port (default 8000).")
 @click.option("--workers", type=int, default=None, help="Worker processes.")
 @click.option("--threads", type=int, default=None, help="Threads per worker.")
+@click.option(
+    "--public",
+    is_flag=True,
+    default=None,
+    help="Serve a non-loopback --host without QA_API_TOKENS, to anyone who can reach it.",
+)
 def serve(
     index_dir: Path | None,
     host: str | None,
     port: int | None,
     workers: int | None,
     threads: int | None,
+    public: bool | None,
 ) -> None:
     """Serve the chat page and the API (gunicorn), building the index first if there is none."""
+    from qa import auth
     from qa.server import run
 
     settings = _settings(
-        index_dir=index_dir, host=host, port=port, workers=workers, threads=threads
+        index_dir=index_dir, host=host, port=port, workers=workers, threads=threads, public=public
     )
+    try:
+        access = auth.describe_access(settings)  # also refuses malformed QA_API_TOKENS
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    problem = auth.exposure_problem(settings)
+    if problem:
+        click.echo(f"Error: {problem}", err=True)
+        sys.exit(2)
     if not _has_index(settings):
         click.echo(
             f"No index in {settings.index_dir}/ yet: building it from "

@@ -120,6 +120,15 @@ class Settings:
     )
     host: str = _setting("127.0.0.1", "Address `qa serve` listens on.")
     port: int = _setting(8000, "Port `qa serve` listens on.")
+    api_tokens: tuple[str, ...] = _setting(
+        (),
+        "Access tokens the API and the page require (several: separated by commas or spaces; "
+        "name:token names its holder); empty = none, allowed only on a loopback host.",
+        r"[,\s]+",
+    )
+    public: bool = _setting(
+        False, "Let `qa serve` listen beyond this machine without QA_API_TOKENS (--public)."
+    )
     workers: int = _setting(2, "Server worker processes (each loads the model once).")
     threads: int = _setting(4, "Threads per server worker.")
     torch_threads: int = _setting(
@@ -254,5 +263,7 @@ def describe(environ: dict[str, str] | None = None) -> list[SettingRow]:
         raw = env.get(variable)
         source = "environment" if raw else "default"
         value = raw if raw else _shown(f.default)
+        if raw and f.name in ("api_tokens", "llm_api_key"):  # set, but not shown: secrets
+            value = "(hidden)"
         rows.append(SettingRow(variable, value, source, f.metadata["help"]))
     return rows

@@ -191,7 +191,7 @@ def spec() -> dict[str, Any]:
     q = ("q", {"type": "string", "minLength": 1, "maxLength": 1000}, True)
     k = ("k", {"type": "integer", "minimum": 1, "maximum": 50}, False)
     date = {"type": "string", "format": "date"}
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "releases-qa",
@@ -276,5 +276,59 @@ def spec() -> dict[str, Any]:
                 }
             },
             "/v1/models": {"get": {"summary": "The one model", "responses": _ok(MODELS)}},
+            **_session_paths(),
         },
     }
+    return _with_access(document)
+
+
+# Access tokens (qa/auth.py): when the server has QA_API_TOKENS, every operation but these
+# needs `Authorization: Bearer <token>` or the session cookie, and answers 401 without one.
+OPEN_PATHS = ("/api/health", "/api/session")
+
+
+def _session_paths() -> dict[str, Any]:
+    return {
+        "/api/session": {
+            "get": {
+                "summary": "Whether this server needs an access token, and whether one was sent",
+                "responses": _ok(
+                    _record({"required": {"type": "boolean"}, "signed_in": {"type": "boolean"}})
+                ),
+            },
+            "post": {
+                "summary": "Sign in with an access token: sets the HttpOnly `qa_session` cookie",
+                "requestBody": {
+                    "required": True,
+                    **_json(_record({"token": {"type": "string", "minLength": 1}})),
+                },
+                "responses": {
+                    "204": {"description": "Signed in (a server without tokens sets no cookie)"},
+                    **_errors(400, 401, 413),
+                },
+            },
+            "delete": {
+                "summary": "Sign out: clears the session cookie",
+                "responses": {"204": {"description": "Signed out"}},
+            },
+        }
+    }
+
+
+def _with_access(document: dict[str, Any]) -> dict[str, Any]:
+    """Declare the token and the cookie, and the 401 of every operation that needs one."""
+    document["components"] = {
+        "securitySchemes": {
+            "token": {"type": "http", "scheme": "bearer"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "qa_session"},
+        }
+    }
+    # `{}`: a server started without QA_API_TOKENS (on a loopback address) needs neither.
+    document["security"] = [{"token": []}, {"session": []}, {}]
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            if path in OPEN_PATHS:
+                operation["security"] = []
+            else:
+                operation["responses"].update(_errors(401))
+    return document

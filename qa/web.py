@@ -19,6 +19,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
+from qa import auth
 from qa.config import Settings
 from qa.embedding import Encoder
 from qa.engine import (
@@ -61,11 +62,13 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.register_blueprint(v1)
     if settings.rate_limit:
         from flask_limiter import Limiter
-        from flask_limiter.util import get_remote_address
 
-        limiter = Limiter(get_remote_address, app=app, storage_uri="memory://")
+        # Per token holder when a valid token or session comes with the request, else per address.
+        limiter = Limiter(auth.rate_limit_key, app=app, storage_uri="memory://")
         limiter.limit(settings.rate_limit)(api)
         limiter.limit(settings.rate_limit)(v1)
+        limiter.limit(settings.rate_limit)(auth.session_api)
+    auth.install(app, settings)  # after the limiter, which then counts refused requests too
 
     @app.get("/")
     def page() -> Any:
@@ -203,7 +206,7 @@ def _http_error(exc: HTTPException) -> Any:
         404: f"no such endpoint: {request.path}",
         405: f"{request.method} is not allowed on {request.path}",
         413: "the request body is too large",
-        429: "too many requests from this address; wait a moment and try again",
+        429: "too many requests from this client; wait a moment and try again",
     }
     return _error(status, messages.get(status, exc.description or exc.name))
 

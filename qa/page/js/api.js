@@ -7,6 +7,11 @@ import { plural, str } from "./text.js";
 
 var QUERY_TIMEOUT_MS = 30000; // tests may lower it with window.RELEASES_QA_QUERY_TIMEOUT_MS
 export const SMALL_TIMEOUT_MS = 15000;
+var unauthorized = null; // called on an HTTP 401 (signin.js shows its form)
+
+export function onUnauthorized(handler) {
+  unauthorized = handler;
+}
 
 export function ApiError(kind, message, status) {
   this.kind = kind; // "network" | "timeout" | "http" | "parse" | "cancelled"
@@ -143,6 +148,7 @@ function readJSONReply(response) {
       }
     }
     if (!response.ok) {
+      if (response.status === 401 && unauthorized) unauthorized();
       var msg = body && body.error && body.error.message;
       var status = (body && body.error && body.error.status) || response.status;
       throw new ApiError("http", msg ? str(msg) : httpFallbackMessage(response.status), status);

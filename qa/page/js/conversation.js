@@ -8,6 +8,7 @@ import { closePanel } from "./citations.js";
 import { $, announce, clear, cssEscape, h } from "./dom.js";
 import { activeFilters, describeFilters, showFilterFields, validateFilters } from "./filters.js";
 import { loadHealth } from "./health.js";
+import { signInForm } from "./signin.js";
 import { findTurn, MAX_STORED_TURNS, saveTurns, state } from "./state.js";
 import { str, uid } from "./text.js";
 
@@ -132,6 +133,15 @@ function renderError(turn) {
   }[err.kind] || (err.status && message.indexOf("(HTTP ") < 0
     ? "The server could not answer (error " + err.status + ")" : "The server could not answer");
   var quiet = err.kind === "cancelled" || err.kind === "interrupted";
+  if (err.status === 401) {
+    // The sign-in form instead of the error; signing in asks the question again. If the form
+    // moves on to a later question, the error and Retry show (style.css hides them till then).
+    return h("article", { class: "error quiet signin-turn", "aria-label": "Sign in" },
+      signInForm(function () { retryTurn(turn.id); }),
+      h("h2", { class: "error-title" }, "Sign in to ask this question"),
+      h("p", { class: "error-message" }, message),
+      h("div", { class: "actions" }, retry));
+  }
   return h("article", { class: quiet ? "error quiet" : "error", "aria-label": "Error" },
     h("h2", { class: "error-title" }, title),
     h("p", { class: "error-message" }, message),

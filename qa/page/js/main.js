@@ -14,6 +14,7 @@ import { autosize, initConversation, newChat, showStoredThread, wireComposer } f
 import { $ } from "./dom.js";
 import { initFilters, restoreFilterInputs, wireFilters } from "./filters.js";
 import { loadHealth } from "./health.js";
+import { initSignIn } from "./signin.js";
 import { loadStored } from "./state.js";
 
 function init() {
@@ -33,6 +34,7 @@ function init() {
   autosize();
   loadHealth();
   $("question").focus();
+  initSignIn();
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
