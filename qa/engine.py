@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -390,15 +391,22 @@ def parse_request(settings: Settings, payload: Any) -> tuple[str, list[Turn], in
     if not isinstance(payload, dict):
         raise BadRequest('the body must be a JSON object like {"question": "..."}')
     question = payload.get("question")
-    if not isinstance(question, str) or not question.strip():
+    if not isinstance(question, str) or blank(question):
         raise BadRequest("`question` is required and must be a non-empty string")
     if len(question) > settings.max_question_chars:
         raise BadRequest(
             f"`question` is {len(question)} characters; the limit is {settings.max_question_chars}"
         )
     _check_text(question, "`question`")
-    k = parse_k(settings, payload.get("k", settings.top_k))
-    history_raw = payload.get("history") or []
+    if not isinstance(payload.get("stream", False), bool):
+        raise BadRequest("`stream` must be true or false")
+    k = payload.get("k", settings.top_k)
+    if isinstance(k, float) and k.is_integer():
+        k = int(k)  # 32.0 is the integer 32 in JSON
+    if isinstance(k, bool) or not isinstance(k, int):
+        raise BadRequest(f"`k` must be a whole number from 1 to {settings.max_k}")
+    k = parse_k(settings, k)
+    history_raw = payload.get("history", [])
     if not isinstance(history_raw, list):
         raise BadRequest('`history` must be a list of {"role", "content"} objects')
     if len(history_raw) > settings.max_history:
@@ -416,7 +424,10 @@ def parse_request(settings: Settings, payload: Any) -> tuple[str, list[Turn], in
                 f'`history[{n}]` must be {{"role": "user"|"assistant", "content": str}}'
             )
         if len(turn["content"]) > settings.max_question_chars * 10:
-            raise BadRequest(f"`history[{n}].content` is too long")
+            raise BadRequest(
+                f"`history[{n}].content` is longer than {settings.max_question_chars * 10} "
+                "characters"
+            )
         _check_text(turn["content"], f"`history[{n}].content`")
         history.append(Turn(turn["role"], turn["content"]))
     return question.strip(), history, k, parse_filters(payload.get("filters"))
@@ -431,6 +442,17 @@ def _check_text(text: str, what: str) -> None:
         raise BadRequest(
             f"{what} holds a character that is not valid text (a lone surrogate)"
         ) from None
+
+
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Blank: nothing but what Python or JavaScript call white space (the OpenAPI document's
+# `pattern` for a question is the same set, negated).
+BLANK = re.compile(r"[\s\ufeff]*")
+
+
+def blank(text: str) -> bool:
+    """Tell whether ``text`` has nothing but white space."""
+    return BLANK.fullmatch(text) is not None
 
 
 def parse_k(settings: Settings, value: Any) -> int:
@@ -462,6 +484,8 @@ def parse_filters(value: Any) -> Filters:
         try:
             from datetime import date
 
+            if not ISO_DATE.fullmatch(raw):
+                raise ValueError(raw)
             dates[name] = date.fromisoformat(raw).isoformat()
         except ValueError:
             raise BadRequest(
@@ -471,7 +495,9 @@ def parse_filters(value: Any) -> Filters:
     if source is not None and not isinstance(source, str):
         raise BadRequest("`filters.source` must be a string")
     if dates["date_from"] and dates["date_to"] and dates["date_from"] > dates["date_to"]:
-        raise BadRequest("`filters.date_from` is after `filters.date_to`")
+        # The two ends given the wrong way round: the range they name (the reply's
+        # `query.filters` shows the dates applied).
+        dates["date_from"], dates["date_to"] = dates["date_to"], dates["date_from"]
     return Filters(date_from=dates["date_from"], date_to=dates["date_to"], source=source or None)
 
 

@@ -44,11 +44,13 @@ def chat_request(payload: Any) -> dict[str, Any]:
 def _text(content: Any, n: int) -> str:
     if isinstance(content, str):
         return content
-    if isinstance(content, list):  # [{"type": "text", "text": ...}, ...]
-        parts = [p.get("text") for p in content if isinstance(p, dict) and p.get("type") == "text"]
-        if not all(isinstance(t, str) for t in parts):
-            raise BadRequest(f"`messages[{n}].content[].text` must be a string")
-        return "\n".join(t for t in parts if isinstance(t, str))
+    if isinstance(content, list):  # [{"type": "text", "text": ...}, {"type": "image_url", ...}]
+        for part in content:
+            if not isinstance(part, dict) or not isinstance(part.get("type"), str):
+                raise BadRequest(f"`messages[{n}].content[]` must be objects with a `type`")
+            if not isinstance(part.get("text", ""), str):
+                raise BadRequest(f"`messages[{n}].content[].text` must be a string")
+        return "\n".join(p["text"] for p in content if p["type"] == "text" and "text" in p)
     raise BadRequest(f"`messages[{n}].content` must be text")
 
 
@@ -94,6 +96,10 @@ def models() -> Any:
 @v1.post("/chat/completions")
 def chat_completions() -> Any:
     payload = json_body("the body must be JSON with Content-Type: application/json")
+    if isinstance(payload, dict) and not isinstance(payload.get("stream", False), bool):
+        raise BadRequest("`stream` must be true or false")
+    if isinstance(payload, dict) and not isinstance(payload.get("model", ""), str):
+        raise BadRequest("`model` must be a string")
     settings = current_app.extensions["qa_settings"]
     question, history, k, filters = parse_request(settings, chat_request(payload))
     result = current_app.extensions["qa"].get().ask(question, history, k=k, filters=filters)

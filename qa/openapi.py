@@ -31,19 +31,26 @@ RELEASE_REF = _record(
         "source": NULLABLE_STRING,
     }
 )
+# A date as YYYY-MM-DD; empty or null = no bound. Given after `date_to`, the two are swapped.
+FILTER_DATE = {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}, {"type": "null"}]}
 FILTERS = {
-    "type": "object",
+    "type": ["object", "null"],
     "additionalProperties": False,
-    "properties": {
-        "date_from": {"type": ["string", "null"], "format": "date"},
-        "date_to": {"type": ["string", "null"], "format": "date"},
-        "source": NULLABLE_STRING,
-    },
+    "properties": {"date_from": FILTER_DATE, "date_to": FILTER_DATE, "source": NULLABLE_STRING},
 }
-TURN = _record({"role": {"enum": ["user", "assistant"]}, "content": STRING})
+# Not blank; a lone surrogate ("\ud800", which JSON allows) is refused as no text.
+QUESTION = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 1000,
+    "pattern": "[^\\s\\u001c-\\u001f\\u0085\\ufeff]",
+}
+TURN = _record(
+    {"role": {"enum": ["user", "assistant"]}, "content": {"type": "string", "maxLength": 10000}}
+)
 QUERY_REQUEST = _record(
     {
-        "question": {"type": "string", "minLength": 1, "maxLength": 1000},
+        "question": QUESTION,
         "history": {"type": "array", "items": TURN, "maxItems": 20},
         "k": {"type": "integer", "minimum": 1, "maximum": 50},
         "filters": FILTERS,
@@ -144,13 +151,53 @@ CHAT_REQUEST = {
                 "type": "object",
                 "required": ["role", "content"],
                 "properties": {
-                    "role": {"enum": ["system", "user", "assistant"]},
-                    "content": {"type": "string"},
+                    # system, developer, tool, ...: accepted and not read
+                    "role": {"type": "string"},
+                    "content": {
+                        "anyOf": [
+                            {"type": "string"},
+                            {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["type"],
+                                    "properties": {
+                                        "type": {"type": "string"},
+                                        "text": {"type": "string"},
+                                    },
+                                },
+                            },
+                        ]
+                    },
                 },
             },
         },
     },
 }
+# One server-sent event of a streamed answer: `delta` events carry text as it is written
+# ({"text": "..."}), the last one, `answer`, the whole answer as without `stream`.
+ANSWER_EVENT = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"enum": ["delta", "answer"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+}
+# One event of a streamed chat completion: a chat.completion.chunk as JSON, then "[DONE]".
+CHAT_EVENT = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {"data": {"type": "string"}},
+}
+# What JSON Schema cannot say about a chat request, and the server answers 400 to.
+CHAT_RULES = (
+    "The last `user` or `assistant` message must be the user's question: not blank, at most "
+    "1,000 characters (`QA_MAX_QUESTION_CHARS`), no lone surrogates. The `user` and `assistant` "
+    "messages before it are the history: at most 20 (`QA_MAX_HISTORY`), each at most 10,000 "
+    "characters. Other roles are accepted and not read; so are parts of other types than "
+    "`text`. Anything else is a 400."
+)
 CHAT_RESPONSE = {
     "type": "object",
     "required": ["id", "object", "created", "model", "choices", "sources"],
@@ -188,9 +235,9 @@ def _query_params(*params: tuple[str, dict[str, Any], bool]) -> list[dict[str, A
 
 def spec() -> dict[str, Any]:
     """Return the OpenAPI 3.1 document."""
-    q = ("q", {"type": "string", "minLength": 1, "maxLength": 1000}, True)
+    q = ("q", QUESTION, True)
     k = ("k", {"type": "integer", "minimum": 1, "maximum": 50}, False)
-    date = {"type": "string", "format": "date"}
+    date = {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}]}  # "" = no bound
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
@@ -208,7 +255,7 @@ def spec() -> dict[str, Any]:
                             "description": "The answer, or with `stream` server-sent events",
                             "content": {
                                 "application/json": {"schema": ANSWER},
-                                "text/event-stream": {"schema": {"type": "string"}},
+                                "text/event-stream": {"schema": ANSWER_EVENT},
                             },
                         },
                         **_errors(400, 413, 503),
@@ -262,13 +309,14 @@ def spec() -> dict[str, Any]:
             "/v1/chat/completions": {
                 "post": {
                     "summary": "OpenAI-compatible chat completion (stream: server-sent events)",
+                    "description": CHAT_RULES,
                     "requestBody": {"required": True, **_json(CHAT_REQUEST)},
                     "responses": {
                         "200": {
                             "description": "A completion, or with `stream` its chunks",
                             "content": {
                                 "application/json": {"schema": CHAT_RESPONSE},
-                                "text/event-stream": {"schema": {"type": "string"}},
+                                "text/event-stream": {"schema": CHAT_EVENT},
                             },
                         },
                         **_errors(400, 413, 503),

@@ -17,7 +17,7 @@ from flask import (
     send_from_directory,
     stream_with_context,
 )
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from qa import auth
 from qa.config import Settings
@@ -26,6 +26,7 @@ from qa.engine import (
     Engine,
     EngineHolder,
     Result,
+    blank,
     hit_json,
     parse_filters,
     parse_k,
@@ -119,9 +120,10 @@ def _sse(events: Iterator[str | Result]) -> Iterator[str]:
 
 @api.get("/query")
 def query_get() -> Any:
-    if not request.args.get("q", "").strip():
+    if blank(request.args.get("q", "")):
         raise BadRequest("`q` is required: /api/query?q=your+question")
-    payload = {"question": request.args.get("q", ""), "k": request.args.get("k", _settings().top_k)}
+    k = parse_k(_settings(), request.args.get("k", _settings().top_k))
+    payload = {"question": request.args.get("q", ""), "k": k}
     question, history, k, filters = parse_request(_settings(), payload)
     return jsonify(result_json(get_engine().ask(question, history, k=k, filters=filters)))
 
@@ -130,7 +132,7 @@ def query_get() -> Any:
 def search() -> Any:
     settings = _settings()
     q = request.args.get("q", "")
-    if not q.strip():
+    if blank(q):
         raise BadRequest("`q` is required")
     if len(q) > settings.max_question_chars:
         raise BadRequest(f"`q` is longer than {settings.max_question_chars} characters")
@@ -208,7 +210,10 @@ def _http_error(exc: HTTPException) -> Any:
         413: "the request body is too large",
         429: "too many requests from this client; wait a moment and try again",
     }
-    return _error(status, messages.get(status, exc.description or exc.name))
+    response = _error(status, messages.get(status, exc.description or exc.name))
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+    return response
 
 
 def _unexpected_error(exc: Exception) -> Any:

@@ -109,19 +109,38 @@ def test_release_and_health(client) -> None:
         ),
         ({"json": {"question": "q", "filters": {"date_from": "yesterday"}}}, "date like"),
         ({"json": {"question": "q", "filters": {"colour": "red"}}}, "unknown filter"),
-        (
-            {
-                "json": {
-                    "question": "q",
-                    "filters": {"date_from": "2020-01-02", "date_to": "2020-01-01"},
-                }
-            },
-            "after",
-        ),
+        ({"json": {"question": "q", "filters": {"date_from": "20200102"}}}, "date like"),
+        ({"json": {"question": "q", "k": "5"}}, "`k` must be"),
+        ({"json": {"question": "q", "k": 5.5}}, "`k` must be"),
+        ({"json": {"question": "q", "stream": {}}}, "`stream` must be true or false"),
+        ({"json": {"question": "q", "history": None}}, "`history` must be"),
+        ({"json": {"question": "q", "history": {}}}, "`history` must be"),
+        ({"json": {"question": "\u0085\u001c\ufeff "}}, "`question` is required"),
     ],
 )
 def test_bad_queries_get_a_json_400(client, kwargs, fragment) -> None:
     assert fragment in _error(client.post("/api/query", **kwargs), 400)
+
+
+def test_what_json_schema_allows_is_accepted(client) -> None:
+    """The OpenAPI document and the server agree (tests/test_fuzz.py checks it broadly)."""
+    reply = client.post(
+        "/api/query",
+        json={"question": "q", "k": 3.0, "filters": {"date_from": "2020-01-02", "date_to": ""}},
+    )
+    assert reply.status_code == 200
+    reply = client.post(
+        "/api/query",
+        json={"question": "q", "filters": {"date_from": "2020-01-02", "date_to": "2020-01-01"}},
+    )
+    assert reply.status_code == 200  # the ends given the wrong way round: swapped, and said
+    assert reply.get_json()["query"]["filters"] == {
+        "date_from": "2020-01-01",
+        "date_to": "2020-01-02",
+    }
+    assert client.post("/api/query", json={"question": "q", "filters": None}).status_code == 200
+    allow = client.open("/api/query", method="TRACE")
+    assert allow.status_code == 405 and set(allow.headers["Allow"].split(", ")) >= {"GET", "POST"}
 
 
 def test_other_errors_are_json(client) -> None:
@@ -215,6 +234,14 @@ def test_openai_streaming_sends_chunks_then_done(client) -> None:
         ({"messages": [{"role": "assistant", "content": "hi"}]}, "last message"),
         ({"messages": [{"role": "user", "content": 5}]}, "must be text"),
         ({"messages": "hello"}, "non-empty list"),
+        # The rules of CHAT_RULES in the OpenAPI document, which JSON Schema cannot state:
+        ({"messages": [{"role": "user", "content": " "}]}, "`question` is required"),
+        ({"messages": [{"role": "user", "content": "x" * 1001}]}, "limit is 1000"),
+        ({"messages": [{"role": "system", "content": "Be brief."}]}, "last message"),
+        ({"messages": [{"role": "user", "content": "\ud800"}]}, "not valid text"),
+        ({"messages": [{"role": "user", "content": ["text"]}]}, "objects with a `type`"),
+        ({"messages": [{"role": "user", "content": "q"}], "stream": "yes"}, "`stream` must"),
+        ({"messages": [{"role": "user", "content": "q"}], "model": 4}, "`model` must"),
     ],
 )
 def test_openai_bad_requests(client, body, fragment) -> None:
