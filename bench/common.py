@@ -75,7 +75,12 @@ class Server:
     """A `qa serve` subprocess on loopback, stopped on exit."""
 
     def __init__(
-        self, index: Path, workers: int = 2, threads: int = 4, torch_threads: int = 0
+        self,
+        index: Path,
+        workers: int = 2,
+        threads: int = 4,
+        torch_threads: int = 0,
+        worker_class: str = "gevent",
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -98,7 +103,11 @@ class Server:
             cwd=REPO,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            env={**os.environ, "QA_TORCH_THREADS": str(torch_threads)},
+            env={
+                **os.environ,
+                "QA_TORCH_THREADS": str(torch_threads),
+                "QA_WORKER_CLASS": worker_class,
+            },
         )
 
     def __enter__(self) -> Server:

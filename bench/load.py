@@ -3,8 +3,9 @@
     python bench/load.py [--index build/doj] [--clients 32] [--seconds 60] [--json FILE]
 
 Runs, in one go and on the same index: (1) a single-thread server (1 worker, 1 thread, 1 torch
-thread) under one client and under N clients, the baseline; (2) the default server (2 workers,
-4 threads, the cores shared between the workers) under one client and under N clients. Builds
+thread) under one client and under N clients, the baseline; (2) two threaded workers (gthread,
+4 threads each, the cores shared between the workers), the default until 2026-12-06; (3) the
+default server (2 gevent workers), each under one client and under N clients. Builds
 the 283-release index at --index first if it is missing. The clients are threads in this
 process cycling through the development questions; every loop is bounded in time.
 """
@@ -92,10 +93,14 @@ def main() -> None:
             check=True,
         )
     qs = questions()
-    configs = {"single-thread (baseline)": (1, 1, 1), "default (2 workers)": (2, 4, 0)}
+    configs = {
+        "single-thread (baseline)": (1, 1, 1, "gthread"),
+        "2 gthread workers (before)": (2, 4, 0, "gthread"),
+        "default (2 workers)": (2, 4, 0, "gevent"),
+    }
     rows, record = [], {}
-    for name, (workers, threads, torch_threads) in configs.items():
-        with Server(args.index, workers, threads, torch_threads) as server:
+    for name, (workers, threads, torch_threads, worker_class) in configs.items():
+        with Server(args.index, workers, threads, torch_threads, worker_class) as server:
             drive(server.url, 2, 3, qs)  # warm up every worker
             rss_before = server.rss_mib()
             single = drive(server.url, 1, args.single_seconds, qs)

@@ -130,7 +130,15 @@ class Settings:
         False, "Let `qa serve` listen beyond this machine without QA_API_TOKENS (--public)."
     )
     workers: int = _setting(2, "Server worker processes (each loads the model once).")
-    threads: int = _setting(4, "Threads per server worker.")
+    worker_class: str = _setting(
+        "gevent",
+        "How each server worker handles connections: gevent (one greenlet per connection; a "
+        "client that sends slowly holds nothing but its own) or gthread (QA_THREADS threads).",
+    )
+    connections: int = _setting(
+        1000, "Most connections one gevent worker holds at once (QA_WORKER_CLASS=gevent)."
+    )
+    threads: int = _setting(4, "Threads per server worker (QA_WORKER_CLASS=gthread).")
     torch_threads: int = _setting(
         0,
         "Model threads (torch or ONNX Runtime) per server worker; 0 = the machine's cores "
@@ -179,6 +187,7 @@ class Settings:
             "chunk_context": ("title", "title+date", "none"),
             "backend": ("torch", "onnx", "onnx-int8"),
             "build_engine": ("local", "ray"),
+            "worker_class": ("gevent", "gthread"),
         }
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:

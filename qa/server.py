@@ -1,4 +1,10 @@
-"""Run the app under gunicorn (threaded workers), loading the index once per worker."""
+"""Run the app under gunicorn, loading the index once per worker.
+
+Workers are gevent workers by default: each connection is a greenlet, so clients that send
+their request slowly (or stall half-way) hold only their own connection, never the threads
+that answer everyone else. Answering stays one question at a time per worker, as the GIL and
+the model's threads would make it anyway; `QA_WORKERS` processes answer in parallel.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +25,9 @@ def run(settings: Settings) -> None:
             options = {
                 "bind": f"{settings.host}:{settings.port}",
                 "workers": settings.workers,
+                "worker_class": settings.worker_class,
                 "threads": settings.threads,
-                "worker_class": "gthread",
+                "worker_connections": settings.connections,
                 "timeout": 120,
                 "accesslog": "-",
                 # One JSON object a line: easy to grep, easy to load.
@@ -34,6 +41,12 @@ def run(settings: Settings) -> None:
 
         def load(self) -> Any:
             import os
+
+            from gunicorn import util
+
+            # What gunicorn itself refuses (a URL over its 4,094-byte request line, malformed
+            # HTTP) gets the app's one JSON error shape too, not gunicorn's HTML page.
+            util.write_error = write_json_error
 
             from qa.embedding import set_threads
 
@@ -52,3 +65,32 @@ def run(settings: Settings) -> None:
             return app
 
     Server().run()
+
+
+# What gunicorn's own refusals mean, said as the app says its errors.
+GUNICORN_ERRORS = {
+    400: "the request is not well-formed HTTP",
+    414: "the URL is too long (at most 4,094 bytes in the request line); send a long question "
+    "with POST /api/query",
+    431: "the request headers are too large",
+    501: "the request uses an HTTP feature this server does not implement",
+}
+
+
+def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's ``util.write_error``, writing ``{"error": {"status", "message"}}``."""
+    import json
+
+    from gunicorn import util
+
+    if status_int >= 500 and status_int != 501:
+        message = "internal error; the server log has the details"
+    else:
+        known = GUNICORN_ERRORS.get(status_int, reason.lower())
+        message = f"{known} ({mesg})" if mesg else known
+    body = json.dumps({"error": {"status": status_int, "message": message}}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.request
 
+import pytest
 from conftest import SEED_ID, SEED_TITLE
 
 
@@ -49,3 +50,60 @@ def test_openai_client_against_the_server(live_server_url: str) -> None:
     pieces = [c.choices[0].delta.content or "" for c in stream if c.choices]
     assert len(pieces) > 3
     assert "".join(pieces).count("\n• ") == 3
+
+
+def test_slow_clients_do_not_hold_the_server(live_server_url: str) -> None:
+    """Twice as many clients as the default server has threads (2 workers x 4) send headers
+    and half a body, then stall; normal requests still get their answers promptly."""
+    import socket
+    import time
+    from urllib.parse import urlsplit
+
+    address = urlsplit(live_server_url)
+    body = json.dumps({"question": "Which measures target terrorism?"}).encode()
+    stalled = []
+    try:
+        for _ in range(16):
+            s = socket.create_connection((address.hostname, address.port), timeout=10)
+            s.sendall(
+                b"POST /api/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body[: len(body) // 2]
+            )
+            stalled.append(s)
+        time.sleep(1.0)  # let every stalled request reach the server's workers
+        waits = []
+        for _ in range(6):
+            started = time.monotonic()
+            request = urllib.request.Request(
+                live_server_url + "/api/query",
+                data=body,
+                headers={"Content-Type": "application/json"},
+            )
+            with urllib.request.urlopen(request, timeout=30) as resp:
+                assert json.load(resp)["sources"][0]["release_id"] == SEED_ID
+            waits.append(time.monotonic() - started)
+        # A bound on behaviour, not a benchmark: a starved server makes these wait for
+        # the stalled clients (forever, or until a 15 s+ timeout), not for their own answer.
+        assert max(waits) < 5.0, waits
+    finally:
+        for s in stalled:
+            s.close()
+
+
+def test_what_gunicorn_refuses_is_json_too(live_server_url: str) -> None:
+    import urllib.error
+
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(live_server_url + "/api/query?q=" + "a" * 5000, timeout=30)
+    assert err.value.code == 414
+    assert err.value.headers["Content-Type"] == "application/json"
+    body = json.load(err.value)
+    assert body["error"]["status"] == 414
+    assert body["error"]["message"].startswith("the URL is too long")
+    request = urllib.request.Request(live_server_url + "/api/query", method="TRACE")
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request, timeout=30)
+    assert err.value.code == 405
+    assert set(err.value.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    assert json.load(err.value)["error"]["status"] == 405
