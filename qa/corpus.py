@@ -662,8 +662,8 @@ def _json_line_releases(
         raise Unreadable(f"cannot read: {exc}") from exc
     if not lines:
         raise Unreadable("empty file")
-    if not records:
-        raise Unreadable("no records")
+    if not records and len(problems) == first_problem:
+        raise Unreadable("no records")  # (else the problems of its lines say why)
 
 
 def _record_release(record: Any, fallback_id: str, origin: str) -> Release:
