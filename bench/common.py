@@ -81,6 +81,7 @@ class Server:
         threads: int = 4,
         torch_threads: int = 0,
         worker_class: str = "gevent",
+        code: Path = REPO,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -100,7 +101,7 @@ class Server:
         ]
         self.proc = subprocess.Popen(
             command,
-            cwd=REPO,
+            cwd=code,  # `python -m qa` runs the checkout it starts in (another commit's too)
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             env={
@@ -142,6 +143,29 @@ class Server:
             except OSError:
                 pass
         return total / 1024
+
+
+def worker_memory(server: Server) -> list[dict[str, float]]:
+    """Each worker's memory from /proc/PID/smaps_rollup, MiB: private (clean + dirty), shared
+    (clean + dirty) and RSS."""
+    out = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True)
+    rows = []
+    for pid in out.stdout.split():
+        fields: dict[str, int] = {}
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+                name, value = line.split(":", 1)
+                fields[name] = int(value.split()[0])
+        except OSError:
+            continue
+        rows.append(
+            {
+                "private": (fields["Private_Clean"] + fields["Private_Dirty"]) / 1024,
+                "shared": (fields["Shared_Clean"] + fields["Shared_Dirty"]) / 1024,
+                "rss": fields["Rss"] / 1024,
+            }
+        )
+    return rows
 
 
 def median_spread(values: Sequence[float]) -> tuple[float, float]:

@@ -84,7 +84,7 @@ class Engine:
         )
         # a question's dates are read as release dates only where releases have them: in a
         # corpus of undated documents "since 1979" is part of a claim, not a filter
-        self.dated = any(r.date for r in index.releases.values())
+        self.dated = index.manifest.date_from is not None
 
     def warm(self) -> None:
         """Load the model now (it loads on first use), so the first question does not wait."""

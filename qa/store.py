@@ -3,8 +3,8 @@
 Layout of ``index/``::
 
     CURRENT              the id of the live build (replaced atomically)
-    builds/<id>/         one complete build: manifest.json, vectors.faiss, releases.jsonl,
-                         chunks.jsonl, bm25/
+    builds/<id>/         one complete build: manifest.json, vectors.faiss, units.npy,
+                         store.sqlite (releases and chunks, read on demand), bm25/
     builds/.tmp-<id>/    a build being written (never read; removed by the next build)
 """
 
@@ -16,8 +16,10 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,13 +28,19 @@ from typing import TYPE_CHECKING, Any
 from qa import __version__
 from qa.chunking import Chunk, ChunkingParams, Unit
 from qa.corpus import Block, Release
-from qa.errors import IndexMismatch, IndexMissing
+from qa.errors import IndexMismatch, IndexMissing, QAError
 
 if TYPE_CHECKING:
     import numpy as np
 
-FORMAT_VERSION = 2
-FILES = ("vectors.faiss", "units.npy", "releases.jsonl", "chunks.jsonl")
+FORMAT_VERSION = 3
+STORE = "store.sqlite"
+FILES = ("vectors.faiss", "units.npy", STORE)
+# What a serving worker keeps parsed of the store: the releases and chunks most recently read.
+# The rest stays on disk (in the page cache, shared by the workers), so a worker's private
+# memory does not grow with the corpus.
+RELEASE_CACHE = 2048
+CHUNK_CACHE = 8192
 # What bm25s writes and reads back; each is checksummed like every other file of a build.
 BM25_FILES = (
     "bm25/params.index.json",
@@ -81,13 +89,13 @@ class Index:
 
     path: Path
     manifest: Manifest
-    releases: dict[str, Release]
-    chunks: list[Chunk]
+    releases: Mapping[str, Release]  # read from the store on demand (``ReleaseStore``)
+    chunks: Sequence[Chunk]  # likewise (``ChunkStore``)
     vectors: Any  # faiss.Index
     bm25: Any  # bm25s.BM25
     unit_vectors: Any = None  # float16 rows, one per unit of each chunk in order (memory-mapped)
     unit_rows: Any = None  # first row of each chunk's units in ``unit_vectors``
-    release_chunks: dict[str, list[int]] = field(default_factory=dict)  # rows of each release
+    release_chunks: Mapping[str, list[int]] = field(default_factory=dict)  # rows of each release
     source_counts: dict[str, int] = field(default_factory=dict)  # releases per named source
     release_dates: list[str | None] = field(default_factory=list)  # per chunk, for filters
     release_sources: list[str | None] = field(default_factory=list)
@@ -149,12 +157,19 @@ def release_hash(release: Release) -> str:
 def live_release_hashes(index_dir: Path) -> dict[str, str]:
     """Return {release id: hash} of the live build, or {} when there is none to compare with."""
     try:
-        path = index_dir / "builds" / live_build_id(index_dir) / "releases.jsonl"
-        with open(path, encoding="utf-8") as fh:
-            releases = [_release_from(json.loads(line)) for line in fh]
-    except (IndexMissing, OSError, ValueError, KeyError):
+        path = index_dir / "builds" / live_build_id(index_dir) / STORE
+        store = _Store(path)
+    except (QAError, sqlite3.Error):
         return {}
-    return {r.id: release_hash(r) for r in releases}
+    try:
+        return {
+            rid: release_hash(_release_from(json.loads(record)))
+            for rid, record in store.all("SELECT id, record FROM releases")
+        }
+    except sqlite3.Error:
+        return {}
+    finally:
+        store.close()
 
 
 class EmbeddingCache:
@@ -263,12 +278,7 @@ def write_build(
         ann.add(vectors)
         faiss.write_index(ann, str(tmp / "vectors.faiss"))
         np.save(tmp / "units.npy", np.asarray(unit_vectors, dtype=np.float16))
-        with open(tmp / "releases.jsonl", "w", encoding="utf-8") as fh:
-            for r in releases:
-                fh.write(json.dumps(_release_record(r), ensure_ascii=False) + "\n")
-        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
-            for c in chunks:
-                fh.write(json.dumps(_chunk_record(c)) + "\n")
+        write_store(tmp / STORE, releases, chunks)
         bm25 = bm25s.BM25()
         bm25.index(lexical_tokens(lexical_texts), show_progress=False)
         bm25.save(str(tmp / "bm25"), show_progress=False)
@@ -389,16 +399,32 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
     if verify:
         verify_checksums(path, manifest)
     try:
-        releases = {}
-        with open(path / "releases.jsonl", encoding="utf-8") as fh:
-            for line in fh:
-                r = _release_from(json.loads(line))
-                releases[r.id] = r
-        chunks = []
-        with open(path / "chunks.jsonl", encoding="utf-8") as fh:
-            for line in fh:
-                chunks.append(_chunk_from(json.loads(line), releases))
-        vectors: Any = faiss.read_index(str(path / "vectors.faiss"), faiss.IO_FLAG_MMAP)
+        store = _Store(path / STORE)
+        releases = ReleaseStore(store, manifest.releases)
+        chunks = ChunkStore(store, releases, manifest.chunks)
+        # per chunk, in row order: its release's date and source (for filters) and how many
+        # units it has; the strings are shared per release
+        meta: dict[str, tuple[str | None, str | None]] = {}
+        release_dates: list[str | None] = []
+        release_sources: list[str | None] = []
+        unit_counts: list[int] = []
+        for rid, date, source, units in store.all(
+            "SELECT c.release_id, r.date, r.source, c.units FROM chunks c "
+            "JOIN releases r ON r.id = c.release_id ORDER BY c.row"
+        ):
+            date, source = meta.setdefault(rid, (date, source))
+            release_dates.append(date)
+            release_sources.append(source)
+            unit_counts.append(units)
+        sources = dict(
+            store.all(
+                "SELECT source, COUNT(*) FROM releases WHERE source IS NOT NULL AND source != '' "
+                "GROUP BY source ORDER BY source"
+            )
+        )
+        # memory-mapped, the vectors (and HNSW's graph) are file pages the workers share
+        mmap_flag = getattr(faiss, "IO_FLAG_MMAP_IFC", faiss.IO_FLAG_MMAP)
+        vectors: Any = faiss.read_index(str(path / "vectors.faiss"), mmap_flag)
         if manifest.index_type.startswith("HNSW"):
             vectors.hnsw.efSearch = HNSW_EF_SEARCH
         bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=True, show_progress=False)
@@ -407,28 +433,31 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
         bm25.scores = {
             k: np.asarray(v) if isinstance(v, np.memmap) else v for k, v in bm25.scores.items()
         }
-        unit_vectors = np.asarray(np.load(path / "units.npy", mmap_mode="r"))
-    except (OSError, ValueError, KeyError, IndexError, TypeError, RuntimeError) as exc:
+        units = np.load(path / "units.npy", mmap_mode="r")
+        _read_at_random(units)
+        unit_vectors = np.asarray(units)
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        IndexError,
+        TypeError,
+        RuntimeError,
+        sqlite3.Error,
+    ) as exc:
         raise IndexMismatch(f"{path} cannot be read ({exc}): {REBUILD_HINT}") from None
-    if vectors.ntotal != len(chunks) or len(chunks) != manifest.chunks:
+    if vectors.ntotal != len(unit_counts) or len(unit_counts) != manifest.chunks:
         raise IndexMismatch(
             f"{path} does not add up: the manifest counts {manifest.chunks} chunks, "
-            f"chunks.jsonl has {len(chunks)} and vectors.faiss {vectors.ntotal}: {REBUILD_HINT}"
+            f"{STORE} has {len(unit_counts)} and vectors.faiss {vectors.ntotal}: {REBUILD_HINT}"
         )
-    unit_rows = np.concatenate([[0], np.cumsum([len(c.units) for c in chunks])])
+    unit_rows = np.concatenate([[0], np.cumsum(unit_counts)]).astype(np.int64)
     if len(unit_vectors) != unit_rows[-1]:
-        raise IndexMismatch(f"{path}/units.npy does not match chunks.jsonl: {REBUILD_HINT}")
-    release_chunks: dict[str, list[int]] = {}
-    for row, chunk in enumerate(chunks):
-        release_chunks.setdefault(chunk.release_id, []).append(row)
-    sources: dict[str, int] = {}
-    for r in releases.values():
-        if r.source:
-            sources[r.source] = sources.get(r.source, 0) + 1
+        raise IndexMismatch(f"{path}/units.npy does not match {STORE}: {REBUILD_HINT}")
     return Index(
         path=path,
-        source_counts=dict(sorted(sources.items())),
-        release_chunks=release_chunks,
+        source_counts=sources,
+        release_chunks=ReleaseChunks(store),
         unit_vectors=unit_vectors,
         unit_rows=unit_rows,
         manifest=manifest,
@@ -436,9 +465,191 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
         chunks=chunks,
         vectors=vectors,
         bm25=bm25,
-        release_dates=[releases[c.release_id].date for c in chunks],
-        release_sources=[releases[c.release_id].source for c in chunks],
+        release_dates=release_dates,
+        release_sources=release_sources,
     )
+
+
+def _read_at_random(array: Any) -> None:
+    """Tell the kernel a memory-mapped array is read here and there: without it, reading one
+    unit's row reads ahead the rows around it, and a worker soon holds most of the file."""
+    import mmap
+
+    handle = getattr(array, "_mmap", None)
+    if handle is not None and hasattr(mmap, "MADV_RANDOM"):
+        handle.madvise(mmap.MADV_RANDOM)
+
+
+def write_store(path: Path, releases: Sequence[Release], chunks: Sequence[Chunk]) -> None:
+    """Write the releases and chunks of a build into one SQLite file, read back on demand."""
+    con = sqlite3.connect(path)
+    try:
+        con.execute("PRAGMA journal_mode = OFF")
+        con.execute("PRAGMA synchronous = OFF")
+        con.executescript(
+            """
+            CREATE TABLE releases (
+                id TEXT PRIMARY KEY, ordinal INTEGER NOT NULL, date TEXT, source TEXT,
+                record TEXT NOT NULL
+            );
+            CREATE TABLE chunks (
+                row INTEGER PRIMARY KEY, release_id TEXT NOT NULL, units INTEGER NOT NULL,
+                record TEXT NOT NULL
+            );
+            """
+        )
+        con.executemany(
+            "INSERT INTO releases VALUES (?, ?, ?, ?, ?)",
+            (
+                (r.id, n, r.date, r.source, json.dumps(_release_record(r), ensure_ascii=False))
+                for n, r in enumerate(releases)
+            ),
+        )
+        con.executemany(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?)",
+            (
+                (n, c.release_id, len(c.units), json.dumps(_chunk_record(c)))
+                for n, c in enumerate(chunks)
+            ),
+        )
+        con.execute("CREATE INDEX chunks_of_release ON chunks (release_id, row)")
+        con.commit()
+    finally:
+        con.close()
+
+
+class _Store:
+    """The build's SQLite file, read-only, one connection shared by a worker's threads."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.is_file():
+            raise IndexMismatch(f"{path} is missing: {REBUILD_HINT}")
+        self._con = sqlite3.connect(
+            f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False
+        )
+        self._lock = threading.Lock()
+
+    def one(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+        with self._lock:
+            return self._con.execute(sql, args).fetchone()
+
+    def all(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
+        with self._lock:
+            return self._con.execute(sql, args).fetchall()
+
+    def close(self) -> None:
+        self._con.close()
+
+
+class _Recent(OrderedDict[Any, Any]):
+    """The values most recently read, at most ``size`` of them."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        self.lock = threading.Lock()
+
+    def fetch(self, key: Any, read: Any) -> Any:
+        with self.lock:
+            if key in self:
+                self.move_to_end(key)
+                return self[key]
+        value = read(key)
+        with self.lock:
+            self[key] = value
+            if len(self) > self.size:
+                self.popitem(last=False)
+        return value
+
+
+class ReleaseStore(Mapping[str, Release]):
+    """The releases of a build by id, parsed from the store when asked for (the most recent
+    ``RELEASE_CACHE`` kept)."""
+
+    def __init__(self, store: _Store, count: int) -> None:
+        self._store = store
+        self._count = count
+        self._recent = _Recent(RELEASE_CACHE)
+
+    def _read(self, release_id: str) -> Release:
+        row = self._store.one("SELECT record FROM releases WHERE id = ?", (release_id,))
+        if row is None:
+            raise KeyError(release_id)
+        return _release_from(json.loads(row[0]))
+
+    def __getitem__(self, release_id: str) -> Release:
+        if not isinstance(release_id, str):
+            raise KeyError(release_id)
+        release: Release = self._recent.fetch(release_id, self._read)
+        return release
+
+    def __contains__(self, release_id: object) -> bool:
+        if not isinstance(release_id, str):
+            return False
+        if release_id in self._recent:
+            return True
+        return self._store.one("SELECT 1 FROM releases WHERE id = ?", (release_id,)) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([r[0] for r in self._store.all("SELECT id FROM releases ORDER BY ordinal")])
+
+    def __len__(self) -> int:
+        return self._count
+
+
+class ChunkStore(Sequence[Chunk]):
+    """The chunks of a build by row, read from the store when asked for (the most recent
+    ``CHUNK_CACHE`` kept)."""
+
+    def __init__(self, store: _Store, releases: ReleaseStore, count: int) -> None:
+        self._store = store
+        self._releases = releases
+        self._count = count
+        self._recent = _Recent(CHUNK_CACHE)
+
+    def _read(self, row: int) -> Chunk:
+        found = self._store.one("SELECT record FROM chunks WHERE row = ?", (row,))
+        if found is None:
+            raise IndexError(row)
+        record = json.loads(found[0])
+        return _chunk_from(record, self._releases)
+
+    def __getitem__(self, row: Any) -> Any:
+        if isinstance(row, slice):
+            return [self[i] for i in range(*row.indices(self._count))]
+        row = int(row)
+        if row < 0:
+            row += self._count
+        if not 0 <= row < self._count:
+            raise IndexError(row)
+        return self._recent.fetch(row, self._read)
+
+    def __len__(self) -> int:
+        return self._count
+
+
+class ReleaseChunks(Mapping[str, list[int]]):
+    """The chunk rows of each release, from the store's index on them."""
+
+    def __init__(self, store: _Store) -> None:
+        self._store = store
+
+    def __getitem__(self, release_id: str) -> list[int]:
+        rows = [
+            r[0]
+            for r in self._store.all(
+                "SELECT row FROM chunks WHERE release_id = ? ORDER BY row", (release_id,)
+            )
+        ]
+        if not rows:
+            raise KeyError(release_id)
+        return rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([r[0] for r in self._store.all("SELECT id FROM releases ORDER BY ordinal")])
+
+    def __len__(self) -> int:
+        return int(self._store.one("SELECT COUNT(*) FROM releases")[0])
 
 
 def _release_record(r: Release) -> dict[str, Any]:
@@ -483,7 +694,7 @@ def _chunk_record(c: Chunk) -> dict[str, Any]:
     }
 
 
-def _chunk_from(d: dict[str, Any], releases: dict[str, Release]) -> Chunk:
+def _chunk_from(d: dict[str, Any], releases: Mapping[str, Release]) -> Chunk:
     text = releases[d["release_id"]].text[d["start"] : d["end"]]
     return Chunk(
         id=d["id"],

@@ -38,8 +38,8 @@ def test_model_mismatch_is_refused_with_the_fix(built: Settings) -> None:
 
 def test_damaged_file_is_refused(built: Settings) -> None:
     build = built.index_dir / "builds" / store.live_build_id(built.index_dir)
-    with open(build / "chunks.jsonl", "a") as fh:
-        fh.write("{}\n")
+    with open(build / store.STORE, "ab") as fh:
+        fh.write(b"\0")
     with pytest.raises(IndexMismatch, match="checksum"):
         store.open_index(built.index_dir, FakeEncoder.name)
 
@@ -215,7 +215,7 @@ def test_a_chunk_count_that_does_not_add_up_names_each_count(built: Settings) ->
         store.open_index(built.index_dir, FakeEncoder.name)
     message = str(caught.value)
     assert f"the manifest counts {actual + 5} chunks" in message
-    assert f"chunks.jsonl has {actual} and vectors.faiss {actual}" in message
+    assert f"store.sqlite has {actual} and vectors.faiss {actual}" in message
     assert "qa rebuild-index" in message
 
 
@@ -307,3 +307,30 @@ def test_the_cli_says_when_nothing_changed(
     assert out.exit_code == 0, out.output
     assert f"Nothing changed: build {live}" in out.output
     assert store.live_build_id(built.index_dir) == live
+
+
+def test_releases_and_chunks_are_read_on_demand_and_kept_bounded(
+    built: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store, "RELEASE_CACHE", 2)
+    monkeypatch.setattr(store, "CHUNK_CACHE", 3)
+    index = store.open_index(built.index_dir, FakeEncoder.name)
+    releases, chunks = index.releases, index.chunks
+    assert isinstance(releases, store.ReleaseStore) and isinstance(chunks, store.ChunkStore)
+    assert len(releases._recent) == len(chunks._recent) == 0  # nothing parsed at load
+    ids = list(releases)
+    assert len(ids) == len(releases) == 4 and SEED_ID in releases and "nope" not in releases
+    for rid in ids:
+        assert releases[rid].id == rid
+    assert len(releases._recent) == 2  # the most recent two kept, no more
+    every = [chunks[row] for row in range(len(chunks))]
+    assert len(chunks._recent) == 3
+    assert [c.text for c in every] == [index.chunk_text(c) for c in every]
+    assert chunks[-1] == every[-1] and chunks[1:3] == every[1:3]
+    with pytest.raises(IndexError):
+        chunks[len(chunks)]
+    with pytest.raises(KeyError):
+        releases["nope"]
+    rows = index.release_chunks[SEED_ID]
+    assert rows and all(chunks[r].release_id == SEED_ID for r in rows)
+    assert index.release_chunks.get("nope", []) == []
