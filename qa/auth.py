@@ -33,7 +33,9 @@ MIN_SECRET_CHARS = 16
 # A token written `name:secret` names its holder (in logs and rate limits) without the secret.
 NAMED = re.compile(r"([A-Za-z][A-Za-z0-9_-]{0,39}):(.+)")
 # Endpoints open to everyone: the health check and what the page needs to show the sign-in.
-OPEN_ENDPOINTS = frozenset({"api.health", "page", "static"})
+# The page shells (the chat, a kept answer's read-only view) are static: what they show comes
+# from the API, which needs the token.
+OPEN_ENDPOINTS = frozenset({"api.health", "page", "kept_page", "static"})
 REALM = 'Bearer realm="releases-qa"'
 
 session_api = Blueprint("auth", __name__, url_prefix="/api")

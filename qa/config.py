@@ -29,6 +29,11 @@ class Settings:
         (Path("corpus"),), "Release files or folders to index (several: separated by :)."
     )
     index_dir: Path = _setting(Path("index"), "Where index builds are published.")
+    state_dir: Path = _setting(
+        Path(""),
+        "Where watched questions and kept answers are stored (a SQLite file); empty = state/ "
+        "beside the index folder. Never inside it: rebuilds replace builds, not this.",
+    )
     model: str = _setting(MODEL_NAME, "Embedding model name recorded in the index.")
     model_path: str = _setting(
         "", "Folder of the sentence-transformers model; empty = the packaged MiniLM."
@@ -162,6 +167,12 @@ class Settings:
         "newest first); the rest wait for the next run. 0 = no limit.",
     )
 
+    def state_folder(self) -> Path:
+        """The folder of the state database (``QA_STATE_DIR``, else ``state/`` beside the index)."""
+        if str(self.state_dir) not in ("", "."):
+            return self.state_dir
+        return self.index_dir.parent / "state"
+
     def corpus_limits(self) -> Limits:
         """What one release and one corpus file may hold (``qa.corpus.Limits``)."""
         from qa.corpus import Limits
@@ -209,6 +220,7 @@ class Settings:
             corpus=tuple(Path(p) for p in corpus),
             feeds=tuple(str(f) for f in feeds),
             index_dir=Path(self.index_dir),
+            state_dir=Path(self.state_dir),
             web_dir=Path(self.web_dir),
             evidence_weights=Path(self.evidence_weights),
         )

@@ -398,8 +398,6 @@ def parse_request(settings: Settings, payload: Any) -> tuple[str, list[Turn], in
             f"`question` is {len(question)} characters; the limit is {settings.max_question_chars}"
         )
     _check_text(question, "`question`")
-    if not isinstance(payload.get("stream", False), bool):
-        raise BadRequest("`stream` must be true or false")
     k = payload.get("k", settings.top_k)
     if isinstance(k, float) and k.is_integer():
         k = int(k)  # 32.0 is the integer 32 in JSON

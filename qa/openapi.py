@@ -55,9 +55,21 @@ QUERY_REQUEST = _record(
         "k": {"type": "integer", "minimum": 1, "maximum": 50},
         "filters": FILTERS,
         "stream": {"type": "boolean"},
+        "keep": {"type": "boolean"},  # keep the answer: the reply gets answer_id and permalink
     },
-    optional=("history", "k", "filters", "stream"),
+    optional=("history", "k", "filters", "stream", "keep"),
 )
+# POST /api/answers: what is asked and kept (other fields are ignored)
+KEEP_REQUEST = _record(
+    {
+        "question": QUESTION,
+        "history": {"type": "array", "items": TURN, "maxItems": 20},
+        "k": {"type": "integer", "minimum": 1, "maximum": 50},
+        "filters": FILTERS,
+    },
+    optional=("history", "k", "filters"),
+)
+WATCH_REQUEST = _record({"question": QUESTION, "filters": FILTERS}, optional=("filters",))
 # how a question was read: the text searched with, the filters applied, the dates it names
 QUERY_READING = _record({"text": STRING, "filters": FILTERS, "dates": {"type": ["object", "null"]}})
 SENTENCE = _record(
@@ -190,6 +202,31 @@ CHAT_EVENT = {
     "required": ["data"],
     "properties": {"data": {"type": "string"}},
 }
+KEPT = _record(
+    {
+        "answer_id": STRING,
+        "permalink": STRING,
+        "created_at": STRING,
+        "build_id": STRING,
+        "question": STRING,
+        "history": {"type": "array", "items": TURN},
+        "filters": {"type": "object"},
+        "answer": ANSWER,
+        "markdown": STRING,
+    }
+)
+WATCH = _record(
+    {
+        "id": STRING,
+        "question": STRING,
+        "filters": {"type": "object"},
+        "created_at": STRING,
+        "webhook": {"type": "boolean"},
+        "changes": INTEGER,
+        "unseen": INTEGER,
+        "last": {"type": ["object", "null"]},
+    }
+)
 # What JSON Schema cannot say about a chat request, and the server answers 400 to.
 CHAT_RULES = (
     "The last `user` or `assistant` message must be the user's question: not blank, at most "
@@ -325,6 +362,7 @@ def spec() -> dict[str, Any]:
             },
             "/v1/models": {"get": {"summary": "The one model", "responses": _ok(MODELS)}},
             **_session_paths(),
+            **_kept_paths(),
         },
     }
     return _with_access(document)
@@ -333,6 +371,76 @@ def spec() -> dict[str, Any]:
 # Access tokens (qa/auth.py): when the server has QA_API_TOKENS, every operation but these
 # needs `Authorization: Bearer <token>` or the session cookie, and answers 401 without one.
 OPEN_PATHS = ("/api/health", "/api/session")
+
+
+def _kept_paths() -> dict[str, Any]:
+    """Kept answers (permalinks, Markdown) and watched questions (qa/state.py)."""
+    answer_id = {"name": "answer_id", "in": "path", "required": True, "schema": STRING}
+    watch_id = {"name": "watch_id", "in": "path", "required": True, "schema": STRING}
+    return {
+        "/api/answers": {
+            "post": {
+                "summary": "Answer a question and keep the answer (its permalink is /a/<id>)",
+                "requestBody": {"required": True, **_json(KEEP_REQUEST)},
+                "responses": {
+                    "201": {"description": "Kept", **_json(KEPT)},
+                    **_errors(400, 413, 503),
+                },
+            }
+        },
+        "/api/answers/{answer_id}": {
+            "get": {
+                "summary": "A kept answer, as it was given (`<id>.md`: as Markdown)",
+                "parameters": [answer_id],
+                "responses": {
+                    "200": {
+                        "description": "The kept answer",
+                        "content": {
+                            "application/json": {"schema": KEPT},
+                            "text/markdown": {"schema": STRING},
+                        },
+                    },
+                    **_errors(404),
+                },
+            }
+        },
+        "/api/watches": {
+            "get": {
+                "summary": "The watched questions, with their last answer and unseen changes",
+                "responses": _ok(_record({"watches": {"type": "array", "items": WATCH}})),
+            },
+            "post": {
+                "summary": "Watch a question: asked now, and again on every new build",
+                "requestBody": {"required": True, **_json(WATCH_REQUEST)},
+                "responses": {
+                    "201": {"description": "Watching", **_json(_record({"watch": WATCH}))},
+                    **_errors(400, 413, 503),
+                },
+            },
+        },
+        "/api/watches/{watch_id}": {
+            "get": {
+                "summary": "A watch and the answers it was given, oldest first",
+                "parameters": [watch_id],
+                "responses": {
+                    **_ok(_record({"watch": WATCH, "history": {"type": "array"}})),
+                    **_errors(404),
+                },
+            },
+            "delete": {
+                "summary": "Stop watching (its history goes too)",
+                "parameters": [watch_id],
+                "responses": {"204": {"description": "Removed"}, **_errors(404)},
+            },
+        },
+        "/api/watches/{watch_id}/seen": {
+            "post": {
+                "summary": "Mark a watch's changes as seen",
+                "parameters": [watch_id],
+                "responses": {"204": {"description": "Marked"}, **_errors(404)},
+            }
+        },
+    }
 
 
 def _session_paths() -> dict[str, Any]:

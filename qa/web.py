@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import (
@@ -20,6 +20,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from qa import auth
+from qa.chat import Turn
 from qa.config import Settings
 from qa.embedding import Encoder
 from qa.engine import (
@@ -38,6 +39,8 @@ from qa.engine import (
 from qa.errors import BadRequest, NotFound, QAError
 from qa.openai_api import json_body, v1
 from qa.openapi import spec
+from qa.retrieval import Filters
+from qa.state import State
 
 # The page's scripts are ES modules, which browsers load only as JavaScript; some systems'
 # MIME tables map .js to text/plain.
@@ -75,6 +78,25 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     def page() -> Any:
         return send_from_directory(settings.web_dir, "index.html")
 
+    @app.get("/a/<answer_id>")
+    def kept_page(answer_id: str) -> Any:
+        """A kept answer, read-only, in the page's style (its data from /api/answers/<id>)."""
+        try:
+            State(settings.state_folder()).answer(answer_id)
+            status = 200
+        except NotFound:
+            status = 404
+        response = send_from_directory(settings.web_dir, "answer.html")
+        response.status_code = status
+        return response
+
+    @app.get("/watches.atom")
+    def watches_feed() -> Any:
+        from qa.watching import atom_feed
+
+        feed = atom_feed(State(settings.state_folder()), request.host_url.rstrip("/"))
+        return Response(feed, mimetype="application/atom+xml")
+
     app.register_error_handler(QAError, _qa_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
@@ -99,23 +121,45 @@ def query() -> Any:
         'the body must be JSON like {"question": "..."} with Content-Type: application/json'
     )
     question, history, k, filters = parse_request(_settings(), payload)
+    for flag in ("stream", "keep"):
+        if not isinstance(payload.get(flag, False), bool):
+            raise BadRequest(f"`{flag}` must be true or false")
+    keep = payload.get("keep", False)
     if payload.get("stream") is True:
-        events = get_engine().ask_stream(question, history, k=k, filters=filters)
+        engine = get_engine()
+        events = engine.ask_stream(question, history, k=k, filters=filters)
+        build_id = engine.index.manifest.build_id
+
+        def kept(result: Result) -> dict[str, Any]:
+            body = result_json(result)
+            if keep:
+                stored = _kept(question, history, filters, result, build_id)
+                body.update(answer_id=stored["answer_id"], permalink=stored["permalink"])
+            return body
+
         return Response(
-            stream_with_context(_sse(events)),
+            stream_with_context(_sse(events, kept)),
             mimetype="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-    return jsonify(result_json(get_engine().ask(question, history, k=k, filters=filters)))
+    engine = get_engine()
+    result = engine.ask(question, history, k=k, filters=filters)
+    body = result_json(result)
+    if keep:
+        stored = _kept(question, history, filters, result, engine.index.manifest.build_id)
+        body.update(answer_id=stored["answer_id"], permalink=stored["permalink"])
+    return jsonify(body)
 
 
-def _sse(events: Iterator[str | Result]) -> Iterator[str]:
+def _sse(
+    events: Iterator[str | Result], render: Callable[[Result], dict[str, Any]] = result_json
+) -> Iterator[str]:
     """Server-sent events: `delta` with text as it is written, then `answer` with the result."""
     for item in events:
         if isinstance(item, str):
             yield f"event: delta\ndata: {json.dumps({'text': item}, ensure_ascii=False)}\n\n"
         else:
-            yield f"event: answer\ndata: {json.dumps(result_json(item), ensure_ascii=False)}\n\n"
+            yield f"event: answer\ndata: {json.dumps(render(item), ensure_ascii=False)}\n\n"
 
 
 @api.get("/query")
@@ -162,6 +206,93 @@ def release(release_id: str) -> Any:
             "text": r.text,
         }
     )
+
+
+def _state() -> State:
+    return State(_settings().state_folder())
+
+
+def _kept(
+    question: str, history: list[Turn], filters: Filters, result: Result, build_id: str
+) -> dict[str, Any]:
+    """Keep an answer just given; return the kept answer (its id, permalink, Markdown, ...)."""
+    return _state().keep_answer(
+        question,
+        [{"role": t.role, "content": t.content} for t in history],
+        {"date_from": filters.date_from, "date_to": filters.date_to, "source": filters.source},
+        build_id,
+        result_json(result),
+    )
+
+
+@api.post("/answers")
+def keep_answer() -> Any:
+    payload = json_body(
+        'the body must be JSON like {"question": "...", "history": [...], "filters": {...}}'
+    )
+    question, history, k, filters = parse_request(_settings(), payload)
+    engine = get_engine()
+    result = engine.ask(question, history, k=k, filters=filters)
+    kept = _kept(question, history, filters, result, engine.index.manifest.build_id)
+    return jsonify(kept), 201
+
+
+@api.get("/answers/<answer_id>")
+def kept_answer(answer_id: str) -> Any:
+    if answer_id.endswith(".md"):
+        kept = _state().answer(answer_id.removesuffix(".md"))
+        return Response(kept["markdown"], mimetype="text/markdown")
+    return jsonify(_state().answer(answer_id))
+
+
+@api.get("/watches")
+def list_watches() -> Any:
+    return jsonify({"watches": [_public(w) for w in _state().watches()]})
+
+
+@api.post("/watches")
+def add_watch() -> Any:
+    payload = json_body('the body must be JSON like {"question": "...", "filters": {...}}')
+    if not isinstance(payload, dict):
+        raise BadRequest('the body must be a JSON object like {"question": "..."}')
+    question, _, _, filters = parse_request(
+        _settings(), {"question": payload.get("question"), "filters": payload.get("filters")}
+    )
+    state = _state()
+    watch = state.add_watch(
+        question,
+        {"date_from": filters.date_from, "date_to": filters.date_to, "source": filters.source},
+    )
+    engine = get_engine()
+    state.record(
+        watch["id"],
+        engine.index.manifest.build_id,
+        result_json(engine.ask(question, filters=filters)),
+    )
+    return jsonify({"watch": _public(state.watch(watch["id"]))}), 201
+
+
+@api.get("/watches/<watch_id>")
+def watch_history(watch_id: str) -> Any:
+    state = _state()
+    return jsonify({"watch": _public(state.watch(watch_id)), "history": state.history(watch_id)})
+
+
+@api.post("/watches/<watch_id>/seen")
+def watch_seen(watch_id: str) -> Any:
+    _state().mark_seen(watch_id)
+    return "", 204
+
+
+@api.delete("/watches/<watch_id>")
+def remove_watch(watch_id: str) -> Any:
+    _state().remove_watch(watch_id)
+    return "", 204
+
+
+def _public(watch: dict[str, Any]) -> dict[str, Any]:
+    """A watch as the API shows it: whether it has a webhook, not where it goes."""
+    return {**watch, "webhook": bool(watch.get("webhook"))}
 
 
 @api.get("/openapi.json")
