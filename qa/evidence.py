@@ -170,15 +170,17 @@ class Scorer:
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> Scorer:
-        """Read a weights file; refuse one whose features are not ``FEATURES``."""
+        """Read a weights file; a feature it does not weigh weighs nothing (the file predates
+        it), one this version does not compute is refused."""
         data = json.loads(path.read_text())
-        if tuple(data["features"]) != FEATURES:
+        unknown = [f for f in data["features"] if f not in FEATURES]
+        if unknown:
             raise ValueError(
-                f"{path} weighs features {data['features']}, this version computes {FEATURES}: "
+                f"{path} weighs features {unknown} this version does not compute: "
                 "run `qa train-scorer`"
             )
         return cls(
-            weights=tuple(float(data["weights"][f]) for f in FEATURES),
+            weights=tuple(float(data["weights"].get(f, 0.0)) for f in FEATURES),
             bias=float(data["bias"]),
             scale=float(data["scale"]),
             shift=float(data["shift"]),

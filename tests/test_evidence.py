@@ -49,9 +49,13 @@ def test_the_shipped_weights_load_and_a_mismatch_is_refused(tmp_path: Path) -> N
     assert len(scorer.weights) == len(FEATURES)
     assert 0.0 < scorer.probability(scorer.score([0.5] * len(FEATURES))) < 1.0
     data = json.loads(evidence.WEIGHTS_FILE.read_text())
-    data["features"] = data["features"][:-1]
+    older = tmp_path / "older.json"  # written before the last feature existed: it weighs 0
+    last = data["features"][-1]
+    weights = {f: w for f, w in data["weights"].items() if f != last}
+    older.write_text(json.dumps({**data, "features": data["features"][:-1], "weights": weights}))
+    assert Scorer.load(older).weights[-1] == 0.0
     bad = tmp_path / "evidence.json"
-    bad.write_text(json.dumps(data))
+    bad.write_text(json.dumps({**data, "features": [*data["features"], "telepathy"]}))
     with pytest.raises(ValueError, match="qa train-scorer"):
         Scorer.load(bad)
 
