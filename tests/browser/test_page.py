@@ -21,33 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
+from browsers import WAIT_MS
+from playwright.sync_api import Browser, Page, Route, expect
 
 # Every test drives Chromium, and the live server behind them loads the real model.
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-WAIT_MS = 20_000
 QUESTION = "Which measures target terrorism?"
 SEED_TITLE = "INTERPOL Asian Conference calls for greater cross-sector cooperation"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 class PageProblems:

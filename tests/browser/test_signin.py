@@ -14,14 +14,12 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from browsers import WAIT_MS, healthy
 from conftest import SEED_DIR
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"]
-WAIT_MS = 20_000
 TOKEN = "page-" + "c3" * 12
 QUESTION = "Which measures target terrorism?"
 
@@ -51,7 +49,7 @@ def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 240
         try:
-            while not _healthy(url):
+            while not healthy(url):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("qa serve did not come up:\n" + log_path.read_text()[-3000:])
                 time.sleep(0.5)
@@ -63,24 +61,6 @@ def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 proc.kill()
     assert "Access: an access token is required (2 configured)." in log_path.read_text()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "/api/health", timeout=5) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

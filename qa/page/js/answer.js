@@ -1,16 +1,19 @@
 /* Rendering an answer: its sentences grouped into paragraphs, lists and headings, the
  * numbered citation markers, the source list, the note on how the question was read,
- * an abstention with its suggestions, and copying the answer as plain text.
+ * an abstention with its suggestions, copying the answer as plain text, and the Share,
+ * Copy as Markdown and Watch actions (share.js). The kept-answer page (permalink.js)
+ * reuses the body, the note and the timeline.
  */
 
 import { openSuggestion, sourceMap } from "./citations.js";
 import { announce, append, externalLink, h, timeEl } from "./dom.js";
 import { activeFilters, describeFilters, sameFilters } from "./filters.js";
+import { shareControls } from "./share.js";
 import { isoDate, safeUrl, str } from "./text.js";
 import { renderTimeline } from "./timeline.js";
 
 /* Group `sentences` into paragraphs, lists and headings, keeping order. */
-function renderAnswerBody(response, turn) {
+export function renderAnswerBody(response, turn) {
   var body = h("div", { class: "answer-body" });
   var sentences = Array.isArray(response.sentences) ? response.sentences : [];
   var sourcesByN = sourceMap(response);
@@ -97,7 +100,7 @@ function renderSources(response, turn) {
     h("h3", { class: "section-label" }, "Sources"), list);
 }
 
-function renderQueryNote(turn) {
+export function renderQueryNote(turn) {
   var r = turn.response || {};
   var q = r.query && typeof r.query === "object" ? r.query : null;
   if (!q) return null;
@@ -141,11 +144,12 @@ function normalise(s) {
 function answerActions(turn) {
   var copy = h("button", { type: "button", class: "button secondary small copy" }, "Copy answer");
   copy.addEventListener("click", function () { copyAnswer(turn, copy); });
-  var actions = h("div", { class: "actions" }, copy);
+  var more = shareControls(turn);
+  var actions = h("div", { class: "actions" }, copy, more.buttons);
   if (typeof turn.elapsedMs === "number") {
     actions.appendChild(h("span", { class: "elapsed" }, "answered in " + (turn.elapsedMs < 1000 ? Math.round(turn.elapsedMs) + " ms" : (turn.elapsedMs / 1000).toFixed(1) + " s")));
   }
-  return actions;
+  return [actions, more.output];
 }
 
 export function renderAnswer(turn) {

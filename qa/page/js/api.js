@@ -22,6 +22,17 @@ export function ApiError(kind, message, status) {
 /* fetch + JSON with a time-out. Resolves with the parsed body, rejects
  * with an ApiError that carries a plain-words message. */
 export function fetchJSON(url, options, timeoutMs, externalController) {
+  return timedFetch(url, options, timeoutMs, externalController, readJSONReply);
+}
+
+/* A request whose success has no body (HTTP 204): resolves with null, rejects as fetchJSON. */
+export function fetchNoContent(url, options, timeoutMs) {
+  return timedFetch(url, options, timeoutMs, null, function (response) {
+    return response.ok ? null : readJSONReply(response);
+  });
+}
+
+function timedFetch(url, options, timeoutMs, externalController, read) {
   var controller = externalController || new AbortController();
   var timedOut = false;
   var timer = window.setTimeout(function () {
@@ -30,7 +41,7 @@ export function fetchJSON(url, options, timeoutMs, externalController) {
   }, timeoutMs);
   var opts = Object.assign({ headers: { Accept: "application/json" } }, options || {});
   opts.signal = controller.signal;
-  return fetch(url, opts).then(readJSONReply, function (err) {
+  return fetch(url, opts).then(read, function (err) {
     throw requestError(err, timedOut, timeoutMs);
   }).finally(function () {
     window.clearTimeout(timer);

@@ -135,7 +135,7 @@ function setInertForNarrow(open) {
 }
 
 /* Append `text` to `parent`, wrapping the [start, end) ranges in <mark>. */
-function appendHighlighted(parent, text, ranges) {
+export function appendHighlighted(parent, text, ranges) {
   var spans = normaliseRanges(ranges, text.length);
   var pos = 0;
   spans.forEach(function (r) {

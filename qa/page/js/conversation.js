@@ -1,5 +1,5 @@
 /* The conversation: the thread of question/answer turns, asking (with the earlier turns
- * sent as history for follow-ups), retry, cancel and a new chat.
+ * sent as history for follow-ups), retry, cancel, a new chat and reopening a kept one.
  */
 
 import { renderAbstained, renderAnswer } from "./answer.js";
@@ -9,10 +9,11 @@ import { $, announce, clear, cssEscape, h } from "./dom.js";
 import { activeFilters, describeFilters, showFilterFields, validateFilters } from "./filters.js";
 import { loadHealth } from "./health.js";
 import { signInForm } from "./signin.js";
-import { findTurn, MAX_STORED_TURNS, saveTurns, state } from "./state.js";
+import {
+  deleteChat, findTurn, historyMessages, historyTurnIds, MAX_STORED_TURNS, openChat, saveTurns, startNewChat,
+  state,
+} from "./state.js";
 import { str, uid } from "./text.js";
-
-var MAX_HISTORY_MESSAGES = 20; // the last 10 question/answer pairs
 
 var thread, emptyState, questionEl, sendEl, hintEl;
 
@@ -23,20 +24,6 @@ export function initConversation() {
   questionEl = $("question");
   sendEl = $("send");
   hintEl = $("composer-hint");
-}
-
-/* Conversation sent as `history`: the answered turns before `turnId`. */
-function historyBefore(turnId) {
-  var messages = [];
-  for (var i = 0; i < state.turns.length; i++) {
-    var t = state.turns[i];
-    if (t.id === turnId) break;
-    if (t.status !== "done" || !t.response) continue;
-    var answer = str(t.response.answer) || str(t.response.message);
-    messages.push({ role: "user", content: t.question });
-    messages.push({ role: "assistant", content: answer });
-  }
-  return messages.slice(-MAX_HISTORY_MESSAGES);
 }
 
 export function renderThread() {
@@ -201,9 +188,14 @@ function runTurn(turn) {
   var controller = new AbortController();
   state.active = { turnId: turn.id, controller: controller };
   setBusy(true);
-  var payload = { question: turn.question, history: historyBefore(turn.id) };
+  // Conversation sent as `history`: the answered turns before this one.
+  var historyIds = historyTurnIds(turn.id);
+  var payload = { question: turn.question, history: historyMessages(historyIds) || [] };
   var f = activeFilters(turn.filters);
   if (Object.keys(f).length) payload.filters = f;
+  // What was sent, so that sharing this answer asks the same (share.js).
+  turn.sent = { history: historyIds, filters: payload.filters || null };
+  delete turn.kept;
   var started = performance.now();
   payload.stream = true;
   turn.streamText = "";
@@ -284,20 +276,61 @@ function cancelActive() {
   questionEl.focus();
 }
 
-export function newChat() {
-  if (state.active) {
-    var ctrl = state.active.controller;
-    state.active = null;
-    ctrl.abort();
+/* Stop the question being answered, before its chat is left: it is kept as cancelled. */
+function stopActive() {
+  if (!state.active) return;
+  var ctrl = state.active.controller;
+  var turn = findTurn(state.active.turnId);
+  state.active = null;
+  if (turn && turn.status === "pending") {
+    turn.status = "error";
+    turn.error = { kind: "cancelled", message: "The chat was left before this answer arrived." };
+    delete turn.streamText;
+    saveTurns();
   }
-  state.turns = [];
-  saveTurns();
+  ctrl.abort();
+}
+
+/* Start an empty thread; the one that was open stays in the list of chats. */
+export function newChat() {
+  stopActive();
+  startNewChat();
   setBusy(false);
   closePanel(false);
   renderThread();
   setHint("");
   questionEl.focus();
   announce("New chat started.");
+}
+
+/* Delete the stored chat `id`; when it is the open one, an empty thread takes its place. */
+export function forgetChat(id) {
+  var current = id === state.chatId;
+  if (current) stopActive();
+  deleteChat(id);
+  if (!current) return;
+  setBusy(false);
+  closePanel(false);
+  renderThread();
+  setHint("");
+}
+
+/* Reopen the stored chat `id`: its turns come back, and so does its history for the next
+ * question. False when it is no longer stored. */
+export function reopenChat(id) {
+  if (id === state.chatId) {
+    questionEl.focus();
+    return true;
+  }
+  stopActive();
+  if (!openChat(id)) return false;
+  setBusy(false);
+  closePanel(false);
+  showStoredThread();
+  setHint("");
+  questionEl.focus();
+  announce("Chat reopened: " + truncate(state.turns.length ? state.turns[0].question : "", 200));
+  return true;
 }
 
 function scrollIntoViewSoft(el, toTop) {

@@ -9,13 +9,16 @@
  * document is parsed, before DOMContentLoaded, as the classic `defer` script did.
  */
 
+import { initChats } from "./chats.js";
 import { initCitations, wirePanel } from "./citations.js";
 import { autosize, initConversation, newChat, showStoredThread, wireComposer } from "./conversation.js";
 import { $ } from "./dom.js";
 import { initFilters, restoreFilterInputs, wireFilters } from "./filters.js";
 import { loadHealth } from "./health.js";
+import { syncWatchButtons } from "./share.js";
 import { initSignIn } from "./signin.js";
 import { loadStored } from "./state.js";
+import { initWatches } from "./watches.js";
 
 function init() {
   initConversation();
@@ -35,6 +38,9 @@ function init() {
   loadHealth();
   $("question").focus();
   initSignIn();
+  initChats();
+  document.addEventListener("qa:watches", function () { syncWatchButtons($("thread")); });
+  initWatches();
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
