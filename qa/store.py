@@ -627,6 +627,12 @@ class ChunkStore(Sequence[Chunk]):
     def __len__(self) -> int:
         return self._count
 
+    def __iter__(self) -> Iterator[Chunk]:
+        """Every chunk in row order, read in one query (not kept: a walk over a large corpus
+        would only push out what questions use)."""
+        for (record,) in self._store.all("SELECT record FROM chunks ORDER BY row"):
+            yield _chunk_from(json.loads(record), self._releases)
+
 
 class ReleaseChunks(Mapping[str, list[int]]):
     """The chunk rows of each release, from the store's index on them."""
