@@ -275,7 +275,7 @@ def _rebuild(
     previous = store.live_release_hashes(settings.index_dir)
     cache = store.EmbeddingCache(settings.index_dir / "embeddings.sqlite")
     try:
-        cached = {} if full else cache.get_many(keys)
+        cached = set() if full else cache.present(keys)
         todo = [i for i, key in enumerate(keys) if key not in cached]
         mark = time.perf_counter()
         fresh_vectors, fresh_units = engine.embed(
@@ -289,7 +289,7 @@ def _rebuild(
         )
         timings["embed"] = time.perf_counter() - mark
         mark = time.perf_counter()
-        vectors, unit_vectors = _assemble(chunks, keys, cached, todo, fresh_vectors, fresh_units)
+        vectors, unit_vectors = _assemble(chunks, keys, cache, todo, fresh_vectors, fresh_units)
         manifest = store.write_build(
             settings.index_dir,
             loaded.releases,
@@ -367,26 +367,33 @@ def _unchanged_live_build(
 def _assemble(
     chunks: list[Chunk],
     keys: list[str],
-    cached: dict[str, tuple[np.ndarray, np.ndarray]],
+    cache: store.EmbeddingCache,
     todo: list[int],
     fresh_vectors: np.ndarray,
     fresh_units: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Put cached and freshly computed vectors together in chunk order."""
+    """Put cached and freshly computed vectors together in chunk order, into arrays made once:
+    the chunk vectors (float32) and the unit vectors (float16, as the build stores them), the
+    cached ones read a batch at a time."""
     import numpy as np
 
-    fresh_rows = {i: n for n, i in enumerate(todo)}
-    unit_starts = np.concatenate([[0], np.cumsum([len(chunks[i].units) for i in todo])])
-    vectors, units = [], []
-    for i, key in enumerate(keys):
-        if i in fresh_rows:
-            n = fresh_rows[i]
-            vectors.append(fresh_vectors[n])
-            units.append(fresh_units[unit_starts[n] : unit_starts[n + 1]])
-        else:
-            vectors.append(cached[key][0])
-            units.append(cached[key][1])
-    return np.vstack(vectors), np.vstack(units)
+    counts = np.fromiter((len(c.units) for c in chunks), dtype=np.int64, count=len(chunks))
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    dimension = fresh_vectors.shape[1] if len(todo) else cache.dimension(keys[0])
+    vectors = np.empty((len(chunks), dimension), dtype=np.float32)
+    units = np.empty((int(starts[-1]), dimension), dtype=np.float16)
+    fresh_starts = np.concatenate([[0], np.cumsum(counts[todo])]) if todo else np.zeros(1)
+    for n, i in enumerate(todo):
+        vectors[i] = fresh_vectors[n]
+        first, last = int(fresh_starts[n]), int(fresh_starts[n + 1])
+        units[starts[i] : starts[i + 1]] = fresh_units[first:last]
+    fresh = set(todo)
+    cache.fill(
+        [(key, i, int(starts[i])) for i, key in enumerate(keys) if i not in fresh],
+        vectors,
+        units,
+    )
+    return vectors, units
 
 
 def embed_sorted(

@@ -188,22 +188,49 @@ class EmbeddingCache:
         )
         self._db.commit()
 
-    def get_many(self, keys: Sequence[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Return the cached (chunk vector, unit vectors) of the keys that are present."""
-        import numpy as np
-
-        found = {}
+    def present(self, keys: Sequence[str]) -> set[str]:
+        """Return the keys that have vectors cached (reading the keys only)."""
+        found: set[str] = set()
         for begin in range(0, len(keys), 500):
             batch = list(keys[begin : begin + 500])
             marks = ",".join("?" * len(batch))
-            rows = self._db.execute(
-                f"SELECT key, chunk, units FROM vectors WHERE key IN ({marks})", batch
+            found.update(
+                key
+                for (key,) in self._db.execute(
+                    f"SELECT key FROM vectors WHERE key IN ({marks})", batch
+                )
             )
-            for key, chunk, units in rows:
-                vector = np.frombuffer(chunk, dtype=np.float32)
-                rows_of_units = np.frombuffer(units, dtype=np.float32).reshape(-1, len(vector))
-                found[key] = (vector, rows_of_units)
         return found
+
+    def fill(
+        self,
+        wanted: Sequence[tuple[str, int, int]],
+        vectors: np.ndarray,
+        units: np.ndarray,
+    ) -> None:
+        """Copy cached vectors into place: for each (key, row, first unit row), the chunk
+        vector into ``vectors[row]`` and its unit vectors from ``units[first unit row]`` on,
+        a batch at a time (what is held at once is one batch, not the cache)."""
+        import numpy as np
+
+        for begin in range(0, len(wanted), 500):
+            places: dict[str, list[tuple[int, int]]] = {}
+            for key, row, first in wanted[begin : begin + 500]:
+                places.setdefault(key, []).append((row, first))  # the same text may recur
+            marks = ",".join("?" * len(places))
+            for key, chunk, unit_bytes in self._db.execute(
+                f"SELECT key, chunk, units FROM vectors WHERE key IN ({marks})", list(places)
+            ):
+                vector = np.frombuffer(chunk, dtype=np.float32)
+                these = np.frombuffer(unit_bytes, dtype=np.float32).reshape(-1, len(vector))
+                for row, first in places[key]:
+                    vectors[row] = vector
+                    units[first : first + len(these)] = these
+
+    def dimension(self, key: str) -> int:
+        """The dimension of a cached vector."""
+        row = self._db.execute("SELECT length(chunk) FROM vectors WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) // 4
 
     def put_many(self, items: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> None:
         """Store vectors and commit."""
