@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     app.config["JSON_SORT_KEYS"] = False
     app.extensions["qa"] = EngineHolder(settings, encoder)
     app.extensions["qa_settings"] = settings
+    app.extensions["qa_state"] = State(settings.state_folder())  # opened and migrated once
     app.register_blueprint(api)
     app.register_blueprint(v1)
     if settings.rate_limit:
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     def kept_page(answer_id: str) -> Any:
         """A kept answer, read-only, in the page's style (its data from /api/answers/<id>)."""
         try:
-            State(settings.state_folder()).answer(answer_id)
+            app.extensions["qa_state"].answer(answer_id)
             status = 200
         except NotFound:
             status = 404
@@ -94,7 +95,7 @@ def create_app(settings: Settings | None = None, encoder: Encoder | None = None)
     def watches_feed() -> Any:
         from qa.watching import atom_feed
 
-        feed = atom_feed(State(settings.state_folder()), request.host_url.rstrip("/"))
+        feed = atom_feed(app.extensions["qa_state"], request.host_url.rstrip("/"))
         return Response(feed, mimetype="application/atom+xml")
 
     app.register_error_handler(QAError, _qa_error)
@@ -209,7 +210,8 @@ def release(release_id: str) -> Any:
 
 
 def _state() -> State:
-    return State(_settings().state_folder())
+    state: State = current_app.extensions["qa_state"]
+    return state
 
 
 def _kept(

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -218,6 +219,45 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
+@contextmanager
+def serving(home: Path, env: dict[str, str], seconds: float = 240) -> Iterator[str]:
+    """Run `qa serve` in ``home`` with ``env`` (``QA_PORT`` set), its output in
+    ``home/serve.log``; yield its URL once it answers its health check, stop it after."""
+    url = f"http://127.0.0.1:{env['QA_PORT']}"
+    log_path = home / "serve.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "qa", "serve"],
+            cwd=home,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + seconds
+        try:
+            while not _answers(url):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.flush()
+                    raise RuntimeError("qa serve did not come up:\n" + log_path.read_text()[-3000:])
+                time.sleep(0.5)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/api/health", timeout=5) as resp:
+            return bool(resp.status == 200)
+    except OSError:
+        return False
+
+
 @pytest.fixture(scope="session")
 def live_server_url(live_server: tuple[str, Path]) -> str:
     return live_server[0]
@@ -238,36 +278,5 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         "QA_CORPUS": os.pathsep.join([str(SEED_DIR), str(HOSTILE_DIR)]),
         "QA_PORT": str(port),
     }
-    log = open(index_dir.parent / "serve.log", "w")  # noqa: SIM115 - lives as long as the server
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qa", "serve"],
-        cwd=index_dir.parent,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 240
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/api/health", timeout=5) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                raise RuntimeError(
-                    "qa serve did not come up:\n"
-                    + (index_dir.parent / "serve.log").read_text()[-3000:]
-                )
-            time.sleep(0.5)
+    with serving(index_dir.parent, env) as url:
         yield url, index_dir
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REPO, SEED_DIR, SEED_ID, FakeEncoder, _free_port
+from conftest import REPO, SEED_DIR, SEED_ID, FakeEncoder, _free_port, serving
 
 from qa import watching
 from qa.config import Settings
@@ -297,19 +297,7 @@ def test_end_to_end_a_new_release_changes_a_watched_answer(
             return bytes(resp.read())
 
     qa("rebuild-index")
-    log = open(tmp_path / "serve.log", "w")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [sys.executable, "-m", "qa", "serve"], cwd=tmp_path, env=env, stdout=log, stderr=log
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                get("/api/health")
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "no server"
-                time.sleep(0.5)
+    with serving(tmp_path, env, 120):
         question = "How much heroin did customs seize in Operation Lighthouse?"
         added = qa("watch", "add", question, "--webhook", receiver.url).stdout
         secret = added.split("Webhook secret (shown once; verify X-QA-Signature with it): ")[1]
@@ -333,7 +321,3 @@ def test_end_to_end_a_new_release_changes_a_watched_answer(
         again = qa("rebuild-index").stdout
         assert "Nothing changed" in again and "Watches" not in again
         assert len(receiver.posts) == 1 and len(feedparser.parse(get("/watches.atom")).entries) == 1
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -26,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browsers import WAIT_MS, healthy
-from conftest import HOSTILE_DIR, REPO, SEED_FILE, SEED_ID
+from browsers import WAIT_MS
+from conftest import HOSTILE_DIR, REPO, SEED_FILE, SEED_ID, _free_port, serving
 from playwright.sync_api import Browser, Page, Request, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
@@ -81,9 +80,7 @@ def serve(home: Path) -> Iterator[Server]:
     corpus.mkdir()
     shutil.copy(SEED_FILE, corpus)
     shutil.copy(HOSTILE_FILE, corpus)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     env = {
         **os.environ,
         "QA_INDEX_DIR": str(home / "index"),
@@ -93,26 +90,8 @@ def serve(home: Path) -> Iterator[Server]:
     }
     for name in ("QA_API_TOKENS", "QA_PUBLIC", "QA_WEBHOOK_URL"):
         env.pop(name, None)
-    log_path = home / "serve.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "qa", "serve"], cwd=home, env=env, stdout=log, stderr=log
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + START_S
-        try:
-            while not healthy(url):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("qa serve did not come up:\n" + log_path.read_text()[-3000:])
-                time.sleep(0.5)
-            yield Server(url, home, env)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+    with serving(home, env, START_S) as url:
+        yield Server(url, home, env)
 
 
 @pytest.fixture(scope="module")

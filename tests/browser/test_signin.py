@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from browsers import WAIT_MS, healthy
-from conftest import SEED_DIR
+from browsers import WAIT_MS
+from conftest import SEED_DIR, _free_port, serving
 from playwright.sync_api import Browser, Page, expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.model]
@@ -28,9 +24,7 @@ QUESTION = "Which measures target terrorism?"
 def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`qa serve` on a loopback address with two access tokens: one is this page's."""
     home = tmp_path_factory.mktemp("signin")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     env = {
         **os.environ,
         "QA_INDEX_DIR": str(home / "index"),
@@ -41,25 +35,9 @@ def token_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "QA_API_TOKENS": f"other:{'d4' * 12}, {TOKEN}",
     }
     env.pop("QA_PUBLIC", None)
+    with serving(home, env) as url:
+        yield url
     log_path = home / "serve.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "qa", "serve"], cwd=home, env=env, stdout=log, stderr=log
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 240
-        try:
-            while not healthy(url):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("qa serve did not come up:\n" + log_path.read_text()[-3000:])
-                time.sleep(0.5)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
     assert "Access: an access token is required (2 configured)." in log_path.read_text()
 
 
