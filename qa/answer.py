@@ -313,6 +313,24 @@ SETTING = re.compile(
 )
 
 
+# The words of a question that say what kind of thing it asks about, not which: "What happened
+# on Wednesday?" asks about Wednesday, "Where was the conference held?" about the conference.
+# No sentence is about "happened"; counted as terms they make the one that has the word win.
+FRAME = re.compile(
+    r"\b(?:happen(?:s|ed|ing)?|occur(?:s|red|ring)?|t(?:ake|akes|ook|aking|aken) place)\b", re.I
+)
+HELD = re.compile(r"\bheld\b", re.I)
+
+
+def content(question: str) -> str:
+    """Return a question without the words of its frame (``FRAME``; "held" too when it asks
+    where or when): the words a sentence that answers it shares with it."""
+    text = FRAME.sub(" ", question)
+    if any(name in ("place", "date", "day") for name, _ in expected_types(question)):
+        text = HELD.sub(" ", text)
+    return text
+
+
 def question_parts(question: str) -> list[str]:
     """Split a compound question ("How much ..., and how long ...?") into its sub-questions."""
     parts = [p.strip(" ,;") for p in COMPOUND.split(question) if p.strip(" ,;")]
@@ -662,7 +680,7 @@ class Composer:
 
     def _term_weights(self, question: str, context: str) -> dict[str, float]:
         weights = {t: self._weight(t) * CONTEXT_WEIGHT for t in lexical_tokens([context])[0]}
-        weights.update({t: self._weight(t) for t in lexical_tokens([question])[0]})
+        weights.update({t: self._weight(t) for t in lexical_tokens([content(question)])[0]})
         return weights
 
     def _candidates(
@@ -773,7 +791,7 @@ class Composer:
         """Pick groups of units greedily: relevance plus the question words not yet covered."""
         limit = limit or self.max_sentences
         wants_list = bool(LIST_QUESTION.search(question))
-        weights = {t: self._weight(t) for t in lexical_tokens([question])[0]}
+        weights = {t: self._weight(t) for t in lexical_tokens([content(question)])[0]}
         total = sum(weights.values()) or 1.0
         asked = weights.keys()
         candidates = self._topical(candidates, topic)

@@ -1168,3 +1168,14 @@ def test_a_definite_question_after_an_unrelated_one_is_read_on_its_own(
     # a pronoun still makes it a follow-up of the question before
     result = engine.ask("When was it held?", [Turn("user", "Where was the police conference?")])
     assert result.query.startswith("When was it held? (Where was the police conference?")
+
+
+def test_the_words_of_a_questions_frame_are_no_terms_to_cover() -> None:
+    from qa.answer import content
+
+    assert content("What happened on Wednesday?").split() == ["What", "on", "Wednesday?"]
+    assert "took place" not in content("Where did the raid take place? It took place at night")
+    assert "held" not in content("Where was the conference held?")
+    assert "held" not in content("When was the summit held?")
+    # asked who, "held" is what was done, not the frame
+    assert "held" in content("Who held the hostages?")
