@@ -453,9 +453,9 @@ class Composer:
                 return self._abstain(question, hits, confidence, OFF_TOPIC)
             if reason := _uncounted(question, groups):
                 return self._abstain(question, hits, confidence, reason)
-            return self._render(
-                question, self._introduce(question, groups, candidates), hits, confidence
-            )
+            groups = self._name_person(question, groups, candidates)
+            groups = self._introduce(question, groups, candidates)
+            return self._render(question, groups, hits, confidence)
         # A compound question may span releases: each part is answered, and checked, on its
         # own, the setting and the other parts being its context.
         groups = []
@@ -905,6 +905,37 @@ class Composer:
                 chosen.append(extra)
                 used.add((extra.release.id, extra.unit.start))
         return added
+
+    def _name_person(
+        self, question: str, groups: list[list[_Candidate]], candidates: Sequence[_Candidate]
+    ) -> list[list[_Candidate]]:
+        """Asked who, and answered with sentences that name no one ("A retired officer ... was
+        sentenced", "The MOU was signed today"): the best sentence of the first quoted release
+        that names a person (``evidence.names_person``) follows the first, if it scores within
+        ``KIND_MARGIN`` of the best; if the answer is full, it takes the last one's place."""
+        if not groups or not PERSON_ASKED.search(question):
+            return groups
+        texts = [c.release.text[c.unit.start : c.unit.end] for g in groups for c in g]
+        if any(evidence.names_person(t) for t in texts):
+            return groups
+        release = groups[0][0].release.id
+        used = {(c.release.id, c.unit.start) for g in groups for c in g}
+        floor = candidates[0].score - KIND_MARGIN
+        person = next(
+            (
+                c
+                for c in candidates
+                if c.score >= floor
+                and c.release.id == release
+                and (c.release.id, c.unit.start) not in used
+                and evidence.names_person(c.release.text[c.unit.start : c.unit.end])
+            ),
+            None,
+        )
+        if person is None:
+            return groups
+        kept = groups if len(groups) < self.max_sentences else groups[:-1]
+        return [kept[0], [person], *kept[1:]]
 
     def _introduce(
         self, question: str, groups: list[list[_Candidate]], candidates: Sequence[_Candidate]

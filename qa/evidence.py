@@ -43,9 +43,41 @@ NAME = re.compile(
     r"(?<![\w.])(?:[A-Z][\w'’.-]*|&)(?:\s+(?:(?:of|de|del|la|bin|al|van|von|der)\s+)?"
     r"(?:[A-Z][\w'’.-]*|&))*"
 )
-# A person named in a sentence: two or more capitalised words in a row (given name and
-# surname, initials allowed), not at the start of the sentence.
-PERSON = re.compile(r"(?<=\S\s)[A-Z][a-z]+(?:\s+[A-Z]\.)?(?:\s+[A-Z][a-z'’-]+)+")
+
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# A run of capitalised words in a sentence (initials and "de", "bin", "van" inside), not at
+# its start; a person's name is one that, its titles aside ("Attorney General"), has two or
+# more words and none that names an organisation, a place or a law ("Federal Trade
+# Commission", "Childrens National Medical Center Inc.", "False Claims Act").
+CAPITALISED = re.compile(
+    r"(?<=\S\s)(?:[A-Z][\w'’-]+|[A-Z]\.)(?:\s+(?:(?:de|da|del|bin|van|von|al|le|la)\s+)?"
+    r"(?:[A-Z][\w'’-]+|[A-Z]\.))+"
+)
+_TITLES = _word_set(
+    "Mr. Mrs. Ms. Dr. Judge Justice Attorney Agent Charge Director Secretary General Officer "
+    "Commissioner Inspector Chief President Minister Ambassador Sheriff Prosecutor Senator "
+    "Representative Governor Mayor Detective Sergeant Lieutenant Captain Colonel Deputy "
+    "Administrator Commander Assistant Acting Special Magistrate Chairman Chairwoman Chair "
+    "U.S. United States District Associate Principal Executive Vice Senior"
+)
+_NOT_PERSONAL = _word_set(
+    "Department Commission Court Office Fund Act Center Centre Hospital University College "
+    "School Bureau Agency Administration Service Services Inc Inc. Corp Corp. Corporation "
+    "Company Co. LLC L.L.C. Ltd Ltd. LLP Bank Group Association Council Committee Board "
+    "Authority Ministry Police Force Division Unit Program Programme Project Operation Task "
+    "Team Trust Foundation Institute Organization Organisation Party Army Navy Republic "
+    "Kingdom States Union Nations County City District State Street Avenue Road Airport "
+    "Island Islands River Hotel Conference Summit Meeting Forum Report Code Law Rule Order "
+    "Treaty Agreement Memorandum Goals Day Week Month Year Register Section Title Article "
+    "Network System Systems Holdings Partners Industries International Global National "
+    "Federal Justice Health Security Attorney's Attorneys Prison Jail Penitentiary Medicare "
+    "Medicaid Internet Web"
+)
+_PLACE_BEFORE = re.compile(r"\b(?:in|at|from|near|to|across|of the|in the)\s+$", re.I)
 WHO = re.compile(r"^\s*(?:(?:and|so)\s+)?(?:who|whom|whose)\b|\bwhich\s+\w+\s+(?:was|were)\b", re.I)
 _FIRST_WORD = re.compile(r"^\W*\w+")
 # capitalised by English spelling, yet dates, not names
@@ -120,8 +152,21 @@ def asks_person(question: str) -> bool:
 
 
 def names_person(text: str) -> bool:
-    """Whether a sentence names someone (two or more capitalised words in a row)."""
-    return bool(PERSON.search(text))
+    """Whether a sentence names someone: a run of capitalised words that, its titles aside,
+    has two or more words, none of an organisation's, a place's or a date's."""
+    for m in CAPITALISED.finditer(text):
+        words = m.group().split()
+        if words[0] not in _TITLES and _PLACE_BEFORE.search(text[: m.start()]):
+            continue  # "in New York", "from Los Angeles": a place ("in Charge John Doe" not)
+        while words and (words[0] in _TITLES or (words[0].isupper() and len(words[0]) > 2)):
+            words.pop(0)  # "INTERPOL Secretary General Jürgen Stock"
+        if (
+            len(words) >= 2
+            and not any(w.isupper() and len(w) > 2 for w in words)
+            and not any(w.rstrip(",") in _NOT_PERSONAL or w.lower() in _CALENDAR for w in words)
+        ):
+            return True
+    return False
 
 
 _WORD = re.compile(r"[\w'’]+")

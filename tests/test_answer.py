@@ -824,6 +824,46 @@ def test_the_introduction_is_the_person_asked_about_and_keeps_other_releases() -
     assert SURNAME.findall("Núñez met O'Brien.") == ["Núñez", "O'Brien"]
 
 
+def test_asked_who_an_answer_naming_no_one_gets_the_sentence_that_does() -> None:
+    from types import SimpleNamespace
+
+    from qa.answer import Composer, _Candidate
+    from qa.chunking import Unit
+    from qa.corpus import Release
+
+    sentences = [
+        "The agencies signed a memorandum of understanding with the Korea commission today.",
+        "The memorandum was signed by Assistant Attorney General Bill Baer and Jeong Jae-chan.",
+        "It is the third such arrangement.",
+        "The Korea commission also met Sheila Birnbaum last year.",  # far below the best
+    ]
+    release = Release(id="r", title="t", text=" ".join(sentences), blocks=())
+    scores = [1.0, 0.9, 0.95, 0.5]
+
+    def cand(sentence: str, score: float) -> _Candidate:
+        start = release.text.index(sentence)
+        unit = Unit("sentence", start, start + len(sentence))
+        return _Candidate(release, unit, score, frozenset())
+
+    units = [cand(s, score) for s, score in zip(sentences, scores, strict=True)]
+    candidates = sorted(units, key=lambda c: -c.score)
+
+    def named(question: str, groups: list[list[_Candidate]], room: int = 4) -> list[str]:
+        composer = SimpleNamespace(max_sentences=room)
+        out = Composer._name_person(composer, question, groups, candidates)
+        return [release.text[g[0].unit.start : g[0].unit.end] for g in out]
+
+    asked = "Who signed the memorandum with the Korea commission?"
+    assert named(asked, [[units[0]]]) == sentences[:2]
+    # full: the named sentence takes the last one's place, after the first
+    assert named(asked, [[units[0]], [units[2]]], room=2) == sentences[:2]
+    # an answer that names someone already, or a question that does not ask who, stays
+    assert named(asked, [[units[1]]]) == [sentences[1]]
+    assert named("When was the memorandum signed?", [[units[0]]]) == [sentences[0]]
+    # a sentence far below the best does not join
+    assert named(asked, [[units[0]]], room=4) != [sentences[0], sentences[3]]
+
+
 # releases about other things, so that the scores of a few normalise as in a real index
 UNRELATED = [
     {"id": f"other-{n}", "title": title, "date": f"2015-01-0{n}", "body": body}

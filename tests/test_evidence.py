@@ -42,6 +42,21 @@ def test_who_questions_and_sentences_that_name_someone() -> None:
     assert not evidence.asks_person("When was the conference held?")
     assert evidence.names_person("The plea was entered by Karim Baratov in court.")
     assert not evidence.names_person("A retired officer was sentenced today.")
+    # an organisation, a place, a law is no person; a title before a name is no part of it
+    for text in (
+        "The Department of Justice and the Federal Trade Commission signed it today.",
+        "Childrens National Medical Center Inc. violated the False Claims Act.",
+        "He was arrested in Los Angeles, California.",
+        "The raid took place in New York City on Monday.",
+    ):
+        assert not evidence.names_person(text), text
+    for text in (
+        "said INTERPOL Secretary General Jürgen Stock.",
+        "The MOU was signed by Assistant Attorney General Bill Baer of the Justice Department.",
+        "the statement of Special Agent in Charge John Smith.",
+        "The court sentenced Jose Luis Garcia-Lopez.",
+    ):
+        assert evidence.names_person(text), text
 
 
 def test_the_shipped_weights_load_and_a_mismatch_is_refused(tmp_path: Path) -> None:
