@@ -340,7 +340,8 @@ def ask(
     as_markdown: bool,
 ) -> None:
     """Answer QUESTION from the indexed releases, citing them."""
-    from qa.engine import EngineHolder, parse_request, result_json
+    from qa.engine import EngineHolder
+    from qa.payloads import parse_request, result_json
 
     settings = _settings(index_dir=index_dir)
     payload: dict[str, Any] = {
@@ -373,7 +374,8 @@ def ask(
 
 def _print_streamed(events: Any) -> Any:
     """Print an answer as it is written, then its sources; return the final result."""
-    from qa.engine import Result, result_json
+    from qa.engine import Result
+    from qa.payloads import result_json
 
     shown: list[str] = []
     result: Result | None = None
@@ -659,7 +661,8 @@ def watch_add(
     webhook: str | None,
 ) -> None:
     """Watch QUESTION: ask it now, and again after every new build."""
-    from qa.engine import EngineHolder, parse_request, result_json
+    from qa.engine import EngineHolder
+    from qa.payloads import parse_request, result_json
     from qa.state import State
 
     settings = _settings(index_dir=index_dir)

@@ -37,13 +37,6 @@ FEATURES = (
     "tense_clash",  # asked what happened: whether the sentence tells of what is to come
 )
 
-# A name as the question gives it: capitalised words (with initials, "&", "of", "de"
-# inside), not the question's first word.
-NAME = re.compile(
-    r"(?<![\w.])(?:[A-Z][\w'’.-]*|&)(?:\s+(?:(?:of|de|del|la|bin|al|van|von|der)\s+)?"
-    r"(?:[A-Z][\w'’.-]*|&))*"
-)
-
 
 def _word_set(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -78,40 +71,14 @@ _NOT_PERSONAL = _word_set(
     "Medicaid Internet Web"
 )
 _PLACE_BEFORE = re.compile(r"\b(?:in|at|from|near|to|across|of the|in the)\s+$", re.I)
-WHO = re.compile(r"^\s*(?:(?:and|so)\s+)?(?:who|whom|whose)\b|\bwhich\s+\w+\s+(?:was|were)\b", re.I)
-_FIRST_WORD = re.compile(r"^\W*\w+")
 # capitalised by English spelling, yet dates, not names
-_CALENDAR = frozenset(
+CALENDAR = frozenset(
     re.findall(
         r"\w+",
         "january february march april may june july august september october november december "
         "monday tuesday wednesday thursday friday saturday sunday",
     )
 )
-_STOP_NAMES = frozenset(
-    re.findall(
-        r"\w+",
-        "i what which who whom whose when where why how is are was were did does do has have "
-        "had can could will would the a an and or in on at of for to list name",
-    )
-)
-
-
-def question_names(question: str) -> list[str]:
-    """Return the names a question gives ("Kellogg Brown Root", "Abu Dhabi"): its
-    capitalised words, a run of them one name; the question's first word, question
-    words, months and days left out."""
-    body = _FIRST_WORD.sub(" ", question, count=1)
-    names = []
-    for m in NAME.finditer(body):
-        words = [
-            w
-            for w in re.split(r"[\s/-]+", m.group())
-            if len(w) > 1 and w[0].isupper() and w.lower() not in _STOP_NAMES | _CALENDAR
-        ]
-        if words:
-            names.append(" ".join(words))
-    return list(dict.fromkeys(names))
 
 
 def name_words(names: Sequence[str]) -> frozenset[str]:
@@ -137,18 +104,12 @@ FUTURE = re.compile(
     r"forthcoming)\b",
     re.I,
 )
-PAST = re.compile(r"\b(?:was|were|did|had|happened)\b", re.I)
 
 
-def tense_clash(question: str, text: str) -> bool:
-    """Whether a question asks what happened and a sentence tells of what is to come
-    ("When was the conference held?" and "... to be held in Chile in March")."""
-    return bool(PAST.search(question) and not FUTURE.search(question) and FUTURE.search(text))
-
-
-def asks_person(question: str) -> bool:
-    """Whether a question asks who: a person or a company is its answer."""
-    return bool(WHO.search(question))
+def tells_ahead(text: str) -> bool:
+    """Whether a sentence tells of what is to come ("... to be held in Chile in March"): asked
+    what happened, that is a tense clash (``FEATURES``)."""
+    return bool(FUTURE.search(text))
 
 
 def names_person(text: str) -> bool:
@@ -163,7 +124,7 @@ def names_person(text: str) -> bool:
         if (
             len(words) >= 2
             and not any(w.isupper() and len(w) > 2 for w in words)
-            and not any(w.rstrip(",") in _NOT_PERSONAL or w.lower() in _CALENDAR for w in words)
+            and not any(w.rstrip(",") in _NOT_PERSONAL or w.lower() in CALENDAR for w in words)
         ):
             return True
     return False
@@ -174,13 +135,22 @@ _WORD = re.compile(r"[\w'’]+")
 
 def words_in(words: frozenset[str], text: str) -> float:
     """Return the share of ``words`` that occur in ``text`` (as words, any case); 1 for none."""
+    return share_of(words, word_set(text)) if words else 1.0
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The words of ``text``, in lower case (what ``share_of`` looks names up in)."""
+    return frozenset(_WORD.findall(text.lower()))
+
+
+def share_of(words: frozenset[str], have: frozenset[str]) -> float:
+    """Return the share of ``words`` that ``have`` holds, in some form (``_has``); 1 for none."""
     if not words:
         return 1.0
-    have = set(_WORD.findall(text.lower()))
     return sum(_has(w, have) for w in words) / len(words)
 
 
-def _has(word: str, have: set[str]) -> bool:
+def _has(word: str, have: frozenset[str]) -> bool:
     """Whether ``have`` holds ``word`` or a form of it: a possessive, with or without the
     apostrophe the text may have lost ("INTERPOLs"), or a word that shares all but its last
     few letters ("Austrian" and "Austria", "Mexican" and "Mexico")."""

@@ -15,8 +15,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from qa.engine import Result, parse_request, result_json
+from qa.engine import Result
 from qa.errors import BadRequest
+from qa.payloads import parse_request, result_json
 
 MODEL_ID = "releases-qa"
 v1 = Blueprint("openai", __name__, url_prefix="/v1")

@@ -127,7 +127,7 @@ class Retriever:
                     fused[i] += bonus
         order = sorted(fused, key=lambda i: -fused[i])
         chosen = _diversify(
-            order, [self.index.chunks[i].release_id for i in order], k, self.per_release
+            order, [self.index.chunk_releases[i] for i in order], k, self.per_release
         )
         if not chosen:
             return []
@@ -217,7 +217,7 @@ class Retriever:
         for i in ranking:
             if len(first) >= n:
                 break
-            first.setdefault(self.index.chunks[i].release_id, i)
+            first.setdefault(self.index.chunk_releases[i], i)
         return list(first.values())
 
     def _lexical(self, query: str, allowed: np.ndarray | None) -> tuple[list[int], np.ndarray]:

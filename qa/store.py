@@ -99,6 +99,7 @@ class Index:
     source_counts: dict[str, int] = field(default_factory=dict)  # releases per named source
     release_dates: list[str | None] = field(default_factory=list)  # per chunk, for filters
     release_sources: list[str | None] = field(default_factory=list)
+    chunk_releases: list[str] = field(default_factory=list)  # per chunk, its release's id
 
     def chunk_text(self, chunk: Chunk) -> str:
         """Return the text of a chunk."""
@@ -431,17 +432,19 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
         chunks = ChunkStore(store, releases, manifest.chunks)
         # per chunk, in row order: its release's date and source (for filters) and how many
         # units it has; the strings are shared per release
-        meta: dict[str, tuple[str | None, str | None]] = {}
+        meta: dict[str, tuple[str, str | None, str | None]] = {}
         release_dates: list[str | None] = []
         release_sources: list[str | None] = []
+        chunk_releases: list[str] = []
         unit_counts: list[int] = []
         for rid, date, source, units in store.all(
             "SELECT c.release_id, r.date, r.source, c.units FROM chunks c "
             "JOIN releases r ON r.id = c.release_id ORDER BY c.row"
         ):
-            date, source = meta.setdefault(rid, (date, source))
+            rid, date, source = meta.setdefault(rid, (rid, date, source))
             release_dates.append(date)
             release_sources.append(source)
+            chunk_releases.append(rid)
             unit_counts.append(units)
         sources = dict(
             store.all(
@@ -494,6 +497,7 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
         bm25=bm25,
         release_dates=release_dates,
         release_sources=release_sources,
+        chunk_releases=chunk_releases,
     )
 
 

@@ -43,7 +43,7 @@ def check_watches(
 ) -> CheckSummary:
     """Ask every watch on the engine's build; record the answers that changed and send each
     change to its watch's webhook."""
-    from qa.engine import parse_filters, result_json
+    from qa.payloads import parse_filters, result_json
 
     summary = CheckSummary()
     build_id = engine.index.manifest.build_id

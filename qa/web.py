@@ -23,10 +23,11 @@ from qa import auth
 from qa.chat import Turn
 from qa.config import Settings
 from qa.embedding import Encoder
-from qa.engine import (
-    Engine,
-    EngineHolder,
-    Result,
+from qa.engine import Engine, EngineHolder, Result
+from qa.errors import BadRequest, NotFound, QAError
+from qa.openai_api import json_body, v1
+from qa.openapi import spec
+from qa.payloads import (
     blank,
     hit_json,
     parse_filters,
@@ -36,9 +37,6 @@ from qa.engine import (
     release_summary,
     result_json,
 )
-from qa.errors import BadRequest, NotFound, QAError
-from qa.openai_api import json_body, v1
-from qa.openapi import spec
 from qa.retrieval import Filters
 from qa.state import State
 

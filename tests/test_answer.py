@@ -13,6 +13,7 @@ from qa import store
 from qa.answer import render_text
 from qa.config import Settings
 from qa.engine import Engine
+from qa.question import read
 
 
 def _engine(settings: Settings) -> Engine:
@@ -222,19 +223,19 @@ def test_a_year_the_releases_never_mention_is_not_answered_from_another_year(
 
 
 def test_outcome_reports_are_told_from_announcements() -> None:
-    from qa.answer import OUTCOMES, _reported
+    from qa.events import OUTCOMES, reported
 
     sentence = OUTCOMES[0][2]
     verdict = OUTCOMES[1][2]
-    assert _reported("Smith was sentenced today to 70 months in prison.", sentence)
-    assert _reported("Judge Lee sentenced Smith to 25 years.", sentence)
-    assert not _reported("Smith is scheduled to be sentenced on May 5.", sentence)
-    assert not _reported("Sentencing is set for May 5.", sentence)
-    assert _reported("A federal jury convicted Smith of fraud.", verdict)
-    assert _reported("Smith was found guilty on all counts.", verdict)
-    assert not _reported("If convicted, Smith faces life in prison.", verdict)
-    assert not _reported("If he is convicted, Smith faces life in prison.", verdict)
-    assert not _reported("Smith, a previously convicted felon, was charged.", verdict)
+    assert reported("Smith was sentenced today to 70 months in prison.", sentence)
+    assert reported("Judge Lee sentenced Smith to 25 years.", sentence)
+    assert not reported("Smith is scheduled to be sentenced on May 5.", sentence)
+    assert not reported("Sentencing is set for May 5.", sentence)
+    assert reported("A federal jury convicted Smith of fraud.", verdict)
+    assert reported("Smith was found guilty on all counts.", verdict)
+    assert not reported("If convicted, Smith faces life in prison.", verdict)
+    assert not reported("If he is convicted, Smith faces life in prison.", verdict)
+    assert not reported("Smith, a previously convicted felon, was charged.", verdict)
 
 
 def test_a_follow_up_is_not_answered_from_another_case(tmp_path: Path) -> None:
@@ -264,7 +265,7 @@ def test_each_part_of_a_compound_question_is_checked_on_its_own(tmp_path: Path) 
 
 
 def test_compound_questions_split_into_their_questions() -> None:
-    from qa.answer import question_parts
+    from qa.question import question_parts
 
     assert question_parts(
         "How much did the brothers defraud Medicare of, and how long was he sentenced to?"
@@ -293,7 +294,7 @@ def test_compound_questions_split_into_their_questions() -> None:
 
 
 def test_answer_types_tell_a_count_and_a_day_from_look_alikes() -> None:
-    from qa.answer import ANSWER_TYPES, expected_types
+    from qa.kinds import ANSWER_TYPES, expected_types
 
     found = {name: pattern for name, _, pattern in ANSWER_TYPES}
     assert [n for n, _ in expected_types("How many offenders were arrested?")] == ["count"]
@@ -344,7 +345,7 @@ def test_answer_types_tell_a_count_and_a_day_from_look_alikes() -> None:
 
 
 def test_list_questions_and_inline_series() -> None:
-    from qa.answer import LIST_QUESTION, expected_types
+    from qa.kinds import LIST_QUESTION, expected_types
 
     assert LIST_QUESTION.search("What types of counterfeit goods were sold?")
     assert LIST_QUESTION.search("In which countries did the company pay bribes?")
@@ -426,14 +427,11 @@ def test_releases_giving_different_figures_are_both_cited(tmp_path: Path) -> Non
 
 
 def test_answers_of_the_asked_kind_are_read_from_a_unit() -> None:
-    from qa.answer import _Candidate, _disagrees, _values
-    from qa.chunking import Unit
-    from qa.corpus import Release
+    from qa.kinds import values as read_values
+    from qa.selection import disagrees
 
     def values(text: str, types: list[str], prospective: bool = False) -> set[str]:
-        release = Release(id="r", title="t", text=text, blocks=())
-        unit = _Candidate(release, Unit("sentence", 0, len(text)), 1.0, frozenset())
-        return _values(unit, types, prospective)
+        return read_values(text, types, prospective)
 
     assert values("He was sentenced to 23 years in prison.", ["duration"]) == {"23years"}
     # a penalty faced is no sentence handed down, unless the question asks what he faces
@@ -448,22 +446,27 @@ def test_answers_of_the_asked_kind_are_read_from_a_unit() -> None:
     assert values("Smith, a 25-year-old Irish national, was charged.", ["duration"]) == set()
     assert values("It had $5.5 million and 3 accounts.", ["money"]) == {"5.5million"}
     assert values("Found guilty on May 19, 2014, in New York.", ["day"]) == {"may19"}
-    assert _disagrees({"5.5million"}, {"5million"})
-    assert not _disagrees({"may19", "march9"}, {"may19"})  # the same answer, restated
-    assert not _disagrees(set(), {"may19"})
+    assert disagrees({"5.5million"}, {"5million"})
+    assert not disagrees({"may19", "march9"}, {"may19"})  # the same answer, restated
+    assert not disagrees(set(), {"may19"})
 
 
 def test_a_how_many_question_is_answered_only_by_a_count_of_what_it_asks() -> None:
-    from qa.answer import _Candidate, _uncounted
     from qa.chunking import Unit
     from qa.corpus import Release
+    from qa.question import read
+    from qa.selection import uncounted
+    from qa.sentences import Candidate
 
-    def groups(*texts: str) -> list[list[_Candidate]]:
+    def groups(*texts: str) -> list[list[Candidate]]:
         out = []
         for text in texts:
             release = Release(id="r", title="t", text=text, blocks=())
-            out.append([_Candidate(release, Unit("sentence", 0, len(text)), 1.0, frozenset())])
+            out.append([Candidate(release, Unit("sentence", 0, len(text)), 1.0, frozenset())])
         return out
+
+    def _uncounted(question: str, groups: list[list[Candidate]]) -> str:
+        return uncounted(read(question), groups)
 
     bitcoins = "How many bitcoins did the FBI recover from Alexandre Cazes's wallets?"
     arrested = groups("On July 5, Alexandre Cazes, 25, was arrested by Thai authorities.")
@@ -518,11 +521,11 @@ def test_a_named_event_announced_as_to_come_does_not_answer_what_happened_there(
 
 
 def test_event_mentions_are_told_ahead_from_past() -> None:
-    from qa.answer import EVENT, _only_ahead
     from qa.corpus import Release
+    from qa.events import EVENT, only_ahead
 
     def ahead(text: str) -> bool:
-        return _only_ahead("Pacific Summit", [Release(id="r", title="t", text=text, blocks=())])
+        return only_ahead("Pacific Summit", [Release(id="r", title="t", text=text, blocks=())])
 
     assert ahead("The Pacific Summit, to be held in May, will open.")
     assert ahead("Delegates prepare for the upcoming Pacific Summit in Fiji.")
@@ -538,7 +541,7 @@ def test_event_mentions_are_told_ahead_from_past() -> None:
     assert not EVENT.search("What will be agreed at the Pacific Summit?")
     # the event's name is matched as words: the World Cup is not in "hiccup"
     cup = [Release(id="r", title="t", text="A hiccup, to be held later, will pass.", blocks=())]
-    assert not _only_ahead("Cup", cup)
+    assert not only_ahead("Cup", cup)
 
 
 def test_search_ranks_first_the_release_whose_sentence_answers(tmp_path: Path) -> None:
@@ -593,6 +596,7 @@ def test_asked_for_a_list_search_ranks_first_the_release_with_one(
     search counts a release's list the same way, so the release whose answer would be the list
     ranks above one whose single sentence scores a little higher."""
     import qa.answer
+    import qa.selection
 
     records = [
         _release("fraud", "Bank Fraud Sentencing", "A banker was sentenced to five years."),
@@ -619,6 +623,7 @@ def test_asked_for_a_list_search_ranks_first_the_release_with_one(
     # with no allowance for lists, the single sentence wins, in search and in the answer
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(qa.answer, "LIST_MARGIN", 0.0)
+        patch.setattr(qa.selection, "LIST_MARGIN", 0.0)
         assert engine.search(question, k=4)[0].release.id == "speech"
         assert [s.kind for s in engine.ask(question).answer.sentences] == ["sentence"]
     # a question that asks for no list: the single sentence
@@ -766,11 +771,11 @@ def test_asked_who_the_answer_introduces_him_by_full_name(tmp_path: Path) -> Non
 
 
 def test_the_introduction_is_the_person_asked_about_and_keeps_other_releases() -> None:
-    from types import SimpleNamespace
-
-    from qa.answer import PERSON_ASKED, Composer, _Candidate
     from qa.chunking import Unit
     from qa.corpus import Release
+    from qa.question import PERSON_ASKED, read
+    from qa.selection import introduce as introduced
+    from qa.sentences import Candidate
 
     for asked in (
         "Who founded Liberty Reserve?",
@@ -797,17 +802,16 @@ def test_the_introduction_is_the_person_asked_about_and_keeps_other_releases() -
     release = Release(id="r", title="t", text=text, blocks=())
     other = Release(id="o", title="t", text="Lathes also went to Iran.", blocks=())
 
-    def cand(release: Release, sentence: str) -> _Candidate:
+    def cand(release: Release, sentence: str) -> Candidate:
         start = release.text.index(sentence)
-        return _Candidate(release, Unit("sentence", start, start + len(sentence)), 1.0, frozenset())
+        return Candidate(release, Unit("sentence", start, start + len(sentence)), 1.0, frozenset())
 
     units = [cand(release, s) for s in sentences]
     answer, elsewhere = units[3], cand(other, other.text)
-    composer = SimpleNamespace(max_sentences=2)
-    question = "Which Austrian trader shipped lathes to Pyongyang?"
+    question = read("Which Austrian trader shipped lathes to Pyongyang?")
 
-    def introduce(groups: list[list[_Candidate]]) -> list[str]:
-        out = Composer._introduce(composer, question, groups, units + [elsewhere])
+    def introduce(groups: list[list[Candidate]]) -> list[str]:
+        out = introduced(question, groups, units + [elsewhere], 2)
         return [g[0].release.text[g[0].unit.start : g[0].unit.end] for g in out]
 
     # Varga's introduction, not the judge's named first, nor a match across two sentences
@@ -817,7 +821,7 @@ def test_the_introduction_is_the_person_asked_about_and_keeps_other_releases() -
     # with no room, a later sentence of the same release makes room
     assert introduce([[answer], [units[2]]]) == [sentences[1], sentences[3]]
     # names beyond ASCII letters
-    from qa.answer import INTRO, SURNAME
+    from qa.selection import INTRO, SURNAME
 
     named = "José Luis Núñez, 41, of Madrid, and Sean O'Brien, 50, and Ronald McDonald, aka Ron."
     assert [m["surname"] for m in INTRO.finditer(named)] == ["Núñez", "O'Brien", "McDonald"]
@@ -825,11 +829,11 @@ def test_the_introduction_is_the_person_asked_about_and_keeps_other_releases() -
 
 
 def test_asked_who_an_answer_naming_no_one_gets_the_sentence_that_does() -> None:
-    from types import SimpleNamespace
-
-    from qa.answer import Composer, _Candidate
     from qa.chunking import Unit
     from qa.corpus import Release
+    from qa.question import read
+    from qa.selection import name_person
+    from qa.sentences import Candidate
 
     sentences = [
         "The agencies signed a memorandum of understanding with the Korea commission today.",
@@ -840,17 +844,16 @@ def test_asked_who_an_answer_naming_no_one_gets_the_sentence_that_does() -> None
     release = Release(id="r", title="t", text=" ".join(sentences), blocks=())
     scores = [1.0, 0.9, 0.95, 0.5]
 
-    def cand(sentence: str, score: float) -> _Candidate:
+    def cand(sentence: str, score: float) -> Candidate:
         start = release.text.index(sentence)
         unit = Unit("sentence", start, start + len(sentence))
-        return _Candidate(release, unit, score, frozenset())
+        return Candidate(release, unit, score, frozenset())
 
     units = [cand(s, score) for s, score in zip(sentences, scores, strict=True)]
     candidates = sorted(units, key=lambda c: -c.score)
 
-    def named(question: str, groups: list[list[_Candidate]], room: int = 4) -> list[str]:
-        composer = SimpleNamespace(max_sentences=room)
-        out = Composer._name_person(composer, question, groups, candidates)
+    def named(question: str, groups: list[list[Candidate]], room: int = 4) -> list[str]:
+        out = name_person(read(question), groups, candidates, room)
         return [release.text[g[0].unit.start : g[0].unit.end] for g in out]
 
     asked = "Who signed the memorandum with the Korea commission?"
@@ -879,7 +882,7 @@ UNRELATED = [
 
 
 def test_a_penalty_faced_does_not_answer_what_was_handed_down() -> None:
-    from qa.answer import _holds
+    from qa.kinds import holds as _holds
 
     assert _holds("He was sentenced to 30 months in prison.", "duration", stated=True)
     assert not _holds("He faces up to 20 years in prison.", "duration", stated=True)
@@ -897,10 +900,10 @@ def test_a_penalty_faced_does_not_answer_what_was_handed_down() -> None:
 def test_search_ranks_the_sentence_handed_down_above_the_penalty_faced(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import qa.answer
+    import qa.question
 
     # the sentence scores alone, not the rule that outcome reports come first, decide here
-    monkeypatch.setattr(qa.answer, "OUTCOMES", ())
+    monkeypatch.setattr(qa.question, "OUTCOMES", ())
     records = [
         {
             "id": "plea",
@@ -966,8 +969,9 @@ def test_search_ranks_the_release_titled_with_the_event_asked_about(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import qa.answer
+    import qa.question
 
-    monkeypatch.setattr(qa.answer, "OUTCOMES", ())  # the titles alone decide here
+    monkeypatch.setattr(qa.question, "OUTCOMES", ())  # the titles alone decide here
     records = [
         {
             "id": "plea",
@@ -1013,7 +1017,7 @@ def test_search_ranks_the_release_titled_with_the_event_asked_about(
 
 
 def test_today_in_an_attribution_is_no_date() -> None:
-    from qa.answer import _holds
+    from qa.kinds import holds as _holds
 
     # "when did he plead guilty?": the release's "today" is the day, which its date gives
     assert _holds("Logan pleaded guilty today to money laundering.", "date", stated=False)
@@ -1126,14 +1130,14 @@ def test_a_follow_up_is_answered_by_a_sentence_that_does_not_name_the_subject_ag
 def test_a_question_asking_two_kinds_of_answer_gets_both(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qa import answer as answer_module
+    from qa import selection
 
     engine = _follow_up_engine(tmp_path)
     question = "What sentence and fine did the judge impose on Ivan Koral?"
     answer = engine.ask(question).answer
     assert "20 years" in answer.text and "$500,000" in answer.text
     # the fine's sentence shares more of the question's words: alone, it would be the answer
-    monkeypatch.setattr(answer_module, "KIND_MARGIN", 0.0)
+    monkeypatch.setattr(selection, "KIND_MARGIN", 0.0)
     alone = engine.ask(question).answer
     assert "$500,000" in alone.text and "20 years" not in alone.text
 
@@ -1162,7 +1166,7 @@ def test_a_question_about_a_name_no_release_found_mentions_abstains_saying_so(
     question = "How much did Vantor Holdings pay?"
     elsewhere = [h for h in engine.search(question, k=8) if h.release.id != "fcpa"][:2]
     vector = engine.retriever.encoder.encode([question])[0]
-    found = engine.composer.compose(question, elsewhere, vector)
+    found = engine.composer.compose(read(question), elsewhere, vector)
     assert not found.abstained and "$30 million" in found.text
     assert [s.release.id for s in found.sources] == ["fcpa"]
 
@@ -1195,9 +1199,9 @@ def test_a_definite_question_after_an_unrelated_one_is_read_on_its_own(
     # read as a follow-up, it borrows the question before; kept only if that reading answers
     compose = engine.composer.compose
 
-    def unanswered_with_context(question, hits, vector, context="", **kwargs):
-        answer = compose(question, hits, vector, context=context, **kwargs)
-        return replace(answer, abstained=True, text="none") if context else answer
+    def unanswered_with_context(question, hits, vector, **kwargs):
+        answer = compose(question, hits, vector, **kwargs)
+        return replace(answer, abstained=True, text="none") if question.context else answer
 
     monkeypatch.setattr(engine.composer, "compose", unanswered_with_context)
     after = engine.ask("When was the police conference held?", unrelated)
@@ -1211,7 +1215,7 @@ def test_a_definite_question_after_an_unrelated_one_is_read_on_its_own(
 
 
 def test_the_words_of_a_questions_frame_are_no_terms_to_cover() -> None:
-    from qa.answer import content
+    from qa.question import content
 
     assert content("What happened on Wednesday?").split() == ["What", "on", "Wednesday?"]
     assert "took place" not in content("Where did the raid take place? It took place at night")

@@ -7,7 +7,8 @@ from qa import store
 from qa.chat import Turn
 from qa.config import Settings
 from qa.dates import read_dates, without_when
-from qa.engine import Engine, result_json
+from qa.engine import Engine
+from qa.payloads import result_json
 from qa.retrieval import Filters
 
 

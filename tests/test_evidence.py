@@ -12,10 +12,11 @@ from qa import evidence
 from qa.engine import EngineHolder
 from qa.evaluation import load_questions
 from qa.evidence import FEATURES, Scorer
+from qa.question import asks_person, question_names
 
 
 def test_question_names_leave_out_question_words_and_keep_multiword_names() -> None:
-    names = evidence.question_names
+    names = question_names
     assert names("How large was the fine Kellogg Brown & Root LLC agreed to pay?") == [
         "Kellogg Brown Root LLC"
     ]
@@ -37,9 +38,9 @@ def test_a_name_counts_as_mentioned_in_any_of_its_forms() -> None:
 
 
 def test_who_questions_and_sentences_that_name_someone() -> None:
-    assert evidence.asks_person("Who is the Secretary General?")
-    assert evidence.asks_person("and whose company paid the bribes?")
-    assert not evidence.asks_person("When was the conference held?")
+    assert asks_person("Who is the Secretary General?")
+    assert asks_person("and whose company paid the bribes?")
+    assert not asks_person("When was the conference held?")
     assert evidence.names_person("The plea was entered by Karim Baratov in court.")
     assert not evidence.names_person("A retired officer was sentenced today.")
     # an organisation, a place, a law is no person; a title before a name is no part of it

@@ -14,7 +14,8 @@ from conftest import SEED_ID, FakeEncoder
 
 from qa import store
 from qa.config import Settings
-from qa.engine import Engine, result_json
+from qa.engine import Engine
+from qa.payloads import result_json
 from qa.web import create_app
 
 REPLIES = {

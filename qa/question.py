@@ -1,0 +1,212 @@
+"""A question read once: the parts of a compound question, the kind of answer each asks for,
+the names, years and events it gives, the words it borrows from the turns before. Everything
+downstream (the evidence features, selection, the checks before an answer) reads a `Question`,
+not the text again."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from qa.chat import ANAPHORA
+from qa.events import EVENT, OUTCOMES, TITLE_EVENTS
+from qa.evidence import CALENDAR, FUTURE, name_words
+from qa.kinds import AUXILIARY, LIST_QUESTION, expected_types
+
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+PAST = re.compile(r"\b(?:was|were|did|had|happened)\b", re.I)
+
+WH = (
+    r"(?:(?:in|from|to|at|for|by|on|with|against)\s+)?"
+    r"(?:how|what|which|where|when|who|whom|whose|why)\b"
+)
+COMPOUND = re.compile(rf"(?:,\s*and|;|,)\s+(?={WH})", re.I)
+AUX = r"(?:is|are|was|were|did|does|do|has|have|had|can|could|will)\b"
+ASKS = re.compile(rf"^\s*(?:{WH}|{AUX})", re.I)
+SETTING = re.compile(
+    r"^\s*(?:in|for|regarding|about|concerning|as for|on|during|after|before|according to)\b",
+    re.I,
+)
+
+
+# The words of a question that say what kind of thing it asks about, not which: "What happened
+# on Wednesday?" asks about Wednesday, "Where was the conference held?" about the conference.
+# No sentence is about "happened"; counted as terms they make the one that has the word win.
+FRAME = re.compile(
+    r"\b(?:happen(?:s|ed|ing)?|occur(?:s|red|ring)?|t(?:ake|akes|ook|aking|aken) place)\b", re.I
+)
+HELD = re.compile(r"\bheld\b", re.I)
+
+
+def content(question: str) -> str:
+    """Return a question without the words of its frame (``FRAME``; "held" too when it asks
+    where or when): the words a sentence that answers it shares with it."""
+    text = FRAME.sub(" ", question)
+    if any(name in ("place", "date", "day") for name, _ in expected_types(question)):
+        text = HELD.sub(" ", text)
+    return text
+
+
+def question_parts(question: str) -> list[str]:
+    """Split a compound question ("How much ..., and how long ...?") into its sub-questions."""
+    parts = [p.strip(" ,;") for p in COMPOUND.split(question) if p.strip(" ,;")]
+    if len(parts) > 1 and not ASKS.match(parts[0]) and SETTING.match(parts[0]):
+        # "In the Haiti Teleco case, how much ..., and from which country ...?": the opening
+        # phrase is no question of its own but the setting of each one (their context).
+        parts = parts[1:]
+    return parts if len(parts) > 1 and all(len(p.split()) >= 3 for p in parts) else [question]
+
+
+# A question about what someone faces, could get or might receive asks for the penalty.
+# "When will he be sentenced?", "when is sentencing scheduled?" ask about what is to come too.
+PROSPECTIVE = re.compile(
+    r"\b(?:face[sd]?|facing|could|would|might|maximum|potential|will|scheduled)\b", re.I
+)
+# A question asking who: "who ...", or the role a person is asked about by, followed by what
+# he did or where he is from ("Which Estonian accomplice of ...", "Which Cuban national was
+# ..."), not by a noun it describes ("what member countries", "what executive order"); no
+# verb before it ("What sentence did the defendant receive?" asks for a sentence)
+PERSON_ASKED = re.compile(
+    r"^\s*(?:who|whom)\b|^\s*(?:which|what)\s+"
+    rf"(?:(?!{AUXILIARY})[\w'-]+\s+){{0,3}}?"
+    r"(?:man|woman|person|defendant|national|citizen|resident|official|officer|agent|trader|"
+    r"executive|hacker|accomplice|leader|boss|founder|director|member|fugitive|suspect|"
+    r"businessman|businesswoman|lawyer|banker|contractor|employee|operator|administrator)\s+"
+    r"(?:was|is|were|are|has|had|have|did|does|who|whose|that|from|of|in|at|on|with|to|for|"
+    r"behind|\w+ed)\b",
+    re.I,
+)
+# "How many tonnes of cocaine were seized": what is counted, up to the verb or a preposition
+HOW_MANY = re.compile(
+    r"\bhow many\s+(?!(?:did|were|was|are|is|have|has|had|do|does|will|can|could|would|died|"
+    r"remain\w*)\b)((?:[\w'-]+\s+){0,4}?[\w'-]+?)(?:'s?)?\s+"
+    r"(?:did|were|was|have|has|had|are|is|do|does|will|can|could|would|of|from|in|at|on|for|by)\b",
+    re.I,
+)
+# people are counted under many names ("how many suspects" -> "1,200 individuals")
+PEOPLE = (
+    "people persons individuals men women children suspects defendants offenders fugitives "
+    "victims members migrants officers"
+)
+
+# A name as the question gives it: capitalised words (with initials, "&", "of", "de"
+# inside), not the question's first word.
+NAME = re.compile(
+    r"(?<![\w.])(?:[A-Z][\w'’.-]*|&)(?:\s+(?:(?:of|de|del|la|bin|al|van|von|der)\s+)?"
+    r"(?:[A-Z][\w'’.-]*|&))*"
+)
+_FIRST_WORD = re.compile(r"^\W*\w+")
+WHO = re.compile(r"^\s*(?:(?:and|so)\s+)?(?:who|whom|whose)\b|\bwhich\s+\w+\s+(?:was|were)\b", re.I)
+_STOP_NAMES = frozenset(
+    re.findall(
+        r"\w+",
+        "i what which who whom whose when where why how is are was were did does do has have "
+        "had can could will would the a an and or in on at of for to list name",
+    )
+)
+
+
+def question_names(question: str) -> list[str]:
+    """Return the names a question gives ("Kellogg Brown Root", "Abu Dhabi"): its
+    capitalised words, a run of them one name; the question's first word, question
+    words, months and days left out."""
+    body = _FIRST_WORD.sub(" ", question, count=1)
+    names = []
+    for m in NAME.finditer(body):
+        words = [
+            w
+            for w in re.split(r"[\s/-]+", m.group())
+            if len(w) > 1 and w[0].isupper() and w.lower() not in _STOP_NAMES | CALENDAR
+        ]
+        if words:
+            names.append(" ".join(words))
+    return list(dict.fromkeys(names))
+
+
+def asks_person(question: str) -> bool:
+    """Whether a question asks who: a person or a company is its answer."""
+    return bool(WHO.search(question))
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as answers read it. ``context`` holds the words it borrows (the question a
+    follow-up follows); a part of a compound question also knows the ``whole`` question and
+    the ``setting`` it is asked in (the opening phrase and the other parts)."""
+
+    text: str
+    context: str
+    whole: str  # the compound question a part belongs to; the text itself otherwise
+    setting: str  # for a part: the rest of the whole question, whose words it borrows
+    content: str  # the text without the words of its frame (``content``)
+    kinds: tuple[str, ...]  # the kinds of answer it asks for (``kinds.expected_types``)
+    values: tuple[str, ...]  # of those, the ones a single figure gives (not a series)
+    wants_list: bool
+    person: bool  # asks for a person (``PERSON_ASKED``)
+    who: bool  # asks who, a person or a company (the evidence model's "person" feature)
+    prospective: bool  # asks what someone faces or what is to come (``PROSPECTIVE``)
+    past: bool  # asks what happened, and not what is to come
+    names: tuple[str, ...]  # the names it gives (``question_names``)
+    name_words: frozenset[str]
+    years: tuple[str, ...]
+    outcomes: tuple[tuple[str, re.Pattern[str]], ...]  # court outcomes asked about as done
+    title_events: tuple[re.Pattern[str], ...]  # what a release's title announcing it says
+    event: str  # a named event asked about as past ("the INTERPOL Americas Regional Conference")
+    counted: str  # what "how many" asks a number of
+    refers_back: bool  # it speaks of someone or something named before ("he", "the company")
+    parts: tuple[Question, ...]  # the questions a compound question is made of
+
+    @property
+    def borrowed(self) -> str:
+        """The words it borrows: the earlier question's, and for a part its setting's."""
+        return f"{self.context} {self.setting}" if self.setting else self.context
+
+    @property
+    def wants_list_anywhere(self) -> bool:
+        """Whether it, or one of its parts, asks for a list."""
+        return self.wants_list or any(p.wants_list for p in self.parts)
+
+
+def read(text: str, context: str = "") -> Question:
+    """Read a question (made standalone: ``context`` is what a follow-up borrows) and the
+    parts of a compound one, each in the setting of the others."""
+    parts = question_parts(text)
+    whole = _read(text, context, text, "")
+    if len(parts) < 2:
+        return whole
+    return replace(whole, parts=tuple(_read(p, context, text, text.replace(p, " ")) for p in parts))
+
+
+def _read(text: str, context: str, whole: str, setting: str) -> Question:
+    types = expected_types(text)
+    prospective = bool(PROSPECTIVE.search(text))
+    names = question_names(text)
+    event = EVENT.search(text)
+    counted = HOW_MANY.search(text)
+    return Question(
+        text=text,
+        context=context,
+        whole=whole,
+        setting=setting,
+        content=content(text),
+        kinds=tuple(name for name, _ in types),
+        values=tuple(name for name, found in types if isinstance(found, re.Pattern)),
+        wants_list=bool(LIST_QUESTION.search(text)),
+        person=bool(PERSON_ASKED.search(text)),
+        who=asks_person(text),
+        prospective=prospective,
+        past=bool(PAST.search(text) and not FUTURE.search(text)),
+        names=tuple(names),
+        name_words=name_words(names),
+        years=tuple(dict.fromkeys(YEAR.findall(text))),
+        outcomes=()
+        if prospective
+        else tuple((name, reports) for name, asks, reports in OUTCOMES if asks.search(text)),
+        title_events=()
+        if prospective
+        else tuple(title for asks, title in TITLE_EVENTS if asks.search(text)),
+        event=event.group(1) if event and not prospective else "",
+        counted=counted.group(1) if counted else "",
+        refers_back=bool(ANAPHORA.search(text)),
+        parts=(),
+    )

@@ -1,0 +1,306 @@
+"""Choosing an answer's sentences from the scored candidates: the best, then others that add
+a word of the question or another answer of the kind asked, whole lists for list questions,
+the sentence that names the person asked about, and the checks that the evidence states what
+was asked (a count of what a "how many" question counts)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from qa import evidence, kinds
+from qa.question import PEOPLE, Question
+from qa.sentences import LIST_UNITS, Candidate, Sentences, Topic, unit_terms, whole_list
+from qa.store import lexical_tokens
+
+SELECT_MARGIN = 0.08  # answer sentences score within this of the best one
+LIST_MARGIN = 0.15  # how far below the best sentence a list may still answer a list question
+KIND_MARGIN = 0.15  # how far below the best sentence one giving a second kind of answer may be
+GAIN = 0.25  # what a unit adds for the question words the units already picked have not covered
+
+# a capitalised word of a name, Latin letters with accents included: "Núñez", "O'Brien",
+# "McDonald", "Acosta-Hernandez"
+_UP, _LO = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
+NAME_WORD = rf"[{_UP}](?:['’][{_UP}])?[{_LO}]+(?:[{_UP}][{_LO}]+)?(?:-[{_UP}][{_LO}]+)?"
+SURNAME = re.compile(rf"(?<![\w'’]){NAME_WORD}(?![\w'’])")
+# how a release introduces someone: the full name, then an age, an alias or where from
+# ("Hsien Tai Tsai, aka Alex Tsai, 67, of Taiwan"), within one sentence
+INTRO = re.compile(
+    rf"(?<![\w'’])(?P<name>(?:{NAME_WORD}[ \t]+|[{_UP}]\.[ \t]+){{1,3}})(?P<surname>{NAME_WORD})"
+    rf",[ \t]+(?:\d{{2}}\b|aka\b|also known as\b|of[ \t]+[{_UP}]|"
+    rf"a[ \t]+(?:[{_UP}]|citizen|national))"
+)
+# words before a name that make it an official's, not the person asked about
+TITLE_WORDS = (
+    "Judge Justice Attorney Agent Charge Director Secretary General Officer Commissioner "
+    "Inspector Chief President Minister Ambassador Sheriff Prosecutor Senator Representative "
+    "Governor Mayor Detective Sergeant Lieutenant Captain Colonel Deputy Administrator "
+    "Commander Assistant Acting Special Magistrate"
+)
+TITLES = frozenset(TITLE_WORDS.split())
+
+
+class Selector:
+    """Picks an answer's sentences, at most ``max_sentences``, reading what it needs of the
+    releases through ``sentences``."""
+
+    def __init__(self, sentences: Sentences, max_sentences: int) -> None:
+        self.sentences = sentences
+        self.max_sentences = max_sentences
+
+    def select(
+        self, q: Question, candidates: list[Candidate], topic: Topic, limit: int | None = None
+    ) -> list[list[Candidate]]:
+        """Pick groups of units greedily: relevance plus the question words not yet covered."""
+        limit = limit or self.max_sentences
+        weights = {t: self.sentences.weight(t) for t in lexical_tokens([q.content])[0]}
+        total = sum(weights.values()) or 1.0
+        asked = weights.keys()
+        candidates = self.sentences.topical(candidates, topic)
+        if not candidates:
+            return []
+        floor = candidates[0].score - SELECT_MARGIN
+        pool = [c for c in candidates if c.score >= floor]
+        forced: Candidate | None = None
+        if q.wants_list:
+            # A list question is best answered by a list, even one a little below the best
+            # single sentence.
+            item = next((c for c in candidates if c.unit.kind in LIST_UNITS), None)
+            if item is not None and item.score >= candidates[0].score - LIST_MARGIN:
+                forced = item
+                pool = [c for c in pool if c is not item]
+        covered: set[str] = set()
+        groups: list[list[Candidate]] = []
+        texts: list[set[str]] = []
+        used: set[tuple[str, int]] = set()
+        quoted: set[str] = set()
+        values: set[str] = set()
+        while (pool or forced) and len(groups) < limit:
+            if forced is not None:
+                best, forced = forced, None
+            else:
+                best = max(
+                    pool,
+                    key=lambda c: (
+                        c.score
+                        + GAIN * sum(weights[t] for t in (asked & c.terms) - covered) / total
+                    ),
+                )
+                pool.remove(best)
+            if (best.release.id, best.unit.start) in used:
+                continue
+            if groups and best.release.id not in quoted:
+                # Another release joins the answer only if it is about the question and brings
+                # something new: a word of the question not yet covered, or another answer of
+                # the kind asked for (a different figure or date, which the reader should see
+                # beside the first). Repeats of the same facts by other releases are left out.
+                new = (asked & best.terms) - covered
+                if not self.sentences.about(best, topic, new) or not (
+                    new or disagrees(kinds.values(best.text, q.values, q.prospective), values)
+                ):
+                    continue
+            if best.unit.kind in LIST_UNITS and (q.wants_list or best.unit.kind == "lead"):
+                # the whole list, less any item an earlier group already quoted
+                group = [c for c in whole_list(best) if (c.release.id, c.unit.start) not in used]
+            else:
+                group = [best]
+            if not group:
+                continue
+            words = _words(" ".join(c.text for c in group))
+            if any(_repeats(words, other) for other in texts):
+                continue  # the same sentence, repeated by another release
+            texts.append(words)
+            used.update((c.release.id, c.unit.start) for c in group)
+            quoted.update(c.release.id for c in group)
+            for c in group:
+                values |= kinds.values(c.text, q.values, q.prospective)
+            for c in group:
+                covered |= c.terms
+            groups.append(group)
+            if q.wants_list and len(group) > 1:
+                break  # a list question answered by a whole list: the list is the answer
+        return groups + self.missing_kinds(q, candidates, groups, limit, used, quoted)
+
+    def missing_kinds(
+        self,
+        q: Question,
+        candidates: Sequence[Candidate],
+        groups: list[list[Candidate]],
+        limit: int,
+        used: set[tuple[str, int]],
+        quoted: set[str],
+    ) -> list[list[Candidate]]:
+        """Asked for two kinds of answer at once ("What sentence and fine did the judge
+        impose?"), and the sentences chosen give one: the best sentence of a release already
+        quoted that gives the other, if it scores within ``KIND_MARGIN`` of the best."""
+        if len(q.kinds) < 2 or not groups:
+            return []
+
+        def holds(c: Candidate, name: str) -> bool:
+            return self.sentences.held(c.release, c.unit, name, q.prospective)
+
+        chosen = [c for g in groups for c in g]
+        floor = candidates[0].score - KIND_MARGIN
+        added: list[list[Candidate]] = []
+        for name in q.kinds:
+            if len(groups) + len(added) >= limit or any(holds(c, name) for c in chosen):
+                continue
+            extra = next(
+                (
+                    c
+                    for c in candidates
+                    if c.score >= floor
+                    and c.release.id in quoted
+                    and (c.release.id, c.unit.start) not in used
+                    and holds(c, name)
+                ),
+                None,
+            )
+            if extra is not None:
+                added.append([extra])
+                chosen.append(extra)
+                used.add((extra.release.id, extra.unit.start))
+        return added
+
+
+def name_person(
+    q: Question, groups: list[list[Candidate]], candidates: Sequence[Candidate], limit: int
+) -> list[list[Candidate]]:
+    """Asked who, and answered with sentences that name no one ("A retired officer ... was
+    sentenced", "The MOU was signed today"): the best sentence of the first quoted release
+    that names a person (``evidence.names_person``) follows the first, if it scores within
+    ``KIND_MARGIN`` of the best; if the answer is full (``limit``), it takes the last one's
+    place."""
+    if not groups or not q.person:
+        return groups
+    if any(evidence.names_person(c.text) for g in groups for c in g):
+        return groups
+    release = groups[0][0].release.id
+    used = {(c.release.id, c.unit.start) for g in groups for c in g}
+    floor = candidates[0].score - KIND_MARGIN
+    person = next(
+        (
+            c
+            for c in candidates
+            if c.score >= floor
+            and c.release.id == release
+            and (c.release.id, c.unit.start) not in used
+            and evidence.names_person(c.text)
+        ),
+        None,
+    )
+    if person is None:
+        return groups
+    kept = groups if len(groups) < limit else groups[:-1]
+    return [kept[0], [person], *kept[1:]]
+
+
+def introduce(
+    q: Question, groups: list[list[Candidate]], candidates: Sequence[Candidate], limit: int
+) -> list[list[Candidate]]:
+    """Asked who, and answered with sentences that name him by surname alone ("Tsai was
+    associated with ..."): the sentence of the same release that introduces him by his
+    full name ("Hsien Tai Tsai, aka Alex Tsai, 67, of Taiwan, ...") comes first. The
+    person is the first one the quoted sentences name by surname whose introduction
+    the release has, officials aside ("Judge Roe"); if the answer is full (``limit``), a
+    later sentence of the same release makes room, never another release's."""
+    if not groups or not q.person:
+        return groups
+    release = groups[0][0].release
+    used = {(c.release.id, c.unit.start) for g in groups for c in g}
+    quoted = " ".join(c.text for g in groups for c in g if c.release.id == release.id)
+    intros: dict[str, re.Match[str]] = {}  # each surname's first introduction
+    for m in INTRO.finditer(release.text):
+        before = release.text[max(0, m.start() - 40) : m.start()].split()
+        names = m.group("name").split()
+        if not TITLES.intersection(names) and not (before and before[-1] in TITLES):
+            intros.setdefault(m.group("surname"), m)
+    for surname in dict.fromkeys(SURNAME.findall(quoted)):
+        first = intros.get(surname)
+        if first is None or first.group("name") + surname in quoted:
+            continue
+        intro = next(
+            (
+                c
+                for c in candidates
+                if c.release.id == release.id
+                and c.unit.start <= first.start()
+                and first.end() <= c.unit.end
+            ),
+            None,
+        )
+        if intro is None or (release.id, intro.unit.start) in used or intro.unit.kind == "bullet":
+            return groups
+        if len(groups) < limit:
+            return [[intro], *groups]
+        # full: the last group from the same release makes room, never another release's
+        last = max((n for n, g in enumerate(groups) if g[0].release.id == release.id), default=0)
+        if last == 0:
+            return groups
+        return [[intro], *groups[:last], *groups[last + 1 :]]
+    return groups
+
+
+def uncounted(q: Question, groups: Sequence[Sequence[Candidate]]) -> str:
+    """Say why the answer gives no count, if it gives none: a "how many X" question is
+    answered only by a number of X ("3.2 tonnes of cocaine", "44 counterfeit payroll debit
+    cards": a number with a word of X among the few words after it, or joined to one: "a
+    21-count indictment"). People are counted under many names ("2,266 individuals" answers
+    "how many people"), so they are not checked."""
+    if not groups or not q.counted:
+        return ""
+    focus = set(lexical_tokens([q.counted])[0])
+    if not focus or focus & unit_terms(PEOPLE):
+        return ""
+    for group in groups:
+        for c in group:
+            words = re.findall(r"[\w'-]+", c.text)
+            stems = [set(t) for t in lexical_tokens(words)]
+            for i, word in enumerate(words):
+                if kinds.NUMBER.fullmatch(word) and any(focus & t for t in stems[i + 1 : i + 6]):
+                    return ""
+                # a count written as a modifier of what is counted: "a 21-count indictment"
+                # (not "a 20-year-old", nor "a one-time payment")
+                number, _, counted = word.partition("-")
+                if (
+                    kinds.NUMBER.fullmatch(number)
+                    and counted.isalpha()
+                    and counted.lower() not in ("time", "off")
+                    and focus & unit_terms(counted)
+                ):
+                    return ""
+    return f"None of the closest passages gives a number of {q.counted.strip()}."
+
+
+def newest(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """The candidates of the newest release among those whose best sentence scores within
+    ``SELECT_MARGIN`` of the best: asked for the latest, an answer quotes one release, and not
+    an older one whose sentence happens to say "most recently"."""
+    if not candidates:
+        return []
+    floor = candidates[0].score - SELECT_MARGIN
+    close = [c.release for c in candidates if c.score >= floor]
+    latest = max(close, key=lambda r: r.date or "")  # the first of the newest on a tie
+    return [c for c in candidates if c.release.id == latest.id]
+
+
+def disagrees(found: set[str], quoted: set[str]) -> bool:
+    """Whether a unit gives answers and none of those already quoted: another figure, not the
+    same one restated with more around it."""
+    return bool(found) and not found & quoted
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"\w+(?:[.,]\d+)*", text.lower()))
+
+
+def _repeats(words: set[str], other: set[str]) -> bool:
+    """Whether two units say the same: nearly the same words, and the same figures (a
+    sentence restated with a revised figure is no repeat)."""
+    return _jaccard(words, other) >= 0.8 and {w for w in words if w[0].isdigit()} == {
+        w for w in other if w[0].isdigit()
+    }
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0

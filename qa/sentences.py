@@ -1,0 +1,366 @@
+"""The sentences an answer chooses from: every unit of the retrieved passages and of the first
+releases' other passages, each with the evidence model's features against a question and its
+score; and what the index says about terms, releases and lists that choosing needs."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
+
+from qa import evidence, kinds
+from qa.chunking import Unit
+from qa.corpus import Release
+from qa.question import YEAR, Question
+from qa.retrieval import Hit
+from qa.store import Index, lexical_tokens
+
+if TYPE_CHECKING:
+    import numpy as np
+
+CONTEXT_WEIGHT = 0.3  # how much the earlier question's words count for a follow-up
+KEY_TERMS = 2  # the question's rarest words another quoted release must share one of
+LIST_UNITS = ("lead", "bullet")  # a list's lead-in and items (bulleted, or after a ':' lead-in)
+MAX_LIST_ITEMS = 15
+UNIT_CACHE = 50_000  # entries a memo keeps (a unit's terms and kinds: ~2 KB)
+EXPAND_RELEASES = 3  # releases whose every passage is read for the answer
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Memo(dict[K, V]):
+    """A memo that forgets everything once it holds ``UNIT_CACHE`` entries."""
+
+    def remember(self, key: K, compute: Callable[[], V]) -> V:
+        value = self.get(key)
+        if value is None:
+            if len(self) >= UNIT_CACHE:
+                self.clear()
+            value = self[key] = compute()
+        return value
+
+
+Topic = tuple[str, frozenset[str]]  # the release a question is about, and its key words
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A unit of a release that may answer, with its evidence score and lexical terms."""
+
+    release: Release
+    unit: Unit
+    score: float
+    terms: frozenset[str]
+    features: tuple[float, ...] = ()  # the evidence model's inputs (``evidence.FEATURES``)
+
+    @property
+    def text(self) -> str:
+        return self.release.text[self.unit.start : self.unit.end]
+
+
+class Sentences:
+    """Reads and scores the candidate sentences of an index's releases, keeping what it reads
+    once: per release its years, per term and release whether it occurs, per unit its terms
+    and the kinds of answer it holds, per unit and question names the share it has."""
+
+    def __init__(self, index: Index, scorer: evidence.Scorer) -> None:
+        self.index = index
+        self.scorer = scorer
+        self._idf = idf_table(index)
+        self._release_years: Memo[str, frozenset[str]] = Memo()
+        self._term_in: Memo[tuple[str, str], bool] = Memo()
+        self._unit_facts: Memo[tuple[str, int, int], tuple[frozenset[str], dict[str, bool]]] = (
+            Memo()
+        )
+        # per unit (or release: -1) and the question's name words, the share of them it has
+        self._named: Memo[tuple[str, int, frozenset[str]], float] = Memo()
+        self._words: Memo[tuple[str, int], frozenset[str]] = Memo()  # a unit's words, lower case
+
+    def weight(self, term: str) -> float:
+        """A term's inverse document frequency (an unseen term is as rare as can be)."""
+        return self._idf.get(term, self._idf[""])
+
+    def term_weights(self, q: Question) -> dict[str, float]:
+        """The question's content words by weight, the words it borrows counting less."""
+        weights = {t: self.weight(t) * CONTEXT_WEIGHT for t in lexical_tokens([q.borrowed])[0]}
+        weights.update({t: self.weight(t) for t in lexical_tokens([q.content])[0]})
+        return weights
+
+    def candidates(self, q: Question, hits: Sequence[Hit], vector: np.ndarray) -> list[Candidate]:
+        """Score every unit of the hits against the question with the evidence model."""
+        weights = self.term_weights(q)
+        total = sum(weights.values()) or 1.0
+        asked = frozenset(weights)
+        names = q.name_words
+        seen: set[tuple[str, int]] = set()
+        out: list[Candidate] = []
+        release_rank = {rid: n for n, rid in enumerate(dict.fromkeys(h.release.id for h in hits))}
+        similarities = self.index.unit_similarities([h.row for h in hits], vector)
+        # A follow-up names its subject only through the question before it ("When was he
+        # indicted?"): the sentence that answers it need not name him again, the release
+        # it is in must. The earlier question's words found elsewhere in a sentence's
+        # release count for it, partly: else the sentences that restate the case win. The
+        # same holds for a part of a compound question, whose context is the other parts
+        # ("In the 1MDB forfeiture actions, what aircraft ..., and what vessel ...?").
+        own = set(lexical_tokens([q.text])[0])
+        carried = [t for t in weights if t not in own] if q.borrowed else []
+        in_release: dict[str, frozenset[str]] = {}
+        named_release: dict[str, float] = {}
+        for hit, semantic in zip(hits, similarities, strict=True):
+            release = hit.release
+            rid = release.id
+            if rid not in named_release:
+                named_release[rid] = self._named.remember(
+                    (rid, -1, names),
+                    partial(evidence.words_in, names, f"{release.title}\n{release.text}"),
+                )
+            prior = 1.0 / (1.0 + release_rank[rid])
+            units = hit.chunk.units
+            for i, (unit, sem) in enumerate(zip(units, semantic, strict=True)):
+                key = (rid, unit.start)
+                if key in seen or unit.kind == "heading" or unit.end - unit.start < 12:
+                    continue
+                seen.add(key)
+                text = release.text[unit.start : unit.end]
+                term_set = self.facts(release, unit)[0]
+                coverage = sum(weights[t] for t in asked & term_set)
+                borrowed = 0.0
+                if carried:
+                    if rid not in in_release:
+                        in_release[rid] = frozenset(t for t in carried if self.in_release(t, rid))
+                    borrowed = sum(weights[t] for t in in_release[rid] - term_set)
+                held = sum(self.held(release, unit, n, q.prospective) for n in q.kinds)
+                beside = [semantic[j] for j in (i - 1, i + 1) if 0 <= j < len(units)]
+                row = (
+                    sem,
+                    max(beside, default=sem),
+                    coverage / total,
+                    borrowed / total,
+                    held / len(q.kinds) if q.kinds else 0.0,
+                    max(0.0, hit.similarity),
+                    prior,
+                    1.0 - unit.start / max(1, len(release.text)),
+                    self._names_share(rid, unit.start, text, names) if names else 0.0,
+                    named_release[rid] if names else 0.0,
+                    float(q.who and evidence.names_person(text)),
+                    float(q.wants_list and unit.kind in LIST_UNITS),
+                    float(q.past and evidence.tells_ahead(text)),
+                )
+                out.append(Candidate(release, unit, self.scorer.score(row), term_set, row))
+        out.sort(key=lambda c: -c.score)
+        return out
+
+    def _names_share(self, rid: str, start: int, text: str, names: frozenset[str]) -> float:
+        """The share of the question's name words a unit has, kept per unit and names (search's
+        reordering and the answer score the same units); the unit's words kept per unit."""
+        words = self._words.remember((rid, start), partial(evidence.word_set, text))
+        return self._named.remember((rid, start, names), partial(evidence.share_of, names, words))
+
+    def expand(
+        self, hits: Sequence[Hit], vector: np.ndarray, named: Sequence[str] = ()
+    ) -> list[Hit]:
+        """Add the other chunks of the best releases: the answering sentence is often in the
+        release retrieval found, but in a passage it ranked lower; and those of the releases
+        ``named`` (that name what the question names, which search did not find)."""
+        import numpy as np
+
+        out = list(hits)
+        have = {h.row for h in hits}
+        releases = list(dict.fromkeys(h.release.id for h in hits))[:EXPAND_RELEASES]
+        releases += [r for r in named if r not in releases]
+        for rid in releases:
+            rows = [r for r in self.index.release_chunks.get(rid, []) if r not in have]
+            if not rows:
+                continue
+            vecs = self.index.vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64))
+            for row, sim in zip(rows, vecs @ vector, strict=True):
+                chunk = self.index.chunks[row]
+                out.append(
+                    Hit(
+                        row=row,
+                        chunk=chunk,
+                        release=self.index.releases[rid],
+                        score=0.0,
+                        similarity=float(sim),
+                        dense_rank=None,
+                        lexical_rank=None,
+                    )
+                )
+        return out
+
+    def held(self, release: Release, unit: Unit, name: str, prospective: bool) -> bool:
+        """Whether a unit holds an answer of the kind ``name`` (``kinds.holds``), kept with the
+        unit's facts; asked about what was (not ``prospective``), a penalty only faced is
+        none."""
+        stated = not prospective and name in kinds.PENALTIES
+        key = f"{name} stated" if stated else name
+        found_kinds = self.facts(release, unit)[1]
+        found = found_kinds.get(key)
+        if found is None:
+            found = found_kinds[key] = kinds.holds(
+                release.text[unit.start : unit.end], name, stated
+            )
+        return found
+
+    def facts(self, release: Release, unit: Unit) -> tuple[frozenset[str], dict[str, bool]]:
+        """A unit's lexical terms and which kinds of answer it holds (filled in as they are
+        asked), kept per unit: the units of popular releases recur across questions."""
+        return self._unit_facts.remember(
+            (release.id, unit.start, unit.end),
+            lambda: (unit_terms(release.text[unit.start : unit.end]), {}),
+        )
+
+    def of_years(self, candidates: list[Candidate], years: Sequence[str]) -> list[Candidate]:
+        """Keep the candidates from releases that mention one of the question's years (in the
+        text, the title or the date): "who was fined in 2016?" is not answered by a release
+        that names no 2016. (The words of a date filter the releases passed, "by March
+        2015", are not in the question the engine passes.)"""
+        if not years:
+            return candidates
+        return kept(candidates, lambda r: not self.years(r).isdisjoint(years))
+
+    def years(self, release: Release) -> frozenset[str]:
+        """The years a release mentions or is dated in, read once per release."""
+        return self._release_years.remember(
+            release.id,
+            lambda: (
+                frozenset(YEAR.findall(f"{release.title} {release.text}"))
+                | ({release.date[:4]} if release.date else set())
+            ),
+        )
+
+    def naming(self, name: str) -> list[str]:
+        """Return the releases of the whole index whose passages hold every word of ``name``
+        (as lexical terms: BM25's postings), in the order of their ids."""
+        found: set[str] | None = None
+        for term in lexical_tokens([name])[0]:
+            col = self.index.bm25.vocab_dict.get(term)
+            scores = self.index.bm25.scores
+            if col is None or col + 1 >= len(scores["indptr"]):
+                return []
+            rows = scores["indices"][scores["indptr"][col] : scores["indptr"][col + 1]]
+            releases = {self.index.chunk_releases[int(r)] for r in rows}
+            found = releases if found is None else found & releases
+            if not found:
+                return []
+        return sorted(found or ())
+
+    def in_release(self, term: str, release_id: str) -> bool:
+        """Whether a release's passages contain a lexical term (BM25 postings, sorted rows;
+        kept per term and release, as the key words of a case recur in its follow-ups)."""
+        return self._term_in.remember((term, release_id), lambda: self._postings(term, release_id))
+
+    def _postings(self, term: str, release_id: str) -> bool:
+        import numpy as np
+
+        col = self.index.bm25.vocab_dict.get(term)
+        scores = self.index.bm25.scores
+        if col is None or col + 1 >= len(scores["indptr"]):
+            return False
+        rows = scores["indices"][scores["indptr"][col] : scores["indptr"][col + 1]]
+        chunks = self.index.release_chunks.get(release_id, [])
+        at = np.searchsorted(rows, chunks)
+        return bool(np.any((at < len(rows)) & (rows[np.minimum(at, len(rows) - 1)] == chunks)))
+
+    def key_terms(self, text: str, release_id: str) -> frozenset[str]:
+        """The rarest words of the question (and of the question a follow-up leans on) that
+        the best release contains: what the question is about, usually a name."""
+        key: list[str] = []
+        # rarest first; among equally rare words alphabetically, so that the choice does not
+        # depend on the order a set of strings happens to have in this process
+        for term in sorted(set(lexical_tokens([text])[0]), key=lambda t: (-self.weight(t), t)):
+            # a number ("1,300 personnel") names no one: other cases have the same numbers
+            if not term.isdigit() and self.in_release(term, release_id):
+                key.append(term)
+                if len(key) == KEY_TERMS:
+                    break
+        return frozenset(key)
+
+    def topical(self, candidates: Sequence[Candidate], topic: Topic) -> list[Candidate]:
+        """The candidates about the question's topic: those of the anchor release, and those of
+        a release that contains one of the question's key words. Another case that merely has
+        the same kind of answer ("was sentenced to 27 years") is not evidence."""
+        anchor, key = topic
+        if not key:
+            return list(candidates)
+        return kept(
+            candidates,
+            lambda r: r.id == anchor or any(self.in_release(t, r.id) for t in key),
+        )
+
+    def about(self, cand: Candidate, topic: Topic, new: set[str]) -> bool:
+        """Whether the release of ``cand`` is about the question: it contains all of the key
+        words, or ``cand`` covers a new word of the question as rare as they are ("Project
+        Deliverance" beside "Project Delirium")."""
+        key = topic[1]
+        rare = min((self.weight(t) for t in key), default=0.0)
+        return all(self.in_release(t, cand.release.id) for t in key) or any(
+            self.weight(t) >= rare for t in new
+        )
+
+
+def whole_list(cand: Candidate) -> list[Candidate]:
+    """Return the lead-in and every bullet of the list ``cand`` belongs to."""
+    release = cand.release
+    blocks = release.blocks
+    idx = next((i for i, b in enumerate(blocks) if b.start <= cand.unit.start < b.end + 1), None)
+    if idx is None:
+        return [cand]
+    if blocks[idx].kind == "paragraph":  # the lead-in: the list follows it
+        first_bullet = idx + 1
+        lead = cand.unit
+    else:
+        first_bullet = idx
+        while first_bullet > 0 and blocks[first_bullet - 1].kind == "bullet":
+            first_bullet -= 1
+        lead = None
+        if first_bullet > 0 and blocks[first_bullet - 1].kind == "paragraph":
+            from qa.chunking import split_sentences
+
+            para = blocks[first_bullet - 1]
+            spans = split_sentences(release.block_text(para), para.start)
+            if spans:
+                lead = Unit("lead", *spans[-1])
+    units = [lead] if lead else []
+    j = first_bullet
+    while j < len(blocks) and blocks[j].kind == "bullet" and j - first_bullet < MAX_LIST_ITEMS:
+        units.append(Unit("bullet", blocks[j].start, blocks[j].end))
+        j += 1
+    terms = lexical_tokens([release.text[u.start : u.end] for u in units])
+    return [
+        Candidate(release, u, cand.score, frozenset(t)) for u, t in zip(units, terms, strict=True)
+    ]
+
+
+def kept(candidates: Sequence[Candidate], keep: Callable[[Release], bool]) -> list[Candidate]:
+    """The candidates whose release passes ``keep``, asking once per release."""
+    verdicts: dict[str, bool] = {}
+    out = []
+    for c in candidates:
+        if c.release.id not in verdicts:
+            verdicts[c.release.id] = keep(c.release)
+        if verdicts[c.release.id]:
+            out.append(c)
+    return out
+
+
+def unit_terms(text: str) -> frozenset[str]:
+    """A sentence's lexical terms."""
+    return frozenset(lexical_tokens([text])[0])
+
+
+def idf_table(index: Index) -> dict[str, float]:
+    """Inverse document frequency of every BM25 term, from the lexical index itself."""
+    import numpy as np
+
+    bm25 = index.bm25
+    indptr = np.asarray(bm25.scores["indptr"])
+    df = np.diff(indptr)
+    n = float(bm25.scores["num_docs"])
+    idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
+    table = {term: float(idf[i]) for term, i in bm25.vocab_dict.items() if i < len(idf)}
+    table[""] = math.log(1.0 + (n + 0.5) / 0.5)  # an unseen term is as rare as can be
+    return table
