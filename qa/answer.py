@@ -142,6 +142,7 @@ class Composer:
                 return self._abstain(q, hits, confidence, OFF_TOPIC)
             if reason := selection.uncounted(q, groups):
                 return self._abstain(q, hits, confidence, reason)
+            groups = selection.missing_names(q, groups, candidates, self.max_sentences)
             groups = selection.name_person(q, groups, candidates, self.max_sentences)
             groups = selection.introduce(q, groups, candidates, self.max_sentences)
             return self._render(q, groups, hits, confidence)

@@ -9,6 +9,8 @@ import re
 from collections.abc import Sequence
 
 from qa import evidence, kinds
+from qa.corpus import Release
+from qa.evidence import name_words
 from qa.question import PEOPLE, Question
 from qa.sentences import LIST_UNITS, Candidate, Sentences, Topic, unit_terms, whole_list
 from qa.store import lexical_tokens
@@ -161,6 +163,33 @@ class Selector:
                 chosen.append(extra)
                 used.add((extra.release.id, extra.unit.start))
         return added
+
+
+def missing_names(
+    q: Question, groups: list[list[Candidate]], candidates: Sequence[Candidate], limit: int
+) -> list[list[Candidate]]:
+    """Asked about two named people or things at once ("the businesses of Ronald Scriven and
+    Jayvon Copeland"), and answered from releases none of which names one of them: the best
+    sentence of a release that does, if it scores within ``KIND_MARGIN`` of the best, for each
+    such name (names of one word, often places, aside), while the answer has room."""
+    names = [n for n in q.names if len(n.split()) > 1]
+    if len(names) < 2 or not groups:
+        return groups
+    quoted = {c.release.id: c.release for g in groups for c in g}
+
+    def named(name: str, release: Release) -> bool:
+        return evidence.words_in(name_words([name]), f"{release.title}\n{release.text}") == 1.0
+
+    floor = candidates[0].score - KIND_MARGIN
+    out = list(groups)
+    for name in names:
+        if len(out) >= limit or any(named(name, r) for r in quoted.values()):
+            continue
+        extra = next((c for c in candidates if c.score >= floor and named(name, c.release)), None)
+        if extra is not None:
+            out.append([extra])
+            quoted[extra.release.id] = extra.release
+    return out
 
 
 def name_person(

@@ -867,6 +867,44 @@ def test_asked_who_an_answer_naming_no_one_gets_the_sentence_that_does() -> None
     assert named(asked, [[units[0]]], room=4) != [sentences[0], sentences[3]]
 
 
+def test_asked_about_two_names_an_answer_quotes_the_release_of_each() -> None:
+    from qa.chunking import Unit
+    from qa.corpus import Release
+    from qa.question import read
+    from qa.selection import missing_names
+    from qa.sentences import Candidate
+
+    first = Release(
+        id="a", title="Tax Preparer Sentenced", text="Ronald Scriven ran Tamijah LLC.", blocks=()
+    )
+    second = Release(
+        id="b",
+        title="Another Preparer Pleads",
+        text="Jayvon Copeland ran Taxologist Inc.",
+        blocks=(),
+    )
+    third = Release(id="c", title="t", text="Jayvon Copeland was also seen in Miami.", blocks=())
+
+    def cand(release: Release, score: float) -> Candidate:
+        return Candidate(release, Unit("sentence", 0, len(release.text)), score, frozenset())
+
+    a, b, c = cand(first, 1.0), cand(second, 0.9), cand(third, 0.8)
+    question = read("Which tax businesses did Ronald Scriven and Jayvon Copeland run?")
+
+    def texts(groups: list[list[Candidate]]) -> list[str]:
+        return [g[0].text for g in groups]
+
+    # the best sentence of a release naming the other, not a weaker one
+    assert texts(missing_names(question, [[a]], [a, b, c], 4)) == [first.text, second.text]
+    # below the margin, or no room: nothing is added
+    far = cand(second, 0.5)
+    assert texts(missing_names(question, [[a]], [a, far], 4)) == [first.text]
+    assert texts(missing_names(question, [[a]], [a, b], 1)) == [first.text]
+    # one name asked about: the answer stays as it is
+    one = read("Which tax business did Ronald Scriven run?")
+    assert texts(missing_names(one, [[a]], [a, b], 4)) == [first.text]
+
+
 # releases about other things, so that the scores of a few normalise as in a real index
 UNRELATED = [
     {"id": f"other-{n}", "title": title, "date": f"2015-01-0{n}", "body": body}
