@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -176,7 +177,9 @@ class Scorer:
 
     def score(self, row: Sequence[float]) -> float:
         """Return the pair's score on the composer's scale."""
-        return sum(w * x for w, x in zip(self.weights, row, strict=True)) + self.bias
+        if len(row) != len(self.weights):
+            raise ValueError(f"{len(row)} features for {len(self.weights)} weights")
+        return sum(map(operator.mul, self.weights, row)) + self.bias
 
     def probability(self, score: float) -> float:
         """Return the probability the model gives a pair of ``score`` (its logit's sigmoid)."""

@@ -145,9 +145,9 @@ class Sentences:
                     1.0 - unit.start / max(1, len(release.text)),
                     self._names_share(rid, unit.start, text, names) if names else 0.0,
                     named_release[rid] if names else 0.0,
-                    float(q.who and evidence.names_person(text)),
+                    float(q.who and self.holds(release, unit, "person", evidence.names_person)),
                     float(q.wants_list and unit.kind in LIST_UNITS),
-                    float(q.past and evidence.tells_ahead(text)),
+                    float(q.past and self.holds(release, unit, "ahead", evidence.tells_ahead)),
                 )
                 out.append(Candidate(release, unit, self.scorer.score(row), term_set, row))
         out.sort(key=lambda c: -c.score)
@@ -203,6 +203,14 @@ class Sentences:
             found = found_kinds[key] = kinds.holds(
                 release.text[unit.start : unit.end], name, stated
             )
+        return found
+
+    def holds(self, release: Release, unit: Unit, name: str, test: Callable[[str], bool]) -> bool:
+        """``test`` of a unit's text, kept with the unit's facts under ``name``."""
+        found_kinds = self.facts(release, unit)[1]
+        found = found_kinds.get(name)
+        if found is None:
+            found = found_kinds[name] = test(release.text[unit.start : unit.end])
         return found
 
     def facts(self, release: Release, unit: Unit) -> tuple[frozenset[str], dict[str, bool]]:
