@@ -240,7 +240,7 @@ class Engine:
         """Embed in one batch the standalone query (to search with), the question itself for
         a follow-up (its sentences are scored against the question, the earlier one's words
         counting less) and the parts of a compound question; return the three."""
-        parts = list(parts) if len(parts) > 1 else []
+        parts = list(parts)  # none, or the two or more of a compound question
         texts = [query.text] + ([query.question] if query.context else []) + parts
         vectors = self.retriever.encoder.encode(texts)
         return (

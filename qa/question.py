@@ -6,6 +6,7 @@ not the text again."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from qa.chat import ANAPHORA
@@ -38,11 +39,14 @@ FRAME = re.compile(
 HELD = re.compile(r"\bheld\b", re.I)
 
 
-def content(question: str) -> str:
+def content(question: str, kinds: Sequence[str] | None = None) -> str:
     """Return a question without the words of its frame (``FRAME``; "held" too when it asks
-    where or when): the words a sentence that answers it shares with it."""
+    where or when): the words a sentence that answers it shares with it. ``kinds``: the kinds
+    of answer it asks for, if they are read already."""
+    if kinds is None:
+        kinds = [name for name, _ in expected_types(question)]
     text = FRAME.sub(" ", question)
-    if any(name in ("place", "date", "day") for name, _ in expected_types(question)):
+    if any(name in ("place", "date", "day") for name in kinds):
         text = HELD.sub(" ", text)
     return text
 
@@ -188,7 +192,7 @@ def _read(text: str, context: str, whole: str, setting: str) -> Question:
         context=context,
         whole=whole,
         setting=setting,
-        content=content(text),
+        content=content(text, [name for name, _ in types]),
         kinds=tuple(name for name, _ in types),
         values=tuple(name for name, found in types if isinstance(found, re.Pattern)),
         wants_list=bool(LIST_QUESTION.search(text)),

@@ -176,9 +176,12 @@ def missing_names(
     if len(names) < 2 or not groups:
         return groups
     quoted = {c.release.id: c.release for g in groups for c in g}
+    words: dict[str, frozenset[str]] = {}  # each release's words, read once
 
     def named(name: str, release: Release) -> bool:
-        return evidence.words_in(name_words([name]), f"{release.title}\n{release.text}") == 1.0
+        if release.id not in words:
+            words[release.id] = evidence.word_set(f"{release.title}\n{release.text}")
+        return evidence.share_of(name_words([name]), words[release.id]) == 1.0
 
     floor = candidates[0].score - KIND_MARGIN
     out = list(groups)

@@ -196,14 +196,12 @@ class Sentences:
         unit's facts; asked about what was (not ``prospective``), a penalty only faced is
         none."""
         stated = not prospective and name in kinds.PENALTIES
-        key = f"{name} stated" if stated else name
-        found_kinds = self.facts(release, unit)[1]
-        found = found_kinds.get(key)
-        if found is None:
-            found = found_kinds[key] = kinds.holds(
-                release.text[unit.start : unit.end], name, stated
-            )
-        return found
+        return self.holds(
+            release,
+            unit,
+            f"{name} stated" if stated else name,
+            partial(kinds.holds, name=name, stated=stated),
+        )
 
     def holds(self, release: Release, unit: Unit, name: str, test: Callable[[str], bool]) -> bool:
         """``test`` of a unit's text, kept with the unit's facts under ``name``."""
