@@ -20,6 +20,7 @@ from qa.evidence import Scorer
 from qa.generate import Generated, Generator
 from qa.question import Question, read
 from qa.retrieval import Filters, Hit, Retriever, newest_first
+from qa.store import lexical_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -146,9 +147,24 @@ class Engine:
         borrowed = self.composed(self._found(reading, k, filters))
         alone = self.composed(self._found(Query(reading.question), k, filters))
         assert borrowed.answer is not None and alone.answer is not None
-        if alone.answer.abstained or not borrowed.answer.abstained:
+        if alone.answer.abstained:
             return borrowed
-        return alone
+        if borrowed.answer.abstained or not self._leans_on(reading, borrowed.answer):
+            return alone
+        return borrowed
+
+    def _leans_on(self, reading: Query, answer: Answer) -> bool:
+        """Whether an answer read as a follow-up quotes a release that has some word of what
+        it borrowed: one that has none ("Where was the conference held?" after "Who is the
+        president of Peru?", answered from the conference's release) owes the earlier
+        question nothing, and the question stands alone."""
+        own = set(lexical_tokens([reading.question])[0])
+        words = [t for t in lexical_tokens([reading.context])[0] if t not in own]
+        return not words or any(
+            self.composer.sentences.in_release(t, source.release.id)
+            for source in answer.sources
+            for t in words
+        )
 
     def composed(self, found: Found) -> Found:
         """Return ``found`` with its answer composed from its passages."""
