@@ -1,6 +1,7 @@
 """Fit the evidence model (`qa train-scorer`): label the sentences answers choose from by
-whether they hold a question's expected phrases, fit a logistic regression on their features,
-cross-validate it against the weights it would replace, and write the weights file."""
+whether they hold a question's expected phrases, fit a LightGBM ranker on their features,
+cross-validate it against the model it would replace, calibrate the probability of its best
+sentence on the held-out folds, and write the model file."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from qa.evidence import FEATURES, Scorer
+from qa.evidence import FEATURES, Ranker, Scorer
 
 if TYPE_CHECKING:
     from qa.engine import Engine
@@ -17,6 +18,42 @@ if TYPE_CHECKING:
 PAIRS_PER_QUESTION = 40  # the best-scored sentences of each question that are labelled
 MAPPED_PER_QUESTION = 10  # the best sentences whose scores set the scale mapping
 FOLDS = 5
+# The ranker's settings: small trees, many of them, each seeing part of the rows and features
+# (chosen by cross-validated top-1 on train-a/b + dev + follow-ups, 2026-12-06; see
+# docs/decisions.md)
+RANKER: dict[str, Any] = {
+    "objective": "lambdarank",
+    "n_estimators": 300,
+    "learning_rate": 0.05,
+    "num_leaves": 7,
+    "min_child_samples": 80,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.8,
+    "random_state": 0,
+    "deterministic": True,
+    "n_jobs": 1,
+    "verbose": -1,
+}
+# Features whose more can only raise (1) or lower (-1) a sentence's score, whatever the rest:
+# what the few questions that show an effect teach must not be unlearnt where data is thin
+MONOTONE = {
+    "semantic": 1,
+    "coverage": 1,
+    "carried": 1,
+    "kind": 1,
+    "passage": 1,
+    "release": 1,
+    "names": 1,
+    "names_release": 1,
+    "person": 1,
+    "list": 1,
+    "tense_clash": -1,
+    "semantic_gap": 1,
+    "coverage_gap": 1,
+    "semantic_rank": -1,
+    "predicate": 1,
+}
 
 
 @dataclass
@@ -56,8 +93,33 @@ def _top1(scores: Sequence[float], pairs: Pairs, keep: set[int]) -> float:
     return sum(y for _, y in best.values()) / max(1, len(best))
 
 
-def fit(pairs: Pairs, baseline: Scorer) -> tuple[Scorer, dict[str, Any]]:
-    """Fit the model on all pairs; report cross-validated figures beside ``baseline``'s."""
+def _ranker(x: Any, y: Any, groups: Any) -> Any:
+    """Fit a ranker on rows grouped by question (the rows of a question are contiguous)."""
+    import itertools
+
+    import lightgbm
+
+    counts = [len(list(run)) for _, run in itertools.groupby(groups.tolist())]
+    if len(counts) != len(set(groups.tolist())):
+        raise ValueError("the pairs of a question must be contiguous")
+    monotone = [MONOTONE.get(f, 0) for f in FEATURES]
+    return lightgbm.LGBMRanker(**RANKER, monotone_constraints=monotone).fit(x, y, group=counts)
+
+
+def _best(scores: Any, pairs: Pairs, groups: Any) -> tuple[list[int], list[int]]:
+    """Per question: the row of its best-scored sentence, and whether that sentence holds an
+    answer (never, for an unanswerable question)."""
+    best: dict[int, int] = {}
+    for i, g in enumerate(groups.tolist()):
+        if g not in best or scores[i] > scores[best[g]]:
+            best[g] = i
+    rows = list(best.values())
+    return rows, [pairs.labels[i] if pairs.answerable[int(groups[i])] else 0 for i in rows]
+
+
+def fit(pairs: Pairs, baseline: Scorer) -> tuple[Ranker, dict[str, Any]]:
+    """Fit the ranker on all pairs; report cross-validated figures beside ``baseline``'s and
+    calibrate the probability of a question's best sentence on the held-out folds' scores."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
@@ -66,26 +128,30 @@ def fit(pairs: Pairs, baseline: Scorer) -> tuple[Scorer, dict[str, Any]]:
     x = np.asarray(pairs.rows, dtype=np.float64)
     y = np.asarray(pairs.labels)
     groups = np.asarray(pairs.groups)
-    base = np.asarray([baseline.score(r) for r in pairs.rows])
+    base = np.asarray(baseline.scores(pairs.rows))
+    held = np.zeros(len(y))
     cv: dict[str, list[float]] = {"auc": [], "auc_baseline": [], "top1": [], "top1_baseline": []}
     for train, test in GroupKFold(n_splits=FOLDS).split(x, y, groups):
-        model = LogisticRegression(C=1.0, max_iter=2000).fit(x[train], y[train])
-        z = model.decision_function(x[test])
-        keep = set(groups[test].tolist())
+        held[test] = _ranker(x[train], y[train], groups[train]).predict(x[test])
+        if len(set(y[test].tolist())) == 2:
+            cv["auc"].append(float(roc_auc_score(y[test], held[test])))
+            cv["auc_baseline"].append(float(roc_auc_score(y[test], base[test])))
         sub = Pairs(
             rows=[],
             labels=y[test].tolist(),
             groups=groups[test].tolist(),
             answerable=pairs.answerable,
         )
-        if len(set(y[test].tolist())) == 2:
-            cv["auc"].append(float(roc_auc_score(y[test], z)))
-            cv["auc_baseline"].append(float(roc_auc_score(y[test], base[test])))
-        cv["top1"].append(_top1(z.tolist(), sub, keep))
+        keep = set(groups[test].tolist())
+        cv["top1"].append(_top1(held[test].tolist(), sub, keep))
         cv["top1_baseline"].append(_top1(base[test].tolist(), sub, keep))
-    model = LogisticRegression(C=1.0, max_iter=2000).fit(x, y)
-    w, b = model.coef_[0], float(model.intercept_[0])
-    z = x @ w + b
+    # the probability that a question's best sentence holds its answer, from the held-out
+    # folds' scores of each question's best sentence
+    tops, hits = _best(held, pairs, groups)
+    confidence = LogisticRegression(C=1.0).fit(held[tops].reshape(-1, 1), hits)
+    cv["confidence_auc"] = [float(roc_auc_score(hits, held[tops]))]
+    model = _ranker(x, y, groups)
+    z = model.predict(x)
     # the scale the composer's margins were set on: the baseline's best sentences per question
     top = np.zeros(len(y), dtype=bool)
     for g in set(pairs.groups):
@@ -99,11 +165,18 @@ def fit(pairs: Pairs, baseline: Scorer) -> tuple[Scorer, dict[str, Any]]:
         "questions": len(set(pairs.groups)),
         **{f"cv_{k}": round(float(np.mean(v)), 4) for k, v in cv.items() if v},
     }
-    scorer = Scorer(
-        weights=tuple(float(scale * wi) for wi in w),
-        bias=scale * b + shift,
+    importance = model.booster_.feature_importance(importance_type="gain")
+    total = float(importance.sum()) or 1.0
+    scorer = Ranker(
+        model=model.booster_.model_to_string(),
+        calibration=(float(confidence.coef_[0][0]), float(confidence.intercept_[0])),
         scale=scale,
         shift=shift,
-        trained={**report, "logit": dict(zip(FEATURES, map(float, w), strict=True)), "bias": b},
+        trained={
+            **report,
+            "gain": {
+                f: round(float(v) / total, 4) for f, v in zip(FEATURES, importance, strict=True)
+            },
+        },
     )
     return scorer, report

@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import HAND_WEIGHTS, REPO
 
 from qa import evidence
 from qa.engine import EngineHolder
 from qa.evaluation import load_questions
-from qa.evidence import FEATURES, Scorer
+from qa.evidence import FEATURES, Linear, Ranker, Scorer
 from qa.question import asks_person, question_names
 
 
@@ -60,20 +60,36 @@ def test_who_questions_and_sentences_that_name_someone() -> None:
         assert evidence.names_person(text), text
 
 
-def test_the_shipped_weights_load_and_a_mismatch_is_refused(tmp_path: Path) -> None:
+def test_the_shipped_model_loads_and_a_mismatch_is_refused(tmp_path: Path) -> None:
     scorer = Scorer.load()
-    assert len(scorer.weights) == len(FEATURES)
-    assert 0.0 < scorer.probability(scorer.score([0.5] * len(FEATURES))) < 1.0
+    assert isinstance(scorer, Ranker)
+    low, high = scorer.scores([[0.0] * len(FEATURES), [0.9] * len(FEATURES)])
+    assert 0.0 < scorer.probability(low) < 1.0 and 0.0 < scorer.probability(high) < 1.0
+    with pytest.raises(ValueError, match="features"):
+        scorer.scores([[0.5] * (len(FEATURES) - 1)])
     data = json.loads(evidence.WEIGHTS_FILE.read_text())
-    older = tmp_path / "older.json"  # written before the last feature existed: it weighs 0
-    last = data["features"][-1]
-    weights = {f: w for f, w in data["weights"].items() if f != last}
-    older.write_text(json.dumps({**data, "features": data["features"][:-1], "weights": weights}))
-    assert Scorer.load(older).weights[-1] == 0.0
+    # a ranker fitted on other features than this version computes is refused
+    older = tmp_path / "older.json"
+    older.write_text(json.dumps({**data, "features": data["features"][:-1]}))
+    with pytest.raises(ValueError, match="qa train-scorer"):
+        Scorer.load(older)
     bad = tmp_path / "evidence.json"
     bad.write_text(json.dumps({**data, "features": [*data["features"], "telepathy"]}))
     with pytest.raises(ValueError, match="qa train-scorer"):
         Scorer.load(bad)
+    # linear weights (the tests' hand weights) written before the last features weigh them 0
+    hand = Scorer.load(HAND_WEIGHTS)
+    assert isinstance(hand, Linear) and hand.weights[-1] == 0.0
+
+
+def test_a_sentence_is_read_for_what_it_adds_to_the_question() -> None:
+    face = evidence.surface("The firm Acme Widgets Inc. paid $4.5 million to Jane Roe on May 2.")
+    words = evidence.word_set("How much did Acme Widgets Inc. pay?")
+    new_names, new_figures = evidence.added(words, frozenset(), face)
+    # "Jane Roe" and "May" are new, "Acme Widgets Inc." is the question's own
+    assert new_names == pytest.approx(2 / evidence.CAP)
+    assert new_figures == pytest.approx(2 / evidence.CAP)  # $4.5 and 2
+    assert face.digits and face.length == 66
 
 
 def test_fitting_on_labelled_sentences_learns_and_round_trips(tmp_path: Path, doj_built) -> None:
@@ -89,13 +105,11 @@ def test_fitting_on_labelled_sentences_learns_and_round_trips(tmp_path: Path, do
     # cross-validated: the held-out folds' best sentences hold an answer more often than chance
     positives = sum(pairs.labels) / len(pairs.labels)
     assert report["cv_top1"] > positives and report["cv_auc"] > 0.6
-    path = tmp_path / "weights.json"
+    path = tmp_path / "model.json"
     scorer.save(path)
     again = Scorer.load(path)
-    assert again.weights == pytest.approx(scorer.weights) and again.trained["pairs"] == len(
-        pairs.rows
-    )
+    assert isinstance(again, Ranker) and again.trained["pairs"] == len(pairs.rows)
+    assert again.scores(pairs.rows[:20]) == pytest.approx(scorer.scores(pairs.rows[:20]))
     # the probability follows the score
-    row_low, row_high = [0.0] * len(FEATURES), [1.0] * len(FEATURES)
-    low, high = sorted([again.score(row_low), again.score(row_high)])
+    low, high = sorted(again.scores(pairs.rows[:20]))[::19]
     assert again.probability(low) <= again.probability(high)
