@@ -605,15 +605,15 @@ def _fmt(value: float | None) -> str:
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Weights file to write (default: the one the package ships, qa/evidence.json).",
+    help="Model file to write (default: the one the package ships, qa/evidence.json).",
 )
 def train_scorer(
     index_dir: Path | None, question_files: tuple[Path, ...], out: Path | None
 ) -> None:
-    """Fit the evidence model on question sets and write its weights.
+    """Fit the evidence model (a LightGBM ranker) on question sets and write it.
 
     Needs scikit-learn (pip install -e '.[train]'). Prints cross-validated figures beside
-    those of the weights it replaces.
+    those of the model it replaces.
     """
     from qa.engine import EngineHolder
     from qa.evaluation import load_questions

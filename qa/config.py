@@ -89,8 +89,8 @@ class Settings:
     )
     evidence_weights: Path = _setting(
         Path(""),
-        "Weights of the evidence model that scores answer sentences; empty = the ones the "
-        "package ships (qa/evidence.json), which `qa train-scorer` writes.",
+        "The evidence model that scores answer sentences (a ranker, or linear weights); "
+        "empty = the one the package ships (qa/evidence.json), which `qa train-scorer` writes.",
     )
     fusion: str = _setting(
         "combsum", "How dense and BM25 results are fused: combsum (weighted scores) or rrf."
