@@ -41,6 +41,7 @@ FILES = ("vectors.faiss", "units.npy", STORE)
 # memory does not grow with the corpus.
 RELEASE_CACHE = 2048
 CHUNK_CACHE = 8192
+CHUNK_PAGE = 1000  # chunks a walk over all of them reads at once
 # What bm25s writes and reads back; each is checksummed like every other file of a build.
 BM25_FILES = (
     "bm25/params.index.json",
@@ -659,10 +660,15 @@ class ChunkStore(Sequence[Chunk]):
         return self._count
 
     def __iter__(self) -> Iterator[Chunk]:
-        """Every chunk in row order, read in one query (not kept: a walk over a large corpus
-        would only push out what questions use)."""
-        for (record,) in self._store.all("SELECT record FROM chunks ORDER BY row"):
-            yield _chunk_from(json.loads(record), self._releases)
+        """Every chunk in row order, read ``CHUNK_PAGE`` rows at a time, so that a walk over a
+        large corpus holds one page, and the store's connection is free between pages (not
+        kept: a walk would only push out what questions use)."""
+        for start in range(0, self._count, CHUNK_PAGE):
+            for (record,) in self._store.all(
+                "SELECT record FROM chunks WHERE row >= ? AND row < ? ORDER BY row",
+                (start, start + CHUNK_PAGE),
+            ):
+                yield _chunk_from(json.loads(record), self._releases)
 
 
 class ReleaseChunks(Mapping[str, list[int]]):

@@ -29,6 +29,25 @@ def test_round_trip(built: Settings) -> None:
     assert index.bm25.get_scores(["rhinocero"]).max() > 0
 
 
+def test_a_walk_over_every_chunk_reads_them_page_by_page_in_row_order(
+    built: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = store.open_index(built.index_dir, FakeEncoder.name)
+    by_row = [index.chunks[n].id for n in range(len(index.chunks))]
+    assert len(by_row) > 2
+    monkeypatch.setattr(store, "CHUNK_PAGE", 2)  # pages of two, the last one short
+    reads: list[tuple[object, ...]] = []
+    read = index.chunks._store.all  # type: ignore[attr-defined]
+
+    def counted(sql: str, args: tuple[object, ...] = ()) -> list[object]:
+        reads.append(args)
+        return read(sql, args)
+
+    monkeypatch.setattr(index.chunks._store, "all", counted)  # type: ignore[attr-defined]
+    assert [c.id for c in index.chunks] == by_row
+    assert reads == [(n, n + 2) for n in range(0, len(by_row), 2)]
+
+
 def test_model_mismatch_is_refused_with_the_fix(built: Settings) -> None:
     with pytest.raises(IndexMismatch) as err:
         store.open_index(built.index_dir, "sentence-transformers/all-MiniLM-L6-v2")
