@@ -338,7 +338,7 @@ class Ranker(Scorer):
             raise ValueError(f"{x.shape[1]} features for a model of {len(FEATURES)}")
         with self._lock:  # one prediction at a time per model, on one thread
             out = self.booster.predict(x, num_threads=1)
-        return [float(v) for v in out]
+        return out.tolist()
 
     def scores(self, rows: Sequence[Sequence[float]]) -> list[float]:
         return [self.scale * v + self.shift for v in self.raw(rows)]

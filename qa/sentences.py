@@ -7,7 +7,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
@@ -80,10 +80,7 @@ def told_before_ahead(q: Question, ranked: list[Candidate]) -> list[Candidate]:
         if first.score - c.score > TENSE_MARGIN:
             break
         if c.release.id == first.release.id and not c.features[TENSE]:
-            ranked[0], ranked[n] = (
-                Candidate(c.release, c.unit, first.score, c.terms, c.features),
-                Candidate(first.release, first.unit, c.score, first.terms, first.features),
-            )
+            ranked[0], ranked[n] = replace(c, score=first.score), replace(first, score=c.score)
             ranked.sort(key=lambda c: -c.score)
             break
     return ranked

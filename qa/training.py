@@ -84,13 +84,21 @@ def collect_pairs(engine: Engine, questions: Sequence[Question]) -> Pairs:
     return pairs
 
 
-def _top1(scores: Sequence[float], pairs: Pairs, keep: set[int]) -> float:
+def _best(scores: Sequence[float], groups: Sequence[int]) -> dict[int, int]:
+    """Per question (group): the row of its best-scored sentence."""
+    best: dict[int, int] = {}
+    for i, g in enumerate(groups):
+        if g not in best or scores[i] > scores[best[g]]:
+            best[g] = i
+    return best
+
+
+def _top1(
+    scores: Sequence[float], labels: Sequence[int], groups: Sequence[int], answerable: Any
+) -> float:
     """The share of answerable questions whose best-scored sentence holds an answer."""
-    best: dict[int, tuple[float, int]] = {}
-    for s, y, g in zip(scores, pairs.labels, pairs.groups, strict=True):
-        if g in keep and pairs.answerable[g] and (g not in best or s > best[g][0]):
-            best[g] = (s, y)
-    return sum(y for _, y in best.values()) / max(1, len(best))
+    rows = [i for g, i in _best(scores, groups).items() if answerable[g]]
+    return sum(labels[i] for i in rows) / max(1, len(rows))
 
 
 def _ranker(x: Any, y: Any, groups: Any) -> Any:
@@ -104,17 +112,6 @@ def _ranker(x: Any, y: Any, groups: Any) -> Any:
         raise ValueError("the pairs of a question must be contiguous")
     monotone = [MONOTONE.get(f, 0) for f in FEATURES]
     return lightgbm.LGBMRanker(**RANKER, monotone_constraints=monotone).fit(x, y, group=counts)
-
-
-def _best(scores: Any, pairs: Pairs, groups: Any) -> tuple[list[int], list[int]]:
-    """Per question: the row of its best-scored sentence, and whether that sentence holds an
-    answer (never, for an unanswerable question)."""
-    best: dict[int, int] = {}
-    for i, g in enumerate(groups.tolist()):
-        if g not in best or scores[i] > scores[best[g]]:
-            best[g] = i
-    rows = list(best.values())
-    return rows, [pairs.labels[i] if pairs.answerable[int(groups[i])] else 0 for i in rows]
 
 
 def fit(pairs: Pairs, baseline: Scorer) -> tuple[Ranker, dict[str, Any]]:
@@ -136,18 +133,15 @@ def fit(pairs: Pairs, baseline: Scorer) -> tuple[Ranker, dict[str, Any]]:
         if len(set(y[test].tolist())) == 2:
             cv["auc"].append(float(roc_auc_score(y[test], held[test])))
             cv["auc_baseline"].append(float(roc_auc_score(y[test], base[test])))
-        sub = Pairs(
-            rows=[],
-            labels=y[test].tolist(),
-            groups=groups[test].tolist(),
-            answerable=pairs.answerable,
+        labels, test_groups = y[test].tolist(), groups[test].tolist()
+        cv["top1"].append(_top1(held[test].tolist(), labels, test_groups, pairs.answerable))
+        cv["top1_baseline"].append(
+            _top1(base[test].tolist(), labels, test_groups, pairs.answerable)
         )
-        keep = set(groups[test].tolist())
-        cv["top1"].append(_top1(held[test].tolist(), sub, keep))
-        cv["top1_baseline"].append(_top1(base[test].tolist(), sub, keep))
     # the probability that a question's best sentence holds its answer, from the held-out
     # folds' scores of each question's best sentence
-    tops, hits = _best(held, pairs, groups)
+    tops = list(_best(held.tolist(), groups.tolist()).values())
+    hits = [pairs.labels[i] if pairs.answerable[pairs.groups[i]] else 0 for i in tops]
     confidence = LogisticRegression(C=1.0).fit(held[tops].reshape(-1, 1), hits)
     cv["confidence_auc"] = [float(roc_auc_score(hits, held[tops]))]
     model = _ranker(x, y, groups)
