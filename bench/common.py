@@ -147,7 +147,7 @@ class Server:
 
 def worker_memory(server: Server) -> list[dict[str, float]]:
     """Each worker's memory from /proc/PID/smaps_rollup, MiB: private (clean + dirty), shared
-    (clean + dirty) and RSS."""
+    (clean + dirty), RSS, and anonymous (the heap: what is not pages of a file)."""
     out = subprocess.run(["pgrep", "-P", str(server.proc.pid)], capture_output=True, text=True)
     rows = []
     for pid in out.stdout.split():
@@ -163,6 +163,7 @@ def worker_memory(server: Server) -> list[dict[str, float]]:
                 "private": (fields["Private_Clean"] + fields["Private_Dirty"]) / 1024,
                 "shared": (fields["Shared_Clean"] + fields["Shared_Dirty"]) / 1024,
                 "rss": fields["Rss"] / 1024,
+                "anonymous": fields["Anonymous"] / 1024,
             }
         )
     return rows

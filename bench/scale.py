@@ -1,14 +1,15 @@
 """Scale: build and serve synthetic corpora of k copies of the 12,694 DOJ releases.
 
-    python bench/scale.py --copies 1 2 [--cache build/scale/embeddings.sqlite]
-                          [--work /tmp/qa-scale] [--json FILE]
+    python bench/scale.py --copies 1 8 [--cache build/scale/embeddings.sqlite]
+                          [--work /tmp/qa-scale] [--project 1000000] [--json FILE]
 
 Copy j of a release keeps its title and text (so its chunks' embeddings come from the cache and
 the benchmark measures the store, the index and the server, not the model) under the id
 `<id>~<j>` and its date moved j years back. For each size, in one run: the build (wall time,
 time outside embedding, peak RSS, the build's size on disk), then each serving worker's private
 and shared memory (bench/serve_memory.py) and `POST /api/query` latency against the query
-embedding alone (bench/query.py). Needs the embedding cache of a build of the 12,694 releases
+embedding alone (bench/query.py), then one table, with a row projected linearly from the two
+largest sizes to ``--project`` releases. Needs the embedding cache of a build of the 12,694 releases
 (`build/scale`, see docs/quality.md); the work folder holds one corpus and index per size.
 """
 
@@ -22,6 +23,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, SHARED, machine, table  # noqa: E402
@@ -93,51 +95,121 @@ def _found(pattern: str, text: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--copies", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--copies", type=int, nargs="+", default=[1, 8])
     ap.add_argument("--cache", type=Path, default=REPO / "build" / "scale" / "embeddings.sqlite")
     ap.add_argument("--work", type=Path, default=Path("/tmp/qa-scale"))
+    ap.add_argument("--project", type=int, default=1_000_000, help="releases to project to")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     if not args.cache.is_file():
         sys.exit(f"no embedding cache at {args.cache}: build build/scale first (docs/quality.md)")
-    rows, record, indexes = [], {}, []
+    record: dict[str, dict[str, Any]] = {}
+    indexes = []
     for copies in args.copies:
         home = args.work / f"x{copies}"
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir(parents=True)
         corpus = home / "corpus.jsonl.gz"
         synthesize(copies, corpus)
-        built = build(corpus, home / "index", args.cache)
-        record[f"x{copies}"] = built
+        record[f"x{copies}"] = {"build": build(corpus, home / "index", args.cache)}
         indexes.append(home / "index")
-        rows.append(
-            [
-                copies,
-                built["releases"],
-                built["chunks"],
-                built["index_type"],
-                built["embedded"],
-                round(float(built["seconds"]), 1),
-                round(float(built["peak_mib"])),
-                round(float(built["disk_mib"])),
-            ]
+        print(f"built x{copies}: {record[f'x{copies}']['build']}", flush=True)
+    # serving memory and latency, per size, in the same run
+    memory, latency = args.work / "memory.json", args.work / "latency.json"
+    flags = [str(i) for i in indexes]
+    _run("serve_memory.py", [*flags, "--json", str(memory)])
+    _run("query.py", [*[f for i in indexes for f in ("--index", str(i))], "--json", str(latency)])
+    served = json.loads(memory.read_text())
+    timed = json.loads(latency.read_text())["results"]
+    rows = []
+    for copies, index in zip(args.copies, indexes, strict=True):
+        built = record[f"x{copies}"]["build"]
+        workers = served[str(index)]["workers"]
+        post = next(
+            r for r in timed if r["index"] == str(index) and r["stage"] == "POST /api/query"
         )
+        row = {
+            **built,
+            "private_mib": max(w["private"] for w in workers),
+            "anonymous_mib": max(w["anonymous"] for w in workers),
+            "p50_ms": post["p50_ms"],
+            "p99_ms": post["p99_ms"],
+            "x_floor": post["x_floor"],
+        }
+        record[f"x{copies}"] = row
+        rows.append(_row(f"x{copies}", row))
+    if len(rows) > 1:
+        projected = _project(
+            [record[f"x{c}"] for c in args.copies[-2:]],
+            args.project,
+        )
+        record["projected"] = projected
+        rows.append(_row("projected", projected))
     print(machine())
     print(
         table(
-            ["copies", "releases", "chunks", "index", "embedded", "build s", "peak MiB", "disk"],
+            [
+                "corpus",
+                "releases",
+                "chunks",
+                "index",
+                "build s (no embedding)",
+                "build peak MiB",
+                "disk MiB",
+                "private MiB / worker",
+                "anonymous MiB / worker",
+                "POST p50 / p99 ms",
+                "x floor (p50)",
+            ],
             rows,
         )
     )
-    # serving memory and latency, per size, in the same run
-    for script in ("serve_memory.py", "query.py"):
-        flags = [str(i) for i in indexes] if script == "serve_memory.py" else []
-        for i in indexes if script == "query.py" else []:
-            flags += ["--index", str(i)]
-        print(f"\n$ python bench/{script} {' '.join(flags)}", flush=True)
-        subprocess.run([sys.executable, str(REPO / "bench" / script), *flags], cwd=REPO, check=True)
+    print(f"\nReproduce: python bench/scale.py {' '.join(sys.argv[1:])}")
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), **record}, indent=2))
+
+
+def _run(script: str, flags: list[str]) -> None:
+    print(f"\n$ python bench/{script} {' '.join(flags)}", flush=True)
+    subprocess.run([sys.executable, str(REPO / "bench" / script), *flags], cwd=REPO, check=True)
+
+
+def _row(name: str, r: dict[str, Any]) -> list[object]:
+    latency = (
+        f"{float(r['p50_ms']):.1f} / {float(r['p99_ms']):.0f}"
+        if r.get("p50_ms") is not None
+        else "not projected"
+    )
+    return [
+        name,
+        f"{int(r['releases']):,}",
+        f"{int(r['chunks']):,}",
+        r["index_type"],
+        round(float(r["seconds"]), 1),
+        round(float(r["peak_mib"])),
+        round(float(r["disk_mib"])),
+        round(float(r["private_mib"])),
+        round(float(r["anonymous_mib"])),
+        latency,
+        f"{float(r['x_floor']):.2f}" if r.get("x_floor") is not None else "",
+    ]
+
+
+def _project(measured: list[dict[str, Any]], releases: int) -> dict[str, Any]:
+    """Extrapolate linearly in releases from the two largest sizes measured (a projection,
+    not a measurement); latency is not projected (the graph search grows with log n, reading
+    pages from disk does not)."""
+    small, large = measured
+    scale = releases / large["releases"]
+    out: dict[str, Any] = {
+        "releases": releases,
+        "chunks": round(large["chunks"] * scale),
+        "index_type": large["index_type"],
+    }
+    for key in ("seconds", "peak_mib", "disk_mib", "private_mib", "anonymous_mib"):
+        slope = (large[key] - small[key]) / (large["releases"] - small["releases"])
+        out[key] = large[key] + slope * (releases - large["releases"])
+    return out
 
 
 if __name__ == "__main__":

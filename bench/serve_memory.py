@@ -77,12 +77,23 @@ def main() -> None:
                     round(w["private"]),
                     round(w["shared"]),
                     round(w["rss"]),
+                    round(w["anonymous"]),
                 ]
             )
     print(machine())
     print(
         table(
-            ["index", "releases", "chunks", "worker", "private MiB", "shared MiB", "RSS MiB"], rows
+            [
+                "index",
+                "releases",
+                "chunks",
+                "worker",
+                "private MiB",
+                "shared MiB",
+                "RSS MiB",
+                "anonymous MiB",
+            ],
+            rows,
         )
     )
     if args.json:

@@ -6,7 +6,7 @@ import errno
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -22,8 +22,10 @@ from qa.chunking import (
     embed_text,
 )
 from qa.config import Settings
-from qa.corpus import DEFAULT_LIMITS, Limits, LoadResult, Problem, load_releases
+from qa.corpus import DEFAULT_LIMITS, Limits, LoadResult, Problem, Release
 from qa.errors import BuildFailed, CorpusError, IndexBusy, QAError
+from qa.survey import survey_corpus
+from qa.writer import BuildWriter
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,6 +36,28 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 Spans = list[tuple[int, int]]
 # (rows of the texts handed in, their vectors, each one's span vectors), after each batch
 OnBatch = Callable[[list[int], "np.ndarray", list["np.ndarray"]], None]
+Batch = list[tuple[Release, list[Chunk]]]  # releases and their chunks, written together
+# Releases read, chunked, embedded and written at once (about 3,000 chunks of DOJ releases):
+# what a build holds of the corpus at a time.
+BATCH_RELEASES = 500
+
+
+@dataclass
+class Corpus:
+    """The releases a build indexes: their hashes, known before anything is written, and their
+    chunks, a batch of releases at a time."""
+
+    files: int
+    problems: list[Problem]
+    hashes: dict[str, str]  # release id -> ``store.release_hash``, in corpus order
+    batches: Iterable[Batch]
+
+    @classmethod
+    def loaded(cls, loaded: LoadResult, per_release: list[list[Chunk]]) -> Corpus:
+        """A corpus already in memory, as one batch."""
+        hashes = {r.id: store.release_hash(r) for r in loaded.releases}
+        batch = list(zip(loaded.releases, per_release, strict=True))
+        return cls(loaded.files, loaded.problems, hashes, [batch])
 
 
 @dataclass
@@ -68,10 +92,10 @@ class BuildEngine(Protocol):
         """The encoder's token limit, which caps the chunk size."""
         ...
 
-    def chunk(
+    def load(
         self, paths: Sequence[Path], params: ChunkingParams, progress: Progress | None
-    ) -> tuple[LoadResult, list[list[Chunk]]]:
-        """Load the releases under ``paths`` and cut each into chunks."""
+    ) -> Corpus:
+        """Read the releases under ``paths``; their chunks come in ``Corpus.batches``."""
         ...
 
     def embed(
@@ -103,17 +127,26 @@ class LocalEngine:
         """The encoder's token limit."""
         return self.encoder.max_tokens
 
-    def chunk(
+    def load(
         self, paths: Sequence[Path], params: ChunkingParams, progress: Progress | None
-    ) -> tuple[LoadResult, list[list[Chunk]]]:
-        """Load the releases under ``paths`` and cut each into chunks."""
-        loaded = load_releases(paths, self.limits)
-        chunks = []
-        for n, release in enumerate(loaded.releases, 1):
-            chunks.append(chunk_release(release, self.encoder.count_tokens, params))
-            if progress:
-                progress("chunk", n, len(loaded.releases))
-        return loaded, chunks
+    ) -> Corpus:
+        """Survey the corpus now; read and chunk it again a batch at a time as the build
+        asks for the batches."""
+        surveyed = survey_corpus(paths, self.limits)
+
+        def batches() -> Iterator[Batch]:
+            batch: Batch = []
+            for n, release in enumerate(surveyed.releases(), 1):
+                batch.append((release, chunk_release(release, self.encoder.count_tokens, params)))
+                if progress:
+                    progress("chunk", n, len(surveyed.hashes))
+                if len(batch) == BATCH_RELEASES:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
+
+        return Corpus(surveyed.files, surveyed.problems, surveyed.hashes, batches())
 
     def embed(
         self,
@@ -236,98 +269,137 @@ def _rebuild(
         overlap=settings.chunk_overlap,
         context=settings.chunk_context,
     )
-    loaded, per_release = engine.chunk(settings.corpus, params, progress)
-    if not loaded.releases:
+    corpus = engine.load(settings.corpus, params, progress)
+    if not corpus.hashes:
         where = ", ".join(str(p) for p in settings.corpus)
-        reasons = "; ".join(f"{p.path}: {p.reason}" for p in loaded.problems[:5])
+        reasons = "; ".join(f"{p.path}: {p.reason}" for p in corpus.problems[:5])
         raise CorpusError(f"no readable releases in {where}" + (f" ({reasons})" if reasons else ""))
-    timings = {"load+chunk": time.perf_counter() - started}
+    timings = {"load+chunk": time.perf_counter() - started, "embed": 0.0, "write": 0.0}
+    fingerprint = store.fingerprint(corpus.hashes)
     if not full:
-        kept = _unchanged_live_build(settings, loaded, per_release, params)
+        kept = _unchanged_live_build(settings, corpus, fingerprint, params)
         if kept is not None:
             kept.seconds = time.perf_counter() - started
             kept.timings = timings
             return kept
-    chunks: list[Chunk] = []
-    titles: list[str] = []
-    contexts: list[str] = []
-    for release, release_chunks in zip(loaded.releases, per_release, strict=True):
-        context = chunk_context(release, params)
-        for chunk in release_chunks:
-            chunks.append(chunk)
-            titles.append(release.title)
-            contexts.append(context)
-    texts = [embed_text(x, c.text) for x, c in zip(contexts, chunks, strict=True)]
-    spans = [
-        [
-            (
-                u.start - c.start + context_length(x),
-                u.end - c.start + context_length(x),
-            )
-            for u in c.units
-        ]
-        for x, c in zip(contexts, chunks, strict=True)
-    ]
-    keys = [
-        chunk_hash(settings.model_id, params, f"{text}\x00{span}")
-        for text, span in zip(texts, spans, strict=True)
-    ]
     previous = store.live_release_hashes(settings.index_dir)
     cache = store.EmbeddingCache(settings.index_dir / "embeddings.sqlite")
     try:
-        cached = set() if full else cache.present(keys)
-        todo = [i for i, key in enumerate(keys) if key not in cached]
-        mark = time.perf_counter()
-        fresh_vectors, fresh_units = engine.embed(
-            [texts[i] for i in todo],
-            [spans[i] for i in todo],
-            [chunks[i].tokens for i in todo],
-            progress,
-            lambda rows, vecs, units: cache.put_many(
-                [(keys[todo[r]], v, u) for r, v, u in zip(rows, vecs, units, strict=True)]
-            ),
-        )
-        timings["embed"] = time.perf_counter() - mark
-        mark = time.perf_counter()
-        vectors, unit_vectors = _assemble(chunks, keys, cache, todo, fresh_vectors, fresh_units)
-        manifest = store.write_build(
+        with BuildWriter(
             settings.index_dir,
-            loaded.releases,
-            chunks,
-            vectors,
-            unit_vectors,
             model=settings.model_id,
             params=params,
-            lexical_texts=[f"{t}\n{c.text}" for t, c in zip(titles, chunks, strict=True)],
             flat_max=settings.flat_max_vectors,
-        )
-        cache.keep_only(keys)
-        timings["write"] = time.perf_counter() - mark
+        ) as writer:
+            run = _Run(settings, params, engine, cache, writer, full, progress, timings)
+            batches = iter(corpus.batches)
+            while True:
+                mark = time.perf_counter()
+                batch = next(batches, None)
+                timings["load+chunk"] += time.perf_counter() - mark
+                if batch is None:
+                    break
+                run.write(batch)
+            mark = time.perf_counter()
+            manifest = writer.publish(fingerprint)
+        cache.keep_only_marked()
+        timings["write"] += time.perf_counter() - mark
     finally:
         cache.close()
-    current = {r.id: store.release_hash(r) for r in loaded.releases}
+    current = corpus.hashes
     return BuildSummary(
         build_id=manifest.build_id,
         releases=manifest.releases,
         chunks=manifest.chunks,
-        files=loaded.files,
-        problems=loaded.problems,
+        files=corpus.files,
+        problems=corpus.problems,
         seconds=time.perf_counter() - started,
         added=sum(1 for r in current if r not in previous),
         changed=sum(1 for r, h in current.items() if r in previous and previous[r] != h),
         removed=sum(1 for r in previous if r not in current),
         unchanged=sum(1 for r, h in current.items() if previous.get(r) == h),
-        embedded=len(todo),
-        reused=len(chunks) - len(todo),
+        embedded=run.embedded,
+        reused=manifest.chunks - run.embedded,
         timings=timings,
     )
 
 
+@dataclass
+class _Run:
+    """A build under way: what writing each batch needs, and what the batches took."""
+
+    settings: Settings
+    params: ChunkingParams
+    engine: BuildEngine
+    cache: store.EmbeddingCache
+    writer: BuildWriter
+    full: bool
+    progress: Progress | None
+    timings: dict[str, float]
+    embedded: int = 0  # chunks run through the model so far
+
+    def write(self, batch: Batch) -> None:
+        """Embed what the cache lacks of one batch, then write the batch."""
+        chunks: list[Chunk] = []
+        titles: list[str] = []
+        contexts: list[str] = []
+        for release, release_chunks in batch:
+            context = chunk_context(release, self.params)
+            for chunk in release_chunks:
+                chunks.append(chunk)
+                titles.append(release.title)
+                contexts.append(context)
+        texts = [embed_text(x, c.text) for x, c in zip(contexts, chunks, strict=True)]
+        spans = [
+            [
+                (
+                    u.start - c.start + context_length(x),
+                    u.end - c.start + context_length(x),
+                )
+                for u in c.units
+            ]
+            for x, c in zip(contexts, chunks, strict=True)
+        ]
+        keys = [
+            chunk_hash(self.settings.model_id, self.params, f"{text}\x00{span}")
+            for text, span in zip(texts, spans, strict=True)
+        ]
+        cached = set() if self.full else self.cache.present(keys)
+        todo = [i for i, key in enumerate(keys) if key not in cached]
+        mark = time.perf_counter()
+        fresh_vectors, fresh_units = self.engine.embed(
+            [texts[i] for i in todo],
+            [spans[i] for i in todo],
+            [chunks[i].tokens for i in todo],
+            self._embed_progress,
+            lambda rows, vecs, units: self.cache.put_many(
+                [(keys[todo[r]], v, u) for r, v, u in zip(rows, vecs, units, strict=True)]
+            ),
+        )
+        self.timings["embed"] += time.perf_counter() - mark
+        mark = time.perf_counter()
+        self.embedded += len(todo)
+        vectors, unit_vectors = _assemble(
+            chunks, keys, self.cache, todo, fresh_vectors, fresh_units
+        )
+        self.writer.add(
+            [release for release, _ in batch],
+            chunks,
+            vectors,
+            unit_vectors,
+            [f"{t}\n{c.text}" for t, c in zip(titles, chunks, strict=True)],
+        )
+        self.cache.mark_live(keys)
+        self.timings["write"] += time.perf_counter() - mark
+
+    def _embed_progress(self, stage: str, done: int, total: int) -> None:
+        """Progress of the whole build's embedding, not the batch's."""
+        if self.progress:
+            self.progress(stage, self.embedded + done, self.embedded + total)
+
+
 def _unchanged_live_build(
-    settings: Settings,
-    loaded: LoadResult,
-    per_release: list[list[Chunk]],
-    params: ChunkingParams,
+    settings: Settings, corpus: Corpus, fingerprint: str, params: ChunkingParams
 ) -> BuildSummary | None:
     """The live build, when it already indexes exactly these releases the same way and is whole.
 
@@ -337,14 +409,13 @@ def _unchanged_live_build(
     try:
         path = settings.index_dir / "builds" / store.live_build_id(settings.index_dir)
         manifest = store.read_manifest(path)
-        chunk_count = sum(len(c) for c in per_release)
         same = (
             manifest.format_version == store.FORMAT_VERSION
             and manifest.model == settings.model_id
             and manifest.chunking == asdict(params)
-            and manifest.chunks == chunk_count
-            and manifest.index_type == store.index_type_for(chunk_count, settings.flat_max_vectors)
-            and manifest.corpus_fingerprint == store.fingerprint(loaded.releases)
+            and manifest.index_type
+            == store.index_type_for(manifest.chunks, settings.flat_max_vectors)
+            and manifest.corpus_fingerprint == fingerprint
         )
         if not same:
             return None
@@ -356,8 +427,8 @@ def _unchanged_live_build(
         build_id=manifest.build_id,
         releases=manifest.releases,
         chunks=manifest.chunks,
-        files=loaded.files,
-        problems=loaded.problems,
+        files=corpus.files,
+        problems=corpus.problems,
         unchanged=manifest.releases,
         reused=manifest.chunks,
         kept=True,

@@ -139,7 +139,7 @@ def _build(settings: Settings, full: bool = False) -> Any:
                 tasks[stage] = bar.add_task(
                     {"chunk": "Chunking", "embed": "Embedding"}[stage], total=total
                 )
-            bar.update(tasks[stage], completed=done)
+            bar.update(tasks[stage], completed=done, total=total)  # embedding grows per batch
 
         try:
             summary = rebuild_index(settings, progress=progress, full=full)

@@ -139,22 +139,34 @@ def read_file(
     """Read the releases of one file (from ``raw``, its bytes, when given), with its problems."""
     result = LoadResult(files=1)
     try:
-        for release in _load_file(path, base, result.problems, raw, limits):
-            if len(release.text) > limits.release_chars:
-                result.problems.append(
-                    Problem(
-                        f"{release.origin} ({release.id})",
-                        f"{len(release.text):,} characters, more than the "
-                        f"{limits.release_chars:,} a release may have (QA_MAX_RELEASE_CHARS); "
-                        "skipped",
-                    )
-                )
-                continue
-            result.releases.append(release)
+        result.releases.extend(file_releases(path, base, result.problems, raw, limits))
     except Unreadable as exc:
         result.releases = []
         result.problems.append(Problem(str(path), str(exc)))
     return result
+
+
+def file_releases(
+    path: Path,
+    base: Path,
+    problems: list[Problem],
+    raw: bytes | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Iterator[Release]:
+    """Yield the releases of one file as they are read, reporting what is skipped in
+    ``problems``; raises ``Unreadable`` when the file as a whole cannot be read."""
+    for release in _load_file(path, base, problems, raw, limits):
+        if len(release.text) > limits.release_chars:
+            problems.append(
+                Problem(
+                    f"{release.origin} ({release.id})",
+                    f"{len(release.text):,} characters, more than the "
+                    f"{limits.release_chars:,} a release may have (QA_MAX_RELEASE_CHARS); "
+                    "skipped",
+                )
+            )
+            continue
+        yield release
 
 
 def merge_files(results: Iterable[LoadResult], problems: Iterable[Problem] = ()) -> LoadResult:
@@ -166,17 +178,18 @@ def merge_files(results: Iterable[LoadResult], problems: Iterable[Problem] = ())
         merged.problems.extend(result.problems)
         for release in result.releases:
             if release.id in seen:
-                merged.problems.append(
-                    Problem(
-                        release.origin,
-                        f"duplicate release id {release.id!r} "
-                        f"(first seen in {seen[release.id]}); skipped",
-                    )
-                )
+                merged.problems.append(duplicate(release, seen[release.id]))
                 continue
             seen[release.id] = release.origin
             merged.releases.append(release)
     return merged
+
+
+def duplicate(release: Release, first: str) -> Problem:
+    """The problem of a release whose id an earlier release (read from ``first``) has."""
+    return Problem(
+        release.origin, f"duplicate release id {release.id!r} (first seen in {first}); skipped"
+    )
 
 
 def _files(root: Path) -> Iterator[tuple[Path, Path]]:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa.build import OnBatch, Progress, Spans, collect_batches, default_encoder
+from qa.build import Corpus, OnBatch, Progress, Spans, collect_batches, default_encoder
 from qa.chunking import Chunk, ChunkingParams, chunk_release
 from qa.config import Settings
 from qa.corpus import Limits, LoadResult, corpus_files, merge_files, read_file
@@ -65,6 +65,13 @@ class RayEngine:
     def max_tokens(self) -> int:
         """The encoder's token limit."""
         return self._encoder.max_tokens
+
+    def load(
+        self, paths: Sequence[Path], params: ChunkingParams, progress: Progress | None
+    ) -> Corpus:
+        """Parse and chunk the corpus on Ray; the driver holds it whole, as one batch (so the
+        chunks the cache lacks go to the encoder actors together)."""
+        return Corpus.loaded(*self.chunk(paths, params, progress))
 
     def chunk(
         self, paths: Sequence[Path], params: ChunkingParams, progress: Progress | None

@@ -20,13 +20,11 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa import __version__
-from qa.chunking import Chunk, ChunkingParams, Unit
+from qa.chunking import Chunk, Unit
 from qa.corpus import Block, Release
 from qa.errors import IndexMismatch, IndexMissing, QAError
 
@@ -59,6 +57,11 @@ EXTRA_STOPWORDS = ("many", "much", "whose")
 # HNSW32 takes 0.59 ms at 40k, with recall@10 0.978 against exact search.
 FLAT_MAX_VECTORS = 30_000
 HNSW_FACTORY = "HNSW32,Flat"
+# Past this many chunks the graph keeps each vector in 8 bits a dimension (a quarter of the
+# memory while the build adds them, and of the file): bench/index_types.py measured the same
+# recall@10 at 70k vectors (0.980 against 0.981). Below it, float32 as before.
+SQ8_MIN_VECTORS = 250_000
+HNSW_SQ8_FACTORY = "HNSW32,SQ8"
 HNSW_EF_SEARCH = 128  # at least the retriever's 100 candidates
 
 
@@ -152,7 +155,7 @@ def _stopwords() -> frozenset[str]:
 
 def release_hash(release: Release) -> str:
     """Hash everything stored of one release, to tell a changed release from an unchanged one."""
-    record = json.dumps(_release_record(release), sort_keys=True, ensure_ascii=False)
+    record = json.dumps(release_record(release), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(record.encode()).hexdigest()[:32]
 
 
@@ -247,14 +250,18 @@ class EmbeddingCache:
         )
         self._db.commit()
 
-    def keep_only(self, keys: Sequence[str]) -> int:
-        """Delete every entry not in ``keys``; return how many were deleted."""
+    def mark_live(self, keys: Sequence[str]) -> None:
+        """Note keys the build being written uses (kept by ``keep_only_marked``)."""
         self._db.execute("CREATE TEMP TABLE IF NOT EXISTS live (key TEXT PRIMARY KEY)")
-        self._db.execute("DELETE FROM live")
         self._db.executemany("INSERT OR IGNORE INTO live VALUES (?)", [(k,) for k in keys])
+
+    def keep_only_marked(self) -> int:
+        """Delete every entry whose key was not marked live; return how many were deleted."""
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS live (key TEXT PRIMARY KEY)")
         deleted = self._db.execute(
             "DELETE FROM vectors WHERE key NOT IN (SELECT key FROM live)"
         ).rowcount
+        self._db.execute("DELETE FROM live")
         self._db.commit()
         return int(deleted)
 
@@ -263,91 +270,24 @@ class EmbeddingCache:
         self._db.close()
 
 
-def fingerprint(releases: Sequence[Release]) -> str:
-    """Hash the content of a corpus, so two builds of the same releases can be recognised."""
+def fingerprint(hashes: Mapping[str, str]) -> str:
+    """Hash a corpus from its releases' hashes (``release_hash``), so that two builds of the
+    same releases can be recognised."""
     digest = hashlib.sha256()
-    for r in sorted(releases, key=lambda r: r.id):
-        digest.update(json.dumps(_release_record(r), sort_keys=True).encode())
+    for release_id in sorted(hashes):
+        digest.update(f"{release_id}\x00{hashes[release_id]}\n".encode())
     return digest.hexdigest()[:32]
 
 
-def write_build(
-    index_dir: Path,
-    releases: Sequence[Release],
-    chunks: Sequence[Chunk],
-    vectors: np.ndarray,
-    unit_vectors: np.ndarray,
-    *,
-    model: str,
-    params: ChunkingParams,
-    lexical_texts: Sequence[str],
-    flat_max: int = FLAT_MAX_VECTORS,
-) -> Manifest:
-    """Write a complete build beside the live one and publish it with one atomic rename."""
-    import bm25s
-    import faiss
-    import numpy as np
-
-    if len(chunks) != len(vectors) or len(chunks) != len(lexical_texts):
-        raise ValueError("chunks, vectors and lexical texts differ in length")
-    if len(unit_vectors) != sum(len(c.units) for c in chunks):
-        raise ValueError("unit vectors do not match the chunks' units")
-    if not chunks:
-        raise ValueError("nothing to index: no release produced any text")
-    builds = index_dir / "builds"
-    builds.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC)
-    build_id = now.strftime("%Y%m%dT%H%M%S%fZ")
-    tmp = builds / f".tmp-{build_id}-{os.getpid()}"
-    tmp.mkdir()
-    try:
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        index_type = index_type_for(len(vectors), flat_max)
-        ann = faiss.index_factory(vectors.shape[1], index_type, faiss.METRIC_INNER_PRODUCT)
-        ann.add(vectors)
-        faiss.write_index(ann, str(tmp / "vectors.faiss"))
-        np.save(tmp / "units.npy", np.asarray(unit_vectors, dtype=np.float16))
-        write_store(tmp / STORE, releases, chunks)
-        bm25 = bm25s.BM25()
-        bm25.index(lexical_tokens(lexical_texts), show_progress=False)
-        bm25.save(str(tmp / "bm25"), show_progress=False)
-        dates = sorted(r.date for r in releases if r.date)
-        manifest = Manifest(
-            build_id=build_id,
-            model=model,
-            dimension=int(vectors.shape[1]),
-            normalized=True,
-            chunking=asdict(params),
-            releases=len(releases),
-            chunks=len(chunks),
-            date_from=dates[0] if dates else None,
-            date_to=dates[-1] if dates else None,
-            corpus_fingerprint=fingerprint(releases),
-            built_at=now.isoformat(timespec="seconds"),
-            package_version=__version__,
-            format_version=FORMAT_VERSION,
-            index_type=index_type,
-            checksums=_checksums(tmp),
-            backend=model.partition("+")[2] or "torch",
-        )
-        (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2) + "\n")
-        _fsync_tree(tmp)
-        final = builds / build_id
-        os.rename(tmp, final)
-        _publish(index_dir, build_id)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    remove_stale(index_dir, keep=build_id)
-    return manifest
-
-
 def index_type_for(vectors: int, flat_max: int = FLAT_MAX_VECTORS) -> str:
-    """The faiss index for a build of this size: exact (Flat) or graph (HNSW), as measured."""
-    return "Flat" if vectors <= flat_max else HNSW_FACTORY
+    """The faiss index for a build of this size: exact (Flat), graph (HNSW) over the vectors,
+    or, past ``SQ8_MIN_VECTORS``, graph over vectors kept in 8 bits a dimension."""
+    if vectors <= flat_max:
+        return "Flat"
+    return HNSW_FACTORY if vectors <= SQ8_MIN_VECTORS else HNSW_SQ8_FACTORY
 
 
-def _publish(index_dir: Path, build_id: str) -> None:
+def publish(index_dir: Path, build_id: str) -> None:
     pointer = index_dir / f".CURRENT.{os.getpid()}"
     with open(pointer, "w") as fh:
         fh.write(build_id + "\n")
@@ -512,44 +452,6 @@ def _read_at_random(array: Any) -> None:
         handle.madvise(mmap.MADV_RANDOM)
 
 
-def write_store(path: Path, releases: Sequence[Release], chunks: Sequence[Chunk]) -> None:
-    """Write the releases and chunks of a build into one SQLite file, read back on demand."""
-    con = sqlite3.connect(path)
-    try:
-        con.execute("PRAGMA journal_mode = OFF")
-        con.execute("PRAGMA synchronous = OFF")
-        con.executescript(
-            """
-            CREATE TABLE releases (
-                id TEXT PRIMARY KEY, ordinal INTEGER NOT NULL, date TEXT, source TEXT,
-                record TEXT NOT NULL
-            );
-            CREATE TABLE chunks (
-                row INTEGER PRIMARY KEY, release_id TEXT NOT NULL, units INTEGER NOT NULL,
-                record TEXT NOT NULL
-            );
-            """
-        )
-        con.executemany(
-            "INSERT INTO releases VALUES (?, ?, ?, ?, ?)",
-            (
-                (r.id, n, r.date, r.source, json.dumps(_release_record(r), ensure_ascii=False))
-                for n, r in enumerate(releases)
-            ),
-        )
-        con.executemany(
-            "INSERT INTO chunks VALUES (?, ?, ?, ?)",
-            (
-                (n, c.release_id, len(c.units), json.dumps(_chunk_record(c)))
-                for n, c in enumerate(chunks)
-            ),
-        )
-        con.execute("CREATE INDEX chunks_of_release ON chunks (release_id, row)")
-        con.commit()
-    finally:
-        con.close()
-
-
 class _Store:
     """The build's SQLite file, read-only, one connection shared by a worker's threads."""
 
@@ -695,7 +597,7 @@ class ReleaseChunks(Mapping[str, list[int]]):
         return int(self._store.one("SELECT COUNT(*) FROM releases")[0])
 
 
-def _release_record(r: Release) -> dict[str, Any]:
+def release_record(r: Release) -> dict[str, Any]:
     return {
         "id": r.id,
         "title": r.title,
@@ -725,7 +627,7 @@ def _release_from(d: dict[str, Any]) -> Release:
     )
 
 
-def _chunk_record(c: Chunk) -> dict[str, Any]:
+def chunk_record(c: Chunk) -> dict[str, Any]:
     return {
         "id": c.id,
         "release_id": c.release_id,
@@ -760,7 +662,7 @@ def _build_files(path: Path) -> list[str]:
     )
 
 
-def _checksums(path: Path) -> dict[str, str]:
+def checksums(path: Path) -> dict[str, str]:
     return {name: _sha256(path / name) for name in _build_files(path)}
 
 
@@ -796,7 +698,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _fsync_tree(root: Path) -> None:
+def fsync_tree(root: Path) -> None:
     for path in root.rglob("*"):
         if path.is_file():
             fd = os.open(path, os.O_RDONLY)
