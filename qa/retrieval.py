@@ -155,16 +155,17 @@ class Retriever:
 
     def _allowed(self, filters: Filters) -> np.ndarray:
         """Which chunks pass the filters (``Filters.admits``, over arrays: one comparison per
-        filter for all 77k chunks instead of a Python call per chunk)."""
+        filter for all releases, then each chunk takes its release's, instead of a Python call
+        per chunk)."""
         import numpy as np
 
         if self._metadata is None:  # built whole, then published: threads share it
-            self._metadata = (
-                np.array([d or "" for d in self.index.release_dates], dtype=str),
-                np.array([(s or "").lower() for s in self.index.release_sources], dtype=str),
+            self._metadata = (  # one per release; chunks find theirs by release ordinal
+                np.array([d or "" for d in self.index.release_dates.values], dtype=str),
+                np.array([(s or "").lower() for s in self.index.release_sources.values], dtype=str),
             )
         dates, sources = self._metadata
-        allowed = np.ones(len(self.index.chunks), dtype=bool)
+        allowed = np.ones(len(dates), dtype=bool)
         if filters.date_from or filters.date_to:
             allowed &= dates != ""
         if filters.date_from:
@@ -173,7 +174,7 @@ class Retriever:
             allowed &= dates <= filters.date_to
         if filters.source:
             allowed &= sources == filters.source.lower()
-        return allowed
+        return allowed[self.index.release_dates.ordinals]
 
     def _dense(self, qvec: np.ndarray, allowed: np.ndarray | None) -> list[int]:
         import faiss as _faiss

@@ -87,6 +87,29 @@ class Manifest:
     backend: str = "torch"  # the embedding runtime, also the suffix of ``model`` unless torch
 
 
+class PerChunk(Sequence[Any]):
+    """A value of each chunk's release (its id, date or source), for every chunk in row order.
+
+    Held as one int32 a chunk (its release's ordinal) and one value a release, not one
+    reference a chunk: a serving worker's memory grows with the releases, hardly with the
+    chunks.
+    """
+
+    def __init__(self, ordinals: np.ndarray | None = None, values: Sequence[Any] = ()) -> None:
+        import numpy as np
+
+        self.ordinals = np.zeros(0, dtype=np.int32) if ordinals is None else ordinals
+        self.values = values  # by release ordinal
+
+    def __getitem__(self, row: Any) -> Any:
+        if isinstance(row, slice):
+            return [self.values[o] for o in self.ordinals[row].tolist()]
+        return self.values[int(self.ordinals[row])]
+
+    def __len__(self) -> int:
+        return len(self.ordinals)
+
+
 @dataclass
 class Index:
     """A loaded, read-only build."""
@@ -101,9 +124,10 @@ class Index:
     unit_rows: Any = None  # first row of each chunk's units in ``unit_vectors``
     release_chunks: Mapping[str, list[int]] = field(default_factory=dict)  # rows of each release
     source_counts: dict[str, int] = field(default_factory=dict)  # releases per named source
-    release_dates: list[str | None] = field(default_factory=list)  # per chunk, for filters
-    release_sources: list[str | None] = field(default_factory=list)
-    chunk_releases: list[str] = field(default_factory=list)  # per chunk, its release's id
+    # per chunk: its release's date and source (for filters) and its release's id
+    release_dates: PerChunk = field(default_factory=lambda: PerChunk())
+    release_sources: PerChunk = field(default_factory=lambda: PerChunk())
+    chunk_releases: PerChunk = field(default_factory=lambda: PerChunk())
 
     def chunk_text(self, chunk: Chunk) -> str:
         """Return the text of a chunk."""
@@ -371,22 +395,28 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
         store = _Store(path / STORE)
         releases = ReleaseStore(store, manifest.releases)
         chunks = ChunkStore(store, releases, manifest.chunks)
-        # per chunk, in row order: its release's date and source (for filters) and how many
-        # units it has; the strings are shared per release
-        meta: dict[str, tuple[str, str | None, str | None]] = {}
-        release_dates: list[str | None] = []
-        release_sources: list[str | None] = []
-        chunk_releases: list[str] = []
-        unit_counts: list[int] = []
-        for rid, date, source, units in store.all(
-            "SELECT c.release_id, r.date, r.source, c.units FROM chunks c "
-            "JOIN releases r ON r.id = c.release_id ORDER BY c.row"
-        ):
-            rid, date, source = meta.setdefault(rid, (rid, date, source))
-            release_dates.append(date)
-            release_sources.append(source)
-            chunk_releases.append(rid)
-            unit_counts.append(units)
+        # per release (by ordinal): id, date, source, the equal strings shared; per chunk, in
+        # row order, only its release's ordinal and its unit count, read a page at a time
+        shared: dict[str, str] = {}
+        ids, dates, sources_of = [], [], []
+        listed = store.all("SELECT id, date, source FROM releases ORDER BY ordinal")
+        for rid, date, source in listed:
+            ids.append(rid)
+            dates.append(shared.setdefault(date, date) if date else None)
+            sources_of.append(shared.setdefault(source, source) if source else None)
+        del listed
+        rows = int(store.one("SELECT COUNT(*) FROM chunks")[0])
+        chunk_release = np.empty(rows, dtype=np.int32)
+        unit_counts = np.empty(rows, dtype=np.int64)
+        for first in range(0, rows, CHUNK_PAGE * 10):
+            page = store.all(
+                "SELECT r.ordinal, c.units FROM chunks c JOIN releases r ON r.id = c.release_id "
+                "WHERE c.row >= ? AND c.row < ? ORDER BY c.row",
+                (first, first + CHUNK_PAGE * 10),
+            )
+            values = np.array(page, dtype=np.int64).reshape(-1, 2)
+            chunk_release[first : first + len(values)] = values[:, 0]
+            unit_counts[first : first + len(values)] = values[:, 1]
         sources = dict(
             store.all(
                 "SELECT source, COUNT(*) FROM releases WHERE source IS NOT NULL AND source != '' "
@@ -417,10 +447,10 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
         sqlite3.Error,
     ) as exc:
         raise IndexMismatch(f"{path} cannot be read ({exc}): {REBUILD_HINT}") from None
-    if vectors.ntotal != len(unit_counts) or len(unit_counts) != manifest.chunks:
+    if vectors.ntotal != rows or rows != manifest.chunks:
         raise IndexMismatch(
             f"{path} does not add up: the manifest counts {manifest.chunks} chunks, "
-            f"{STORE} has {len(unit_counts)} and vectors.faiss {vectors.ntotal}: {REBUILD_HINT}"
+            f"{STORE} has {rows} and vectors.faiss {vectors.ntotal}: {REBUILD_HINT}"
         )
     unit_rows = np.concatenate([[0], np.cumsum(unit_counts)]).astype(np.int64)
     if len(unit_vectors) != unit_rows[-1]:
@@ -436,9 +466,9 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
         chunks=chunks,
         vectors=vectors,
         bm25=bm25,
-        release_dates=release_dates,
-        release_sources=release_sources,
-        chunk_releases=chunk_releases,
+        release_dates=PerChunk(chunk_release, dates),
+        release_sources=PerChunk(chunk_release, sources_of),
+        chunk_releases=PerChunk(chunk_release, ids),
     )
 
 
