@@ -24,7 +24,7 @@ from qa.chunking import (
 from qa.config import Settings
 from qa.corpus import DEFAULT_LIMITS, Limits, LoadResult, Problem, Release
 from qa.errors import BuildFailed, CorpusError, IndexBusy, QAError
-from qa.survey import survey_corpus
+from qa.survey import Shard, survey_corpus
 from qa.writer import BuildWriter
 
 if TYPE_CHECKING:
@@ -117,10 +117,17 @@ class BuildEngine(Protocol):
 class LocalEngine:
     """Load, chunk and embed in this process."""
 
-    def __init__(self, encoder: Encoder, batch_size: int, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(
+        self,
+        encoder: Encoder,
+        batch_size: int,
+        limits: Limits = DEFAULT_LIMITS,
+        shard: Shard | None = None,
+    ) -> None:
         self.encoder = encoder
         self.batch_size = batch_size
         self.limits = limits
+        self.shard = shard
 
     @property
     def max_tokens(self) -> int:
@@ -132,7 +139,7 @@ class LocalEngine:
     ) -> Corpus:
         """Survey the corpus now; read and chunk it again a batch at a time as the build
         asks for the batches."""
-        surveyed = survey_corpus(paths, self.limits)
+        surveyed = survey_corpus(paths, self.limits, self.shard)
 
         def batches() -> Iterator[Batch]:
             batch: Batch = []
@@ -184,7 +191,10 @@ def engine_for(settings: Settings, encoder: Encoder | None = None) -> BuildEngin
 
         return RayEngine(settings)
     return LocalEngine(
-        encoder or default_encoder(settings), settings.batch_size, settings.corpus_limits()
+        encoder or default_encoder(settings),
+        settings.batch_size,
+        settings.corpus_limits(),
+        Shard.parse(settings.shard),
     )
 
 
@@ -290,6 +300,7 @@ def _rebuild(
             model=settings.model_id,
             params=params,
             flat_max=settings.flat_max_vectors,
+            shard=settings.shard,
         ) as writer:
             run = _Run(settings, params, engine, cache, writer, full, progress, timings)
             batches = iter(corpus.batches)
@@ -416,6 +427,7 @@ def _unchanged_live_build(
             and manifest.index_type
             == store.index_type_for(manifest.chunks, settings.flat_max_vectors)
             and manifest.corpus_fingerprint == fingerprint
+            and manifest.shard == settings.shard
         )
         if not same:
             return None

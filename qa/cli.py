@@ -95,6 +95,12 @@ index_option = click.option(
     default=None,
     help="Encoder actors on Ray (default: one per CPU).",
 )
+@click.option(
+    "--shard",
+    default=None,
+    metavar="K/N",
+    help="Index only shard K of N: the releases whose id hashes to it (docs/scaling.md).",
+)
 def rebuild_index_cmd(
     corpus: tuple[Path, ...],
     index_dir: Path | None,
@@ -102,6 +108,7 @@ def rebuild_index_cmd(
     engine: str | None,
     ray_address: str | None,
     workers: int | None,
+    shard: str | None,
 ) -> None:
     """Build the index from the corpus and publish it atomically.
 
@@ -113,6 +120,7 @@ def rebuild_index_cmd(
         build_engine=engine,
         ray_address=ray_address,
         ray_workers=workers,
+        shard=shard,
     )
     summary = _build(settings, full=full)
     if summary is None:

@@ -74,6 +74,11 @@ class Settings:
     chunk_context: str = _setting(
         "title", "What the encoder sees before each chunk: title, title+date or none."
     )
+    shard: str = _setting(
+        "",
+        "Index only shard K of N of the corpus, written K/N (e.g. 2/4): the releases whose id "
+        "hashes to it; empty = the whole corpus.",
+    )
     flat_max_vectors: int = _setting(
         30_000, "Chunks up to which vectors are searched exactly (faiss Flat); above, HNSW."
     )
@@ -211,6 +216,9 @@ class Settings:
         for name in ("fetch_delay", "fetch_max_redirects", "dense_releases", "sync_max_items"):
             if getattr(self, name) < 0:
                 raise ValueError(f"QA_{name.upper()}={getattr(self, name)!r}: must not be negative")
+        from qa.survey import Shard
+
+        Shard.parse(self.shard)  # refused here, with what is wrong, before any work
         corpus = self.corpus
         if isinstance(corpus, (str, Path)):
             corpus = (corpus,)

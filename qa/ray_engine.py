@@ -24,6 +24,7 @@ from qa.chunking import Chunk, ChunkingParams, chunk_release
 from qa.config import Settings
 from qa.corpus import Limits, LoadResult, corpus_files, merge_files, read_file
 from qa.errors import BuildFailed
+from qa.survey import Shard
 
 if TYPE_CHECKING:
     import numpy as np
@@ -100,6 +101,9 @@ class RayEngine:
                 for n, result in zip(batch["n"], batch["result"], strict=True):
                     results[int(n)] = pickle.loads(result)
         loaded = merge_files(results, missing)
+        shard = Shard.parse(self.settings.shard)
+        if shard is not None:
+            loaded.releases = [r for r in loaded.releases if shard.holds(r.id)]
         per_release: list[list[Chunk]] = [[] for _ in loaded.releases]
         if not loaded.releases:
             return loaded, per_release

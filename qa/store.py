@@ -85,6 +85,7 @@ class Manifest:
     index_type: str
     checksums: dict[str, str] = field(default_factory=dict)
     backend: str = "torch"  # the embedding runtime, also the suffix of ``model`` unless torch
+    shard: str = ""  # K/N: the build indexes shard K of N of its corpus (empty: all of it)
 
 
 class PerChunk(Sequence[Any]):

@@ -9,6 +9,7 @@ the build holds one batch of releases at a time, not the corpus.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,39 @@ from qa.corpus import (
     file_releases,
 )
 from qa.errors import BuildFailed
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Shard ``number`` of ``count`` (from 1): the releases whose id hashes to it.
+
+    The id's hash, not its position, decides, so a release stays in its shard as the corpus
+    grows and every host finds the same split.
+    """
+
+    number: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard | None:
+        """Read ``K/N`` (empty: no sharding); raise ``ValueError`` saying what is wrong."""
+        if not text:
+            return None
+        number, slash, count = text.partition("/")
+        if not (slash and number.isdigit() and count.isdigit()):
+            raise ValueError(f"shard {text!r}: write it K/N, e.g. 2/4 for the second of four")
+        shard = cls(int(number), int(count))
+        if not 1 <= shard.number <= shard.count:
+            raise ValueError(f"shard {text!r}: K must be from 1 to N")
+        return shard
+
+    def holds(self, release_id: str) -> bool:
+        """Whether the release with this id belongs to this shard."""
+        digest = hashlib.sha256(release_id.encode()).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.number - 1
+
+    def __str__(self) -> str:
+        return f"{self.number}/{self.count}"
 
 
 @dataclass
@@ -62,11 +96,14 @@ class Survey:
                 raise _changed(path)
 
 
-def survey_corpus(paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS) -> Survey:
+def survey_corpus(
+    paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS, shard: Shard | None = None
+) -> Survey:
     """Read every release file under ``paths`` once, keeping hashes and problems only.
 
     The problems and the releases indexed are those of ``load_releases``: a file unreadable
-    as a whole gives none, a release whose id came earlier is skipped.
+    as a whole gives none, a release whose id came earlier is skipped. With ``shard``, only
+    the releases it holds are indexed (the others are left out without a word).
     """
     files, missing = corpus_files(paths)
     survey = Survey(files=len(files), problems=list(missing), limits=limits)
@@ -85,6 +122,9 @@ def survey_corpus(paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS) 
         survey.problems.extend(problems)
         indexed = []
         for release, digest in found:
+            if shard is not None and not shard.holds(release.id):
+                indexed.append(False)
+                continue
             if release.id in first:
                 survey.problems.append(duplicate(release, first[release.id]))
                 indexed.append(False)

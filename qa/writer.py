@@ -230,8 +230,10 @@ class BuildWriter:
         model: str,
         params: ChunkingParams,
         flat_max: int = store.FLAT_MAX_VECTORS,
+        shard: str = "",
     ) -> None:
         self.index_dir = index_dir
+        self.shard = shard
         self.model = model
         self.params = params
         self.flat_max = flat_max
@@ -355,6 +357,7 @@ class BuildWriter:
             index_type=index_type,
             checksums=store.checksums(self.tmp),
             backend=self.model.partition("+")[2] or "torch",
+            shard=self.shard,
         )
         (self.tmp / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2) + "\n")
         store.fsync_tree(self.tmp)

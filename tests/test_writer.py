@@ -209,3 +209,39 @@ def test_the_local_engine_chunks_a_batch_of_releases_at_a_time(
     assert [len(b) for b in batches] == [3, 1]
     assert [r.id for b in batches for r, _ in b] == list(corpus.hashes)
     assert seen == [1, 2, 3, 4]
+
+
+def test_shards_split_the_corpus_by_release_id_and_together_index_it_whole(
+    tmp_path: Path,
+) -> None:
+    from conftest import run_qa
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(DOJ, corpus / "doj.jsonl.gz")
+    shutil.copy(SEED_FILE, corpus)
+    whole = Settings.from_env(
+        environ={}, corpus=(corpus,), index_dir=tmp_path / "whole", model=FakeEncoder.name
+    )
+    build.rebuild_index(whole, encoder=FakeEncoder())
+    rows = _store_rows(whole)
+    releases = {r[0] for r in rows if isinstance(r[1], int) and len(r) == 5}
+    chunks = sorted(json.loads(r[3])["id"] for r in rows if len(r) == 4)
+    held: list[set[str]] = []
+    shard_chunks: list[str] = []
+    for k in (1, 2, 3):
+        s = dataclasses.replace(whole, index_dir=tmp_path / f"shard{k}", shard=f"{k}/3")
+        summary = build.rebuild_index(s, encoder=FakeEncoder())
+        manifest = store.read_manifest(s.index_dir / "builds" / summary.build_id)
+        assert manifest.shard == f"{k}/3"
+        shard_rows = _store_rows(s)
+        held.append({r[0] for r in shard_rows if len(r) == 5})
+        shard_chunks += [json.loads(r[3])["id"] for r in shard_rows if len(r) == 4]
+        # asked again, the same shard is recognised as unchanged
+        assert build.rebuild_index(s, encoder=FakeEncoder()).kept
+    assert all(held) and set().union(*held) == releases  # every release in a shard ...
+    assert sum(len(h) for h in held) == len(releases)  # ... and in one only
+    assert sorted(shard_chunks) == chunks
+    for bad, reason in (("4/3", "K must be from 1 to N"), ("two", "write it K/N")):
+        out = run_qa("rebuild-index", "--corpus", str(corpus), "--shard", bad, cwd=tmp_path)
+        assert out.returncode == 1 and reason in out.stderr, out.stderr
