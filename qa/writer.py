@@ -392,8 +392,8 @@ class BuildWriter:
         if not ann.is_trained:
             step = max(1, self.chunks // TRAIN_SAMPLE)
             sample = np.concatenate(
-                [
-                    rows(begin, VECTOR_ROWS_PER_ADD)[(-begin) % step :: step]
+                [  # copied, so that each slice read is freed, not kept under a strided view
+                    rows(begin, VECTOR_ROWS_PER_ADD)[(-begin) % step :: step].copy()
                     for begin in range(0, self.chunks, VECTOR_ROWS_PER_ADD)
                 ]
             )
