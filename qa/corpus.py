@@ -155,7 +155,25 @@ def file_releases(
 ) -> Iterator[Release]:
     """Yield the releases of one file as they are read, reporting what is skipped in
     ``problems``; raises ``Unreadable`` when the file as a whole cannot be read."""
-    for release in _load_file(path, base, problems, raw, limits):
+    kind = _format_suffix(path)
+    path_id = _path_id(path, base)
+    origin = str(path)
+    releases: Iterable[Release]
+    if kind in (".jsonl", ".ndjson"):
+        releases = _json_line_releases(path, raw, limits, path_id, problems)
+    else:
+        text = _read_text(path, raw, limits)
+        if kind in JSON_SUFFIXES:
+            releases = _json_releases(text, path_id, origin, kind, problems)
+        elif kind in CSV_SUFFIXES:
+            releases = _csv_releases(text, path_id, origin, problems)
+        elif kind in MARKDOWN_SUFFIXES:
+            releases = [_markdown_release(text, path_id, origin)]
+        elif kind in HTML_SUFFIXES:
+            releases = [html_release(text, origin, id=path_id)]
+        else:
+            releases = [_text_release(text, path_id, origin)]
+    for release in releases:
         if len(release.text) > limits.release_chars:
             problems.append(
                 Problem(
@@ -259,32 +277,6 @@ def _read_text(path: Path, raw: bytes | None = None, limits: Limits = DEFAULT_LI
     if not text.strip():
         raise Unreadable("empty file")
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _load_file(
-    path: Path,
-    base: Path,
-    problems: list[Problem],
-    raw: bytes | None = None,
-    limits: Limits = DEFAULT_LIMITS,
-) -> Iterator[Release]:
-    kind = _format_suffix(path)
-    path_id = _path_id(path, base)
-    origin = str(path)
-    if kind in (".jsonl", ".ndjson"):
-        yield from _json_line_releases(path, raw, limits, path_id, problems)
-        return
-    text = _read_text(path, raw, limits)
-    if kind in JSON_SUFFIXES:
-        yield from _json_releases(text, path_id, origin, kind, problems)
-    elif kind in CSV_SUFFIXES:
-        yield from _csv_releases(text, path_id, origin, problems)
-    elif kind in MARKDOWN_SUFFIXES:
-        yield _markdown_release(text, path_id, origin)
-    elif kind in HTML_SUFFIXES:
-        yield html_release(text, origin, id=path_id)
-    else:
-        yield _text_release(text, path_id, origin)
 
 
 # --- building text and blocks -------------------------------------------------------------

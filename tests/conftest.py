@@ -162,17 +162,23 @@ def built(settings: Settings, fake_encoder: FakeEncoder) -> Settings:
     return settings
 
 
+def doj_settings(home: Path, index: str = "index") -> Settings:
+    """Settings for the fixture's 138 DOJ releases and the INTERPOL one, copied into
+    ``home/corpus`` (once), indexed into ``home/<index>`` with the fake encoder."""
+    corpus = home / "corpus"
+    if not corpus.is_dir():
+        corpus.mkdir()
+        shutil.copy(DOJ, corpus / "doj.jsonl.gz")
+        shutil.copy(SEED_FILE, corpus)
+    return Settings.from_env(
+        environ={}, corpus=(corpus,), index_dir=home / index, model=FakeEncoder.name
+    )
+
+
 @pytest.fixture(scope="session")
 def doj_built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, FakeEncoder]:
     """An index of the fixture's 138 DOJ releases and the INTERPOL one (fake encoder)."""
-    tmp = tmp_path_factory.mktemp("doj")
-    corpus = tmp / "corpus"
-    corpus.mkdir()
-    shutil.copy(DOJ, corpus / "doj.jsonl.gz")
-    shutil.copy(SEED_FILE, corpus)
-    settings = Settings.from_env(
-        environ={}, corpus=(corpus,), index_dir=tmp / "index", model=FakeEncoder.name
-    )
+    settings = doj_settings(tmp_path_factory.mktemp("doj"))
     encoder = FakeEncoder()
     rebuild_index(settings, encoder=encoder)
     return settings, encoder

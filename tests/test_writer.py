@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import DOJ, SEED_FILE, FakeEncoder, doj_lines
+from conftest import DOJ, FakeEncoder, doj_lines, doj_settings
 
 from qa import build, store, writer
 from qa.config import Settings
@@ -109,16 +109,10 @@ def _store_rows(settings: Settings) -> list[tuple[object, ...]]:
 def test_a_build_in_batches_of_two_releases_writes_what_one_batch_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(DOJ, corpus / "doj.jsonl.gz")
-    shutil.copy(SEED_FILE, corpus)
     written = {}
     for name, batch in (("whole", 10_000), ("pairs", 2)):
         monkeypatch.setattr(build, "BATCH_RELEASES", batch)
-        settings = Settings.from_env(
-            environ={}, corpus=(corpus,), index_dir=tmp_path / name, model=FakeEncoder.name
-        )
+        settings = doj_settings(tmp_path, name)
         summary = build.rebuild_index(settings, encoder=FakeEncoder())
         assert summary.releases == 139 and summary.embedded == summary.chunks
         written[name] = (_build_files(settings), _store_rows(settings), summary)
@@ -216,13 +210,8 @@ def test_shards_split_the_corpus_by_release_id_and_together_index_it_whole(
 ) -> None:
     from conftest import run_qa
 
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    shutil.copy(DOJ, corpus / "doj.jsonl.gz")
-    shutil.copy(SEED_FILE, corpus)
-    whole = Settings.from_env(
-        environ={}, corpus=(corpus,), index_dir=tmp_path / "whole", model=FakeEncoder.name
-    )
+    whole = doj_settings(tmp_path, "whole")
+    corpus = whole.corpus[0]
     build.rebuild_index(whole, encoder=FakeEncoder())
     rows = _store_rows(whole)
     releases = {r[0] for r in rows if isinstance(r[1], int) and len(r) == 5}
