@@ -141,8 +141,9 @@ class LexicalWriter:
             dtype=np.float32,
         ).astype(np.float64)
         lengths = np.frombuffer(self.lengths, dtype=np.int32).astype(np.int64)
-        average = lengths.mean() if documents else 0.0
-        norms = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / average) if documents else lengths
+        # documents without a single term have no postings: any average would do for them
+        average = lengths.mean() if lengths.any() else 1.0
+        norms = BM25_K1 * ((1 - BM25_B) + BM25_B * lengths / average)
         indptr = np.zeros(len(order) + 1, dtype=np.int64)
         np.cumsum(frequencies, out=indptr[1:])
         data = NpyWriter(target / "data.csc.index.npy", "float32")

@@ -62,6 +62,17 @@ def test_bm25_written_in_passes_scores_as_bm25s_does(
     )
 
 
+def test_bm25_of_documents_without_a_term_is_empty_not_an_error(tmp_path: Path) -> None:
+    import bm25s
+
+    lexical = writer.LexicalWriter(tmp_path / "scratch")
+    lexical.add(["the of and", ""])
+    lexical.finish(tmp_path / "bm25")
+    index = bm25s.BM25.load(str(tmp_path / "bm25"), show_progress=False)
+    assert index.scores["num_docs"] == 2 and list(index.vocab_dict) == [""]
+    assert len(index.scores["data"]) == 0
+
+
 def test_npy_files_written_by_rows_read_back_as_numpy_writes_them(tmp_path: Path) -> None:
     rows = np.arange(24, dtype=np.float32).reshape(6, 4) / 7
     two = writer.NpyWriter(tmp_path / "two.npy", "float16")
