@@ -196,18 +196,17 @@ def merge_files(results: Iterable[LoadResult], problems: Iterable[Problem] = ())
         merged.problems.extend(result.problems)
         for release in result.releases:
             if release.id in seen:
-                merged.problems.append(duplicate(release, seen[release.id]))
+                merged.problems.append(duplicate(release.id, release.origin, seen[release.id]))
                 continue
             seen[release.id] = release.origin
             merged.releases.append(release)
     return merged
 
 
-def duplicate(release: Release, first: str) -> Problem:
-    """The problem of a release whose id an earlier release (read from ``first``) has."""
-    return Problem(
-        release.origin, f"duplicate release id {release.id!r} (first seen in {first}); skipped"
-    )
+def duplicate(release_id: str, origin: str, first: str) -> Problem:
+    """The problem of a release read from ``origin`` whose id an earlier release (read from
+    ``first``) has."""
+    return Problem(origin, f"duplicate release id {release_id!r} (first seen in {first}); skipped")
 
 
 def _files(root: Path) -> Iterator[tuple[Path, Path]]:

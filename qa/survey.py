@@ -57,9 +57,6 @@ class Shard:
         digest = hashlib.sha256(release_id.encode()).digest()
         return int.from_bytes(digest[:8], "big") % self.count == self.number - 1
 
-    def __str__(self) -> str:
-        return f"{self.number}/{self.count}"
-
 
 @dataclass
 class Survey:
@@ -109,36 +106,30 @@ def survey_corpus(
     survey = Survey(files=len(files), problems=list(missing), limits=limits)
     first: dict[str, str] = {}  # release id -> where it was first read
     for path, base in files:
-        found: list[tuple[Release, str]] = []
+        found: list[tuple[str, str, str]] = []  # id, where read, hash: not the release
         problems: list[Problem] = []
         try:
             for release in file_releases(path, base, problems, limits=limits):
-                # the release itself is not kept, only what to report it by
-                found.append((_shell(release), store.release_hash(release)))
+                found.append((release.id, release.origin, store.release_hash(release)))
         except Unreadable as exc:
             survey.problems.extend(problems)
             survey.problems.append(Problem(str(path), str(exc)))
             continue
         survey.problems.extend(problems)
         indexed = []
-        for release, digest in found:
-            if shard is not None and not shard.holds(release.id):
+        for release_id, origin, digest in found:
+            if shard is not None and not shard.holds(release_id):
                 indexed.append(False)
                 continue
-            if release.id in first:
-                survey.problems.append(duplicate(release, first[release.id]))
+            if release_id in first:
+                survey.problems.append(duplicate(release_id, origin, first[release_id]))
                 indexed.append(False)
                 continue
-            first[release.id] = release.origin
-            survey.hashes[release.id] = digest
+            first[release_id] = origin
+            survey.hashes[release_id] = digest
             indexed.append(True)
         survey.readable.append((path, base, indexed))
     return survey
-
-
-def _shell(release: Release) -> Release:
-    """The release without its text: its id and origin are all a survey reports."""
-    return Release(id=release.id, title="", text="", blocks=(), origin=release.origin)
 
 
 def _changed(path: Path) -> BuildFailed:
