@@ -370,6 +370,86 @@ def test_list_questions_and_inline_series() -> None:
     assert [n for n, _ in expected_types("On which days did the meeting take place?")] == ["day"]
 
 
+def test_a_list_written_inline_is_told_from_commas_of_a_clause() -> None:
+    import time
+
+    from qa.selection import inline_list
+
+    listed = [
+        "Five vessels (the Janet R, Amanda Laurnen, Miss Lill, Crab Daddy and Conch Emperor) "
+        "were seized.",
+        "The settlement with Rocky Mountain Pipeline System LLC, Western Convenience Stores "
+        "Inc. and Offen Petroleum Inc. was filed in Denver.",
+        "They join the sites of Detroit; Chicago; Camden, New Jersey; and Wilmington, Delaware.",
+        "They admitted to stealing one bus, eight trucks, 19 generators, five trailers and "
+        "several other items.",
+    ]
+    unlisted = [
+        # clauses, a state after a town, two names, officials
+        "According to the complaint, at two terminals in Dupont and Fountain, Colo., between "
+        "2006 and 2009, the companies blended gasoline.",
+        "From 2004 through 2007, Thomas and Todd Reeves were oyster fishermen.",
+        "He was sentenced to 5 years in prison, three years of supervised release and ordered "
+        "to pay restitution.",
+        "Acting Assistant Attorney General Kenneth Blanco, U.S. Attorney Benjamin Greenberg and "
+        "Special Agent in Charge Shimon Richmond made the announcement.",
+    ]
+    assert all(inline_list(t) for t in listed)
+    assert not any(inline_list(t) for t in unlisted)
+    # the question's own names are no items of a list it asks for
+    assert inline_list("Smith, Jones and Brown were charged.")
+    assert not inline_list("Smith, Jones and Brown were charged.", frozenset({"smith", "jones"}))
+    # read in one pass: long comma-laden sentences take no quadratic time
+    started = time.perf_counter()
+    for text in (", ".join(f"Alpha Beta{i} Gamma" for i in range(2000)), "word, " * 3000):
+        inline_list(text)
+    assert time.perf_counter() - started < 2.0
+
+
+def test_asked_for_a_list_the_answer_quotes_the_items_not_their_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The best sentence may only count the items ("seven agencies"); the sentence naming them
+    inline, or its release's sentences naming one each, a little below it, are quoted.
+    (``LIST_MARGIN`` is set for the hand weights' scale of scores.)"""
+    from qa import selection
+
+    engine = _engine_of(
+        tmp_path,
+        "lists",
+        [
+            _release(
+                "agencies",
+                "Mother and Daughter Sentenced for Home Health Fraud",
+                "Mildred Gomez and Milka Alvarez secretly co-owned seven home health agencies "
+                "in the Miami area. The women paid kickbacks to patient recruiters. Gomez and "
+                "Alvarez co-owned home health agencies Inar Home Care Corp., Golden Home Health "
+                "Inc. and Metro Dade Home Health Inc. Each was sentenced to 10 years in prison.",
+            ),
+            _release(
+                "panels",
+                "Display Makers Plead Guilty to Price Fixing",
+                "Three companies pleaded guilty to fixing the prices of display panels. On Dec. "
+                "15, 2008, LG Display Co. pleaded guilty to fixing prices. On Jan. 14, 2009, "
+                "Chunghwa Picture Tubes Ltd. pleaded guilty to fixing prices. Sharp Corp. "
+                "pleaded guilty to fixing prices too.",
+            ),
+            *UNRELATED,
+        ],
+        FakeEncoder(),
+    )
+    inline = "Which home health agencies did Mildred Gomez and Milka Alvarez own?"
+    spread = "Which companies pleaded guilty to fixing display panel prices?"
+    companies = ("LG Display", "Chunghwa", "Sharp")
+    monkeypatch.setattr(selection, "LIST_MARGIN", 0.3)
+    assert "Inar Home Care Corp., Golden Home Health Inc." in engine.ask(inline).answer.text
+    assert all(name in engine.ask(spread).answer.text for name in companies)
+    # without the margin, the answers stop at the sentence that counts them
+    monkeypatch.setattr(selection, "LIST_MARGIN", 0.0)
+    assert "Inar Home Care" not in engine.ask(inline).answer.text
+    assert not all(name in engine.ask(spread).answer.text for name in companies)
+
+
 def _repeating_engine(tmp_path: Path) -> Engine:
     """Three releases of one case that restate its facts, one with a revised figure, and an
     unrelated case with the same kind of facts."""
