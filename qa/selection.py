@@ -45,7 +45,6 @@ TITLES = frozenset(TITLE_WORDS.split())
 # five trailers and several other items")
 _CAPITAL = r"[A-Z][\w'’&.-]*"
 _JOINER = r"of|de|&|for|and\s+(?=[A-Z][a-z]+\b(?!,))"  # "Our Lady of Fatima Church and School"
-ITEM = rf"(?:the\s+)?{_CAPITAL}(?:\s+(?:{_JOINER})?\s*(?:{_CAPITAL}|\d\b))*"
 ITEM = re.compile(rf"(?:the\s+)?{_CAPITAL}(?:\s+(?:{_JOINER})?\s*(?:{_CAPITAL}|\d\b))*")
 SEPARATOR = re.compile(r"[,;]?\s+(?:and|or)\s+|[,;]\s+|:\s*")
 # what follows a name and is no item of its own: "Inc.", "LLC", "Jr.", a state ("Calif.",
