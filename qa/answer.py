@@ -147,37 +147,28 @@ class Composer:
             groups = selection.introduce(q, groups, candidates, self.max_sentences)
             return self._render(q, groups, hits, confidence)
         # A compound question may span releases: each part is answered, and checked, on its
-        # own, the setting and the other parts being its context. Each part gets a sentence of
-        # its own: one that two parts score best goes to the part with no close second, which
-        # is answered first, and the other part takes its best sentence left.
+        # own, the setting and the other parts being its context.
+        groups = []
         share = max(1, self.max_sentences // len(q.parts))
         reasons = []
-        scored = []
         for part, part_vector in zip(q.parts, part_vectors, strict=True):
             part_candidates = self.sentences.of_years(
                 self.sentences.candidates(part, hits, part_vector), q.years
             )
             if recent and part_candidates:
                 part_candidates = self._latest(part, hits, part_candidates)
-            scored.append((part, part_candidates))
-        answered: dict[int, list[list[Candidate]]] = {}
-        taken: set[tuple[str, int]] = set()
-        for n in sorted(range(len(scored)), key=lambda n: -_lead(scored[n][1])):
-            part, part_candidates = scored[n]
             if not part_candidates:
                 continue
             topic = self._part_topic(part, hits, part_candidates)
             if reason := self._unsupported(part, part_candidates, topic):
                 reasons.append(reason)
                 continue
-            left = [c for c in part_candidates if (c.release.id, c.unit.start) not in taken]
-            selected = self.selector.select(part, left, topic, share) if left else []
+            selected = self.selector.select(part, part_candidates, topic, share)
             if reason := selection.uncounted(part, selected):
                 reasons.append(reason)
                 continue
-            answered[n] = [g for g in selected if (g[0].release.id, g[0].unit.start) not in taken]
-            taken |= {(c.release.id, c.unit.start) for g in answered[n] for c in g}
-        groups = [g for n in sorted(answered) for g in answered[n]]
+            taken = {(c.release.id, c.unit.start) for g in groups for c in g}
+            groups.extend(g for g in selected if (g[0].release.id, g[0].unit.start) not in taken)
         if not groups:
             return self._abstain(q, hits, confidence, reasons[0] if reasons else OFF_TOPIC)
         return self._render(q, groups, hits, confidence)
@@ -394,12 +385,6 @@ class Composer:
             abstained=False,
             confidence=round(min(max(confidence, 0.0), 1.0), 4),
         )
-
-
-def _lead(candidates: Sequence[Candidate]) -> float:
-    """How far a part's best sentence scores above its next one (a part with one sentence,
-    or none, leads by the most: it has no other to take)."""
-    return candidates[0].score - candidates[1].score if len(candidates) > 1 else float("inf")
 
 
 def render_text(sentences: Sequence[AnswerSentence]) -> str:

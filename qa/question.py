@@ -171,39 +171,18 @@ class Question:
         return self.wants_list or any(p.wants_list for p in self.parts)
 
 
-# where a question opens with what it is about, told as a statement ("A Leland, North Carolina,
-# waste oil recycler was jailed for mishandling oil. How long was his prison term?")
-LEAD = re.compile(
-    r"(?<=[.!?;:])\s+(?=(?:how|what|which|who|whom|whose|when|where|why|name|list|"
-    r"(?:in|on|at|for|from|to|by) (?:what|which))\b)",
-    re.I,
-)
-
-
-def asked(text: str) -> str:
-    """The question a text asks: after the statement it may open with (``LEAD``)."""
-    found = list(LEAD.finditer(text))
-    return text[found[-1].end() :] if found else text
-
-
 def read(text: str, context: str = "") -> Question:
     """Read a question (made standalone: ``context`` is what a follow-up borrows) and the
-    parts of a compound one, each in the setting of the others. A statement the question opens
-    with is the setting of every part; what it asks for is read after it."""
-    question = asked(text)
-    parts = question_parts(question)
-    whole = _read(text, context, text, "", question)
+    parts of a compound one, each in the setting of the others."""
+    parts = question_parts(text)
+    whole = _read(text, context, text, "")
     if len(parts) < 2:
         return whole
-    return replace(
-        whole, parts=tuple(_read(p, context, text, text.replace(p, " "), p) for p in parts)
-    )
+    return replace(whole, parts=tuple(_read(p, context, text, text.replace(p, " ")) for p in parts))
 
 
-def _read(text: str, context: str, whole: str, setting: str, question: str) -> Question:
-    """Read ``text``; what it asks for (the kinds of answer, a list, a person) from
-    ``question``, the text after any statement it opens with."""
-    types = expected_types(question)
+def _read(text: str, context: str, whole: str, setting: str) -> Question:
+    types = expected_types(text)
     prospective = bool(PROSPECTIVE.search(text))
     names = question_names(text)
     event = EVENT.search(text)
@@ -216,9 +195,9 @@ def _read(text: str, context: str, whole: str, setting: str, question: str) -> Q
         content=content(text, [name for name, _ in types]),
         kinds=tuple(name for name, _ in types),
         values=tuple(name for name, found in types if isinstance(found, re.Pattern)),
-        wants_list=bool(LIST_QUESTION.search(question)),
-        person=bool(PERSON_ASKED.search(question)),
-        who=asks_person(question),
+        wants_list=bool(LIST_QUESTION.search(text)),
+        person=bool(PERSON_ASKED.search(text)),
+        who=asks_person(text),
         prospective=prospective,
         past=bool(PAST.search(text) and not FUTURE.search(text)),
         names=tuple(names),

@@ -450,51 +450,6 @@ def test_asked_for_a_list_the_answer_quotes_the_items_not_their_count(
     assert not all(name in engine.ask(spread).answer.text for name in companies)
 
 
-def test_a_question_opening_with_a_statement_is_read_after_it() -> None:
-    q = read(
-        "A worker took kickbacks from a Florida subcontractor and hid them from the IRS. Who "
-        "paid him, and how long was his prison sentence?"
-    )
-    # the parts are the questions, the statement their setting; each asks what it asks
-    assert [p.text for p in q.parts] == ["Who paid him", "how long was his prison sentence?"]
-    assert q.parts[0].who and q.parts[1].kinds == ("duration",)
-    assert "Florida subcontractor" in q.parts[1].setting
-    listed = read("A former FBI agent pocketed seized drug money. What vehicles did he buy?")
-    assert listed.wants_list and not listed.parts
-    dated = read("Bradley King pleaded guilty in the fraud case. When was his sentencing set?")
-    assert dated.kinds == ("date",)
-    # an abbreviation's full stop opens no question
-    assert read("What did Mr. Smith buy in Washington, D.C. last year?").parts == ()
-
-
-def test_a_part_whose_best_sentence_another_part_needs_more_takes_its_next(
-    tmp_path: Path,
-) -> None:
-    """Both parts score the penalty's sentence first; the count has a close second, the
-    penalty none, so the count's part takes its second and the answer gives both."""
-    engine = _engine_of(
-        tmp_path,
-        "parts",
-        [
-            _release(
-                "college",
-                "College District Settles Citizenship Discrimination Claims",
-                "The district agreed to pay $45,760 in civil penalties to settle the lawsuit, "
-                "which said the district affected non-citizens with extra document demands. At "
-                "least 247 non-citizen workers were affected by the demands. The district also "
-                "agreed to train its staff.",
-            ),
-            *UNRELATED,
-        ],
-        FakeEncoder(),
-    )
-    answer = engine.ask(
-        "How many non-citizens did the lawsuit say the district affected, and what civil "
-        "penalty did the district agree to pay?"
-    ).answer
-    assert "247 non-citizen workers" in answer.text and "$45,760" in answer.text
-
-
 def _repeating_engine(tmp_path: Path) -> Engine:
     """Three releases of one case that restate its facts, one with a revised figure, and an
     unrelated case with the same kind of facts."""
