@@ -16,7 +16,12 @@ LIST_QUESTION = re.compile(
     r"^\s*(?:(?:in|from|to|at|for|of|with|by|on|against)\s+)?(?:which|what)\s+"
     rf"(?:(?!{AUXILIARY})\w+\s+){{0,2}}?"
     r"(?!(?:was|is|has|does|this|its|his|hers|us|as)\b)(?-i:[a-z]\w*s)\b(?!\s+(?:is|was|has)\b)"
-    r"|^\s*(?:list|enumerate|name all)\b|\b(?:what are|what were|which are)\b",
+    r"|^\s*(?:list|enumerate|name all)\b|\b(?:what are|what were|which are)\b"
+    # "Name the three U.S. citizens held hostage ...": name and a plural
+    r"|^\s*name\s+(?:(?:the|all|each|every|some\s+of\s+the)\s+)?"
+    r"(?:(?!(?:who|whom|that|which|whose|where|when|for|of|in|on|at|by|with|from|to)\b)"
+    r"[\w.,'’-]+\s+){0,7}?"
+    r"(?:(?!(?:was|is|has|does|this|its|his|hers|us|as)\b)(?-i:[a-z]\w*s)|men|women|people)\b",
     re.IGNORECASE,
 )
 

@@ -361,6 +361,14 @@ def test_list_questions_and_inline_series() -> None:
     assert not LIST_QUESTION.search("On what date did Carlos Ortiz plead guilty?")
     assert not LIST_QUESTION.search("What about Williams?")
     assert not LIST_QUESTION.search("Who was added to the Most Wanted list?")
+    # "name" and a plural asks for a list; a singular, or a plural after a relative clause or
+    # a preposition, does not
+    assert LIST_QUESTION.search("Name the three U.S. citizens held hostage by the FARC.")
+    assert LIST_QUESTION.search("Name the four East Haven, Connecticut police officers.")
+    assert LIST_QUESTION.search("Name the three men who pleaded guilty.")
+    assert not LIST_QUESTION.search("Name the judge who sentenced the defendants.")
+    assert not LIST_QUESTION.search("Name the company that was fined.")
+    assert not LIST_QUESTION.search("Name the lawyer for the defendants.")
     (series,) = expected_types("What types of counterfeit goods were sold?")
     assert series[0] == "series"
     assert series[1].search("goods, including sports equipment, shoes, handbags and sunglasses")
