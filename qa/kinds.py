@@ -9,19 +9,21 @@ from collections.abc import Sequence
 
 # an auxiliary verb: where the noun a "which/what ..." question asks about has ended
 AUXILIARY = r"(?:was|is|has|does|did|do|are|were|have|had|will|would|can|could)\b"
+# a plural, roughly: a lower-case word ending in "s" that is not "was", "his", ...
+PLURAL = r"(?!(?:was|is|has|does|this|its|his|hers|us|as)\b)(?-i:[a-z]\w*s)"
 # "Which countries ...", "What types of goods ...", "List the charges": a plural noun within three
 # words of "which"/"what", before any auxiliary ("What sentence did ..." asks for one thing),
 # in lower case (a capitalised word is a name: "Which prison was Davis sent to?")
 LIST_QUESTION = re.compile(
     r"^\s*(?:(?:in|from|to|at|for|of|with|by|on|against)\s+)?(?:which|what)\s+"
     rf"(?:(?!{AUXILIARY})\w+\s+){{0,2}}?"
-    r"(?!(?:was|is|has|does|this|its|his|hers|us|as)\b)(?-i:[a-z]\w*s)\b(?!\s+(?:is|was|has)\b)"
+    rf"{PLURAL}\b(?!\s+(?:is|was|has)\b)"
     r"|^\s*(?:list|enumerate|name all)\b|\b(?:what are|what were|which are)\b"
     # "Name the three U.S. citizens held hostage ...": name and a plural
     r"|^\s*name\s+(?:(?:the|all|each|every|some\s+of\s+the)\s+)?"
     r"(?:(?!(?:who|whom|that|which|whose|where|when|for|of|in|on|at|by|with|from|to)\b)"
     r"[\w.,'’-]+\s+){0,7}?"
-    r"(?:(?!(?:was|is|has|does|this|its|his|hers|us|as)\b)(?-i:[a-z]\w*s)|men|women|people)\b",
+    rf"(?:{PLURAL}|men|women|people)\b",
     re.IGNORECASE,
 )
 

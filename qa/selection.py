@@ -76,27 +76,21 @@ class Selector:
             return []
         floor = candidates[0].score - SELECT_MARGIN
         pool = [c for c in candidates if c.score >= floor]
+        forced: Candidate | None = None
         if q.wants_list:
+            close = [c for c in candidates if c.score >= candidates[0].score - LIST_MARGIN]
             # a list spread over sentences ("On Dec. 15, 2008, LG Display Co. pleaded guilty
             # ...", "On Jan. 14, 2009, Chunghwa ..."): the first release's sentences count
             # down to the margin of a list
-            pool += [
-                c
-                for c in candidates
-                if floor > c.score >= candidates[0].score - LIST_MARGIN and c.release.id == topic[0]
-            ]
-        forced: Candidate | None = None
-        if q.wants_list:
+            pool += [c for c in close if c.score < floor and c.release.id == topic[0]]
             # A list question is best answered by a list, even one a little below the best
-            # single sentence: a bulleted one, or one written inline ("the Janet R, Miss
+            # single sentence: a bulleted one, or else one written inline ("the Janet R, Miss
             # Lill, Crab Daddy and Conch Emperor"), where the best sentence may only count
             # the items ("seven home health agencies")
-            item = next((c for c in candidates if c.unit.kind in LIST_UNITS), None)
-            if item is None or item.score < candidates[0].score - LIST_MARGIN:
-                item = next((c for c in candidates if inline_list(c.text, q.name_words)), None)
-            if item is not None and item.score >= candidates[0].score - LIST_MARGIN:
-                forced = item
-                pool = [c for c in pool if c is not item]
+            forced = next((c for c in close if c.unit.kind in LIST_UNITS), None) or next(
+                (c for c in close if inline_list(c.text, q.name_words)), None
+            )
+            pool = [c for c in pool if c is not forced]
         covered: set[str] = set()
         groups: list[list[Candidate]] = []
         texts: list[set[str]] = []
@@ -338,11 +332,12 @@ def _names_in_a_row(text: str, known: frozenset[str]) -> bool:
     end a longer piece, the last begin one; "Inc.", a state ("Calif."), an age in between
     are no names of their own; officials and the question's own names do not count."""
 
+    own = known | {"the"}
+
     def counts(name: str) -> int:
         words = name.split()
         return int(
-            not TITLES.intersection(words)
-            and not {w.lower().strip(".,") for w in words} <= known | {"the"}
+            not TITLES.intersection(words) and not {w.lower().strip(".,") for w in words} <= own
         )
 
     def tail(piece: str) -> str:
