@@ -114,9 +114,10 @@ class Composer:
             return self._abstain(q, hits, 0.0)
         # a question about someone or something no release names is not answered with another
         # case of the same kind; one that search missed is read too
-        releases = {h.release.id: f"{h.release.title}\n{h.release.text}" for h in hits}
+        releases = {h.release.id: h.release for h in hits}
+        words = [self.sentences.release_words(r) for r in releases.values()]
         named: list[str] = []
-        for name in evidence.unmentioned(q.names, [*releases.values()]):
+        for name in evidence.unmentioned(q.names, words):
             anywhere = self.sentences.naming(name)
             if not anywhere:
                 return self._abstain(q, hits, 0.0, f"No release mentions {name}.")

@@ -103,15 +103,16 @@ def name_words(names: Sequence[str]) -> frozenset[str]:
     return frozenset(w for w in words if len(w) > 1)
 
 
-def unmentioned(names: Sequence[str], texts: Sequence[str]) -> list[str]:
-    """Return the names of several words that no one of ``texts`` has every word of. A single
-    capitalised word is often a place or a nationality that a paraphrase puts for another
-    ("Thai police", "Pyongyang's suppliers"); several together name someone or something."""
+def unmentioned(names: Sequence[str], texts: Sequence[Words]) -> list[str]:
+    """Return the names of several words that no one of ``texts`` (their ``word_set``) has
+    every word of. A single capitalised word is often a place or a nationality that a
+    paraphrase puts for another ("Thai police", "Pyongyang's suppliers"); several together
+    name someone or something."""
     return [
         name
         for name in names
         if len(words := name_words([name])) > 1
-        and not any(words_in(words, t) == 1.0 for t in texts)
+        and not any(share_of(words, t) == 1.0 for t in texts)
     ]
 
 
@@ -147,11 +148,13 @@ class Surface:
 
 def surface(text: str) -> Surface:
     """Read a sentence's ``Surface``."""
+    figures = frozenset(FIGURE.findall(text))
     return Surface(
-        runs=tuple(word_set(m.group()) for m in NAME_RUN.finditer(text)),
-        figures=frozenset(FIGURE.findall(text)),
+        runs=tuple(frozenset(_WORD.findall(m.group().lower())) for m in NAME_RUN.finditer(text)),
+        figures=figures,
         length=len(text),
-        digits=any(c.isdigit() for c in text),
+        # a figure has an ASCII digit; other digits ("²") are looked for only in other text
+        digits=bool(figures) or (not text.isascii() and any(c.isdigit() for c in text)),
     )
 
 
@@ -159,8 +162,13 @@ def added(
     question_words: frozenset[str], figures: frozenset[str], face: Surface
 ) -> tuple[float, float]:
     """The share (of ``CAP``) of names and figures a sentence gives that the question does not."""
-    names = sum(1 for run in face.runs if not run <= question_words)
-    return min(names, CAP) / CAP, min(len(face.figures - figures), CAP) / CAP
+    names = 0
+    for run in face.runs:
+        if not run <= question_words:
+            names += 1
+            if names == CAP:
+                break
+    return names / CAP, min(len(face.figures - figures), CAP) / CAP
 
 
 def names_person(text: str) -> bool:
@@ -184,24 +192,32 @@ def names_person(text: str) -> bool:
 _WORD = re.compile(r"[\w'’]+")
 
 
-def words_in(words: frozenset[str], text: str) -> float:
-    """Return the share of ``words`` that occur in ``text`` (as words, any case); 1 for none."""
-    return share_of(words, word_set(text)) if words else 1.0
+class Words(frozenset[str]):
+    """The words of a text in lower case, what ``share_of`` looks names up in, with that text:
+    the other forms of a word (``_has``) are looked for only where the text has their stem."""
+
+    text: str
+
+    def __new__(cls, text: str) -> Words:
+        lower = text.lower()
+        words = super().__new__(cls, _WORD.findall(lower))
+        words.text = lower
+        return words
 
 
-def word_set(text: str) -> frozenset[str]:
+def word_set(text: str) -> Words:
     """The words of ``text``, in lower case (what ``share_of`` looks names up in)."""
-    return frozenset(_WORD.findall(text.lower()))
+    return Words(text)
 
 
-def share_of(words: frozenset[str], have: frozenset[str]) -> float:
+def share_of(words: frozenset[str], have: Words) -> float:
     """Return the share of ``words`` that ``have`` holds, in some form (``_has``); 1 for none."""
     if not words:
         return 1.0
     return sum(_has(w, have) for w in words) / len(words)
 
 
-def _has(word: str, have: frozenset[str]) -> bool:
+def _has(word: str, have: Words) -> bool:
     """Whether ``have`` holds ``word`` or a form of it: a possessive, with or without the
     apostrophe the text may have lost ("INTERPOLs"), or a word that shares all but its last
     few letters ("Austrian" and "Austria", "Mexican" and "Mexico")."""
@@ -210,7 +226,9 @@ def _has(word: str, have: frozenset[str]) -> bool:
     if len(word) < 5:
         return False
     stem = word[: max(4, len(word) - 3)]
-    return any(h.startswith(stem) and abs(len(h) - len(word)) <= 3 for h in have)
+    return stem in have.text and any(
+        h.startswith(stem) and abs(len(h) - len(word)) <= 3 for h in have
+    )
 
 
 class Scorer:

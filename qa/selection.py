@@ -196,7 +196,7 @@ def missing_names(
     if len(names) < 2 or not groups:
         return groups
     quoted = {c.release.id: c.release for g in groups for c in g}
-    words: dict[str, frozenset[str]] = {}  # each release's words, read once
+    words: dict[str, evidence.Words] = {}  # each release's words, read once
 
     def named(name: str, release: Release) -> bool:
         if release.id not in words:

@@ -102,7 +102,7 @@ class Sentences:
         )
         # per unit (or release: -1) and the question's name words, the share of them it has
         self._named: Memo[tuple[str, int, frozenset[str]], float] = Memo()
-        self._words: Memo[tuple[str, int], frozenset[str]] = Memo()  # a unit's words, lower case
+        self._words: Memo[tuple[str, int], evidence.Words] = Memo()  # a unit's words, lower case
         self._surface: Memo[tuple[str, int], evidence.Surface] = Memo()
 
     def weight(self, term: str) -> float:
@@ -141,8 +141,7 @@ class Sentences:
             rid = release.id
             if rid not in named_release:
                 named_release[rid] = self._named.remember(
-                    (rid, -1, names),
-                    partial(evidence.words_in, names, f"{release.title}\n{release.text}"),
+                    (rid, -1, names), partial(evidence.share_of, names, self.release_words(release))
                 )
             prior = 1.0 / (1.0 + release_rank[rid])
             units = hit.chunk.units
@@ -231,6 +230,12 @@ class Sentences:
                 )
             )
         return out
+
+    def release_words(self, release: Release) -> evidence.Words:
+        """The words of a release's title and text (``evidence.word_set``), kept per release."""
+        return self._words.remember(
+            (release.id, -1), partial(evidence.word_set, f"{release.title}\n{release.text}")
+        )
 
     def _names_share(self, rid: str, start: int, text: str, names: frozenset[str]) -> float:
         """The share of the question's name words a unit has, kept per unit and names (search's

@@ -28,11 +28,13 @@ def test_question_names_leave_out_question_words_and_keep_multiword_names() -> N
 
 def test_a_name_counts_as_mentioned_in_any_of_its_forms() -> None:
     text = "Technip S.A. and INTERPOLs Austria office; Carlos Mario Jimenez-Naranjo pleaded."
-    assert evidence.unmentioned(["Technip S.A.", "INTERPOL's Austrian Office"], [text]) == []
-    assert evidence.unmentioned(["Carlos Jimenez Naranjo"], [text]) == []
+    words = evidence.word_set(text)
+    assert evidence.unmentioned(["Technip S.A.", "INTERPOL's Austrian Office"], [words]) == []
+    assert evidence.unmentioned(["Carlos Jimenez Naranjo"], [words]) == []
     # every word of a name in one release; a name of one word is not checked (a place or a
     # nationality a paraphrase may put for another)
-    assert evidence.unmentioned(["Zentrix Holdings", "Pyongyang"], [text, "Holdings"]) == [
+    holdings = evidence.word_set("Holdings")
+    assert evidence.unmentioned(["Zentrix Holdings", "Pyongyang"], [words, holdings]) == [
         "Zentrix Holdings"
     ]
 
