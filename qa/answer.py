@@ -70,6 +70,15 @@ class Answer:
     reason: str = ""  # why the answer abstained, when it is more than weak evidence
 
 
+@dataclass(frozen=True)
+class Scored:
+    """The sentences a search scored, which its answer chooses from: every unit of its hits and
+    of the other passages of its first releases (``hits``), best first (``candidates``)."""
+
+    hits: list[Hit]
+    candidates: list[Candidate]
+
+
 class Composer:
     """Select, order and cite answer sentences; abstain when the evidence is weak."""
 
@@ -102,13 +111,16 @@ class Composer:
         vector: np.ndarray,
         part_vectors: Sequence[np.ndarray] = (),
         recent: bool = False,
+        scored: Scored | None = None,
     ) -> Answer:
         """Answer ``q`` from ``hits`` with cited sentences, or abstain.
 
         ``vector`` is the question's embedding; ``part_vectors`` those of the parts of a
         compound question ("how much ..., and how long ...?"), each of which gets its own
         sentences; ``recent`` that it asks for the latest: of the releases about its topic
-        whose best sentences answer about as well as the best, only the newest is quoted.
+        whose best sentences answer about as well as the best, only the newest is quoted;
+        ``scored`` the sentences search scored to rank ``hits`` (``rerank``): those of the
+        releases in ``hits`` are the ones the answer chooses from, not scored again.
         """
         if not hits:
             return self._abstain(q, hits, 0.0)
@@ -122,8 +134,17 @@ class Composer:
             if not anywhere:
                 return self._abstain(q, hits, 0.0, f"No release mentions {name}.")
             named += [r for r in anywhere if r not in named][:NAMED_RELEASES]
-        hits = self.sentences.expand(hits, vector, named)
-        candidates = self.sentences.of_years(self.sentences.candidates(q, hits, vector), q.years)
+        if scored is not None and not named:
+            have = {h.row for h in hits}
+            hits = [
+                *hits,
+                *(h for h in scored.hits if h.release.id in releases and h.row not in have),
+            ]
+            candidates = [c for c in scored.candidates if c.release.id in releases]
+        else:
+            hits = self.sentences.expand(hits, vector, named)
+            candidates = self.sentences.candidates(q, hits, vector)
+        candidates = self.sentences.of_years(candidates, q.years)
         if not candidates:
             reason = (
                 f"None of the closest releases mentions {' or '.join(q.years)}." if q.years else ""
@@ -174,10 +195,11 @@ class Composer:
             return self._abstain(q, hits, confidence, reasons[0] if reasons else OFF_TOPIC)
         return self._render(q, groups, hits, confidence)
 
-    def evidence(self, q: Question, hits: Sequence[Hit], vector: np.ndarray) -> list[Candidate]:
-        """Return the sentences an answer would choose from, best first, with their
-        features: those of the hits and of the other passages of their first releases."""
-        return self.sentences.candidates(q, self.sentences.expand(hits, vector), vector)
+    def evidence(self, q: Question, hits: Sequence[Hit], vector: np.ndarray) -> Scored:
+        """Score the sentences an answer would choose from: those of the hits and of the other
+        passages of their first releases."""
+        expanded = self.sentences.expand(hits, vector)
+        return Scored(expanded, self.sentences.candidates(q, expanded, vector))
 
     def rerank(
         self,
@@ -186,7 +208,7 @@ class Composer:
         vector: np.ndarray,
         weight: float,
         dense_releases: int = 0,
-    ) -> list[Hit]:
+    ) -> tuple[list[Hit], Scored]:
         """Reorder the first ``RERANK_RELEASES`` releases of the hits, and the
         ``dense_releases`` releases of the best dense ranks among them, by their best passage
         score (relative to the best hit's) plus ``weight`` times the score of their best
@@ -196,9 +218,10 @@ class Composer:
         happened in court (the sentence handed down, the verdict), releases that report it
         rank above those that only announce it ("is scheduled to be sentenced"), as answers
         quote only the former; asked for a list, a release's list counts as its answer
-        would quote it. Passages keep their order within a release."""
+        would quote it. Passages keep their order within a release. Return the hits reordered
+        and the sentences scored (``evidence``), which the answer chooses from."""
         if not hits:
-            return []
+            return [], Scored([], [])
         first = list(dict.fromkeys(h.release.id for h in hits))[:RERANK_RELEASES]
         by_dense = sorted(
             (h for h in hits if h.dense_rank is not None), key=lambda h: h.dense_rank or 0
@@ -214,7 +237,8 @@ class Composer:
         # (``Selector.select``): a release's list counts that much more, as its answer would
         # quote it (of the releases past EXPAND_RELEASES, only a list in their passages)
         listed = LIST_MARGIN if q.wants_list_anywhere else 0.0
-        for c in self.evidence(q, hits, vector):
+        scored = self.evidence(q, hits, vector)
+        for c in scored.candidates:
             score = c.score + listed * (c.unit.kind in LIST_UNITS)
             sentence[c.release.id] = max(sentence.get(c.release.id, 0.0), score)
         releases = {h.release.id: h.release for h in hits}
@@ -247,7 +271,7 @@ class Composer:
             ),
         )
         rank = {r: n for n, r in enumerate(order)}
-        return sorted(hits, key=lambda h: rank.get(h.release.id, len(rank)))
+        return sorted(hits, key=lambda h: rank.get(h.release.id, len(rank))), scored
 
     def _topic(self, q: Question, hits: Sequence[Hit], candidates: Sequence[Candidate]) -> Topic:
         """What a question is about: the release of its best sentence, and the question's

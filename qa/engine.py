@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from qa import store
-from qa.answer import Answer, Composer
+from qa.answer import Answer, Composer, Scored
 from qa.chat import Query, Turn, follows_plainly, standalone_query
 from qa.config import Settings
 from qa.dates import DateReading, merge, read_dates, without_when
@@ -55,6 +55,7 @@ class Found:
     # question is kept depends on it
     answer: Answer | None = None
     seconds: dict[str, float] = field(default_factory=dict)  # retrieve, compose
+    scored: Scored | None = None  # the sentences that ranked ``hits``, which answers choose from
 
 
 class Engine:
@@ -177,6 +178,7 @@ class Engine:
             found.vector,
             part_vectors=found.part_vectors,
             recent=found.dates.recent,
+            scored=found.scored,
         )
         seconds = {**found.seconds, "compose": time.perf_counter() - started}
         return replace(found, answer=answer, seconds=seconds)
@@ -193,15 +195,25 @@ class Engine:
         hits, applied = self._retrieve(query, k, filters, dates, search_vector, extra)
         fused = {h.release.id for h in hits[:k]}
         added = {h.row for h in hits[k:] if h.release.id in fused}  # there to mark a dense rank
+        scored = None
         if rerank:
-            hits = self.composer.rerank(question, hits, question_vector, rerank, extra)
+            hits, scored = self.composer.rerank(question, hits, question_vector, rerank, extra)
             if dates.recent:  # "the latest": of the releases reordered, the newest first again
                 hits = newest_first(hits)
         # the passages added for the reordering, of releases fusion had found, go; k remain
         hits = [h for h in hits if h.row not in added][:k]
         seconds = {"retrieve": time.perf_counter() - started}
         return Found(
-            query, question, dates, applied, hits, question_vector, part_vectors, None, seconds
+            query,
+            question,
+            dates,
+            applied,
+            hits,
+            question_vector,
+            part_vectors,
+            None,
+            seconds,
+            scored,
         )
 
     def _read(self, query: Query, user: Filters | None) -> tuple[Query, DateReading]:

@@ -71,9 +71,8 @@ def collect_pairs(engine: Engine, questions: Sequence[Question]) -> Pairs:
     pairs = Pairs()
     for n, q in enumerate(questions):
         found = engine.found(q.question, q.context)
-        candidates = engine.composer.evidence(found.question, found.hits, found.vector)[
-            :PAIRS_PER_QUESTION
-        ]
+        scored = found.scored or engine.composer.evidence(found.question, found.hits, found.vector)
+        candidates = scored.candidates[:PAIRS_PER_QUESTION]
         phrases = [p.lower() for p in q.answer_contains]
         pairs.answerable[n] = bool(phrases)
         for c in candidates:

@@ -14,6 +14,7 @@ from qa.answer import render_text
 from qa.config import Settings
 from qa.engine import Engine
 from qa.question import read
+from qa.sentences import Candidate
 
 
 def _engine(settings: Settings) -> Engine:
@@ -50,6 +51,29 @@ def test_citations_point_at_listed_sources_and_highlights_match(built: Settings)
             quoted = [source.passage[a:b] for a, b in source.highlights]
             cited = [s.text for s in answer.sentences if source.n in s.citations]
             assert sorted(quoted) == sorted(cited)
+
+
+def test_the_answer_chooses_among_the_sentences_search_scored(
+    built: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = _engine(built)
+    sentences = engine.composer.sentences
+    scored = []
+    score = sentences.candidates
+
+    def counted(*args: object) -> list[Candidate]:
+        scored.append(score(*args))  # type: ignore[arg-type]
+        return scored[-1]
+
+    monkeypatch.setattr(sentences, "candidates", counted)
+    found = engine.found("How much was the criminal fine for bribing Nigerian officials?")
+    assert found.scored is not None and len(scored) == 1
+    answer = engine.composed(found).answer
+    assert answer is not None and not answer.abstained
+    assert len(scored) == 1  # composing scored nothing again
+    releases = {h.release.id for h in found.hits}
+    chosen = [c for c in scored[0] if c.release.id in releases]
+    assert chosen[0].text.strip() == answer.sentences[0].text
 
 
 def test_fact_answer_quotes_the_release_exactly(built: Settings) -> None:
