@@ -190,8 +190,9 @@ def missing_names(
 ) -> list[list[Candidate]]:
     """Asked about two named people or things at once ("the businesses of Ronald Scriven and
     Jayvon Copeland"), and answered from releases none of which names one of them: the best
-    sentence of a release that does, if it scores within ``KIND_MARGIN`` of the best, for each
-    such name (names of one word, often places, aside), while the answer has room."""
+    sentence of a release that does, for each such name (names of one word, often places,
+    aside), while the answer has room. However far below the best it scores: the other case
+    is often told in other words (see docs/decisions.md)."""
     names = [n for n in q.names if len(n.split()) > 1]
     if len(names) < 2 or not groups:
         return groups
@@ -203,12 +204,11 @@ def missing_names(
             words[release.id] = evidence.word_set(f"{release.title}\n{release.text}")
         return evidence.share_of(name_words([name]), words[release.id]) == 1.0
 
-    floor = candidates[0].score - KIND_MARGIN
     out = list(groups)
     for name in names:
         if len(out) >= limit or any(named(name, r) for r in quoted.values()):
             continue
-        extra = next((c for c in candidates if c.score >= floor and named(name, c.release)), None)
+        extra = next((c for c in candidates if named(name, c.release)), None)
         if extra is not None:
             out.append([extra])
             quoted[extra.release.id] = extra.release

@@ -1004,9 +1004,11 @@ def test_asked_about_two_names_an_answer_quotes_the_release_of_each() -> None:
 
     # the best sentence of a release naming the other, not a weaker one
     assert texts(missing_names(question, [[a]], [a, b, c], 4)) == [first.text, second.text]
-    # below the margin, or no room: nothing is added
-    far = cand(second, 0.5)
-    assert texts(missing_names(question, [[a]], [a, far], 4)) == [first.text]
+    # however far below the best it scores (the other case told in other words)
+    far = cand(second, -2.0)
+    assert texts(missing_names(question, [[a]], [a, far], 4)) == [first.text, second.text]
+    # no release among the candidates names it, or no room: nothing is added
+    assert texts(missing_names(question, [[a]], [a], 4)) == [first.text]
     assert texts(missing_names(question, [[a]], [a, b], 1)) == [first.text]
     # one name asked about: the answer stays as it is
     one = read("Which tax business did Ronald Scriven run?")
