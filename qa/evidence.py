@@ -129,8 +129,9 @@ def tells_ahead(text: str) -> bool:
     return bool(FUTURE.search(text))
 
 
-# a run of capitalised words (joined by "of", "and", "&", "de") not at a sentence's start
-NAME_RUN = re.compile(r"(?<=\S\s)(?:[A-Z][\w'’&.-]*)(?:\s+(?:of|and|&|de)?\s*[A-Z][\w'’&.-]*)*")
+# a run of capitalised words (joined by "of", "and", "&", "de") not at a sentence's start; it
+# opens with the capital, looking behind it after, so that the search skips to capitals
+NAME_RUN = re.compile(r"[A-Z](?<=\S\s[A-Z])[\w'’&.-]*(?:\s+(?:of|and|&|de)?\s*[A-Z][\w'’&.-]*)*")
 FIGURE = re.compile(r"\$?\d[\d,.]*")
 CAP = 3  # new names and figures counted up to
 

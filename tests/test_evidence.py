@@ -94,6 +94,22 @@ def test_a_sentence_is_read_for_what_it_adds_to_the_question() -> None:
     assert face.digits and face.length == 66
 
 
+def test_capitalised_runs_skip_the_first_word_and_join_of_and() -> None:
+    text = (
+        "Officials of the Bank of Nova Scotia met INTERPOL's Jürgen Stock,\nThen Ann Lee-Roy "
+        "and Bo left. X"
+    )
+    runs = [m.group() for m in evidence.NAME_RUN.finditer(text)]
+    # "Officials" opens the text; a run goes on over spaces, "of" and "and", not a comma
+    assert runs == [
+        "Bank of Nova Scotia",
+        "INTERPOL's Jürgen Stock",
+        "Then Ann Lee-Roy and Bo",
+        "X",
+    ]
+    assert evidence.surface(text).runs[0] == {"bank", "of", "nova", "scotia"}
+
+
 def test_fitting_on_labelled_sentences_learns_and_round_trips(tmp_path: Path, doj_built) -> None:
     from qa.training import collect_pairs, fit
 
