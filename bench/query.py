@@ -11,8 +11,10 @@ kept-alive connection as the chat page (a browser) does, and with a new connecti
 request as a plain script does. Each stage runs the development questions `--repeat` times;
 percentiles are over all of those calls. The answer path keeps what it reads of each sentence
 (its terms, the kinds of answer it holds), so a question whose releases were read before is
-cheaper: the p50 of the first pass (every question new to that process) and of the later
-passes are also printed.
+cheaper: the p50 of the first pass and of the later passes are also printed. In process, the
+first pass asks each question for the first time (after one warm-up question); the server's
+two workers keep their own memos, and its stages follow one another, so there the split is
+rougher.
 """
 
 from __future__ import annotations

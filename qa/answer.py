@@ -6,7 +6,7 @@ sentences scored by the evidence model (`qa.sentences`), the answer's chosen
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from qa import evidence, selection
@@ -72,8 +72,9 @@ class Answer:
 
 @dataclass(frozen=True)
 class Scored:
-    """The sentences a search scored, which its answer chooses from: every unit of its hits and
-    of the other passages of its first releases (``hits``), best first (``candidates``)."""
+    """The sentences a search scored, best first (``candidates``): every unit of its hits and
+    of the other passages of its first releases (``hits``). Its answer chooses from those of
+    the releases the search returns."""
 
     hits: list[Hit]
     candidates: list[Candidate]
@@ -120,7 +121,9 @@ class Composer:
         sentences; ``recent`` that it asks for the latest: of the releases about its topic
         whose best sentences answer about as well as the best, only the newest is quoted;
         ``scored`` the sentences search scored to rank ``hits`` (``rerank``): those of the
-        releases in ``hits`` are the ones the answer chooses from, not scored again.
+        releases in ``hits`` are the ones the answer chooses from, not scored again, unless the
+        question names someone no release in ``hits`` mentions (the releases that do are read
+        too, and all scored again); each part of a compound question is scored on its own.
         """
         if not hits:
             return self._abstain(q, hits, 0.0)
@@ -135,10 +138,16 @@ class Composer:
                 return self._abstain(q, hits, 0.0, f"No release mentions {name}.")
             named += [r for r in anywhere if r not in named][:NAMED_RELEASES]
         if scored is not None and not named:
+            # the other passages search read of these releases join as read, not as found
+            # (score 0, as ``Sentences.expand`` adds them), so a source's score stays its hits'
             have = {h.row for h in hits}
             hits = [
                 *hits,
-                *(h for h in scored.hits if h.release.id in releases and h.row not in have),
+                *(
+                    replace(h, score=0.0, dense_rank=None, lexical_rank=None)
+                    for h in scored.hits
+                    if h.release.id in releases and h.row not in have
+                ),
             ]
             candidates = [c for c in scored.candidates if c.release.id in releases]
         else:

@@ -205,6 +205,9 @@ class Words(frozenset[str]):
         words.text = lower
         return words
 
+    def __reduce__(self) -> tuple[type[Words], tuple[str]]:  # pickle and copy from the text
+        return Words, (self.text,)
+
 
 def word_set(text: str) -> Words:
     """The words of ``text``, in lower case (what ``share_of`` looks names up in)."""

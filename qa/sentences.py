@@ -26,6 +26,7 @@ KEY_TERMS = 2  # the question's rarest words another quoted release must share o
 LIST_UNITS = ("lead", "bullet")  # a list's lead-in and items (bulleted, or after a ':' lead-in)
 MAX_LIST_ITEMS = 15
 UNIT_CACHE = 50_000  # entries a memo keeps (a unit's terms and kinds: ~2 KB)
+RELEASE_CACHE = 256  # releases whose words are kept (a release's text and words: ~100 KB)
 EXPAND_RELEASES = 3  # releases whose every passage is read for the answer
 
 K = TypeVar("K")
@@ -33,12 +34,16 @@ V = TypeVar("V")
 
 
 class Memo(dict[K, V]):
-    """A memo that forgets everything once it holds ``UNIT_CACHE`` entries."""
+    """A memo that forgets everything once it holds ``limit`` entries."""
+
+    def __init__(self, limit: int = UNIT_CACHE) -> None:
+        super().__init__()
+        self.limit = limit
 
     def remember(self, key: K, compute: Callable[[], V]) -> V:
         value = self.get(key)
         if value is None:
-            if len(self) >= UNIT_CACHE:
+            if len(self) >= self.limit:
                 self.clear()
             value = self[key] = compute()
         return value
@@ -103,6 +108,7 @@ class Sentences:
         # per unit (or release: -1) and the question's name words, the share of them it has
         self._named: Memo[tuple[str, int, frozenset[str]], float] = Memo()
         self._words: Memo[tuple[str, int], evidence.Words] = Memo()  # a unit's words, lower case
+        self._release_words: Memo[str, evidence.Words] = Memo(RELEASE_CACHE)
         self._surface: Memo[tuple[str, int], evidence.Surface] = Memo()
 
     def weight(self, term: str) -> float:
@@ -233,8 +239,8 @@ class Sentences:
 
     def release_words(self, release: Release) -> evidence.Words:
         """The words of a release's title and text (``evidence.word_set``), kept per release."""
-        return self._words.remember(
-            (release.id, -1), partial(evidence.word_set, f"{release.title}\n{release.text}")
+        return self._release_words.remember(
+            release.id, partial(evidence.word_set, f"{release.title}\n{release.text}")
         )
 
     def _names_share(self, rid: str, start: int, text: str, names: frozenset[str]) -> float:

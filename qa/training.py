@@ -72,7 +72,8 @@ def collect_pairs(engine: Engine, questions: Sequence[Question]) -> Pairs:
     for n, q in enumerate(questions):
         found = engine.found(q.question, q.context)
         scored = found.scored or engine.composer.evidence(found.question, found.hits, found.vector)
-        candidates = scored.candidates[:PAIRS_PER_QUESTION]
+        returned = {h.release.id for h in found.hits}  # the answer chooses among theirs
+        candidates = [c for c in scored.candidates if c.release.id in returned][:PAIRS_PER_QUESTION]
         phrases = [p.lower() for p in q.answer_contains]
         pairs.answerable[n] = bool(phrases)
         for c in candidates:

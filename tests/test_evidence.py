@@ -94,6 +94,16 @@ def test_a_sentence_is_read_for_what_it_adds_to_the_question() -> None:
     assert face.digits and face.length == 66
 
 
+def test_a_word_set_keeps_its_text_through_pickle_and_copy() -> None:
+    import copy
+    import pickle
+
+    words = evidence.word_set("INTERPOL's Austrian office")
+    for again in (pickle.loads(pickle.dumps(words)), copy.copy(words), copy.deepcopy(words)):
+        assert again == words and again.text == words.text
+        assert evidence.share_of(evidence.name_words(["Austria"]), again) == 1.0
+
+
 def test_capitalised_runs_skip_the_first_word_and_join_of_and() -> None:
     text = (
         "Officials of the Bank of Nova Scotia met INTERPOL's Jürgen Stock,\nThen Ann Lee-Roy "
