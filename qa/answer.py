@@ -151,8 +151,8 @@ class Composer:
             ]
             candidates = [c for c in scored.candidates if c.release.id in releases]
         else:
-            hits = self.sentences.expand(hits, vector, named)
-            candidates = self.sentences.candidates(q, hits, vector)
+            scored = self.evidence(q, hits, vector, named)
+            hits, candidates = scored.hits, scored.candidates
         candidates = self.sentences.of_years(candidates, q.years)
         if not candidates:
             reason = (
@@ -173,7 +173,9 @@ class Composer:
                 return self._abstain(q, hits, confidence, OFF_TOPIC)
             if reason := selection.uncounted(q, groups):
                 return self._abstain(q, hits, confidence, reason)
-            groups = selection.missing_names(q, groups, candidates, self.max_sentences)
+            groups = selection.missing_names(
+                q, groups, candidates, self.max_sentences, self.sentences.release_words
+            )
             groups = selection.name_person(q, groups, candidates, self.max_sentences)
             groups = selection.introduce(q, groups, candidates, self.max_sentences)
             return self._render(q, groups, hits, confidence)
@@ -204,10 +206,12 @@ class Composer:
             return self._abstain(q, hits, confidence, reasons[0] if reasons else OFF_TOPIC)
         return self._render(q, groups, hits, confidence)
 
-    def evidence(self, q: Question, hits: Sequence[Hit], vector: np.ndarray) -> Scored:
+    def evidence(
+        self, q: Question, hits: Sequence[Hit], vector: np.ndarray, named: Sequence[str] = ()
+    ) -> Scored:
         """Score the sentences an answer would choose from: those of the hits and of the other
-        passages of their first releases."""
-        expanded = self.sentences.expand(hits, vector)
+        passages of their first releases (and of the releases ``named``)."""
+        expanded = self.sentences.expand(hits, vector, named)
         return Scored(expanded, self.sentences.candidates(q, expanded, vector))
 
     def rerank(

@@ -211,9 +211,8 @@ class Engine:
             hits,
             question_vector,
             part_vectors,
-            None,
-            seconds,
-            scored,
+            seconds=seconds,
+            scored=scored,
         )
 
     def _read(self, query: Query, user: Filters | None) -> tuple[Query, DateReading]:

@@ -6,7 +6,7 @@ was asked (a count of what a "how many" question counts)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from qa import evidence, kinds
 from qa.corpus import Release
@@ -186,7 +186,11 @@ class Selector:
 
 
 def missing_names(
-    q: Question, groups: list[list[Candidate]], candidates: Sequence[Candidate], limit: int
+    q: Question,
+    groups: list[list[Candidate]],
+    candidates: Sequence[Candidate],
+    limit: int,
+    release_words: Callable[[Release], evidence.Words],
 ) -> list[list[Candidate]]:
     """Asked about two named people or things at once ("the businesses of Ronald Scriven and
     Jayvon Copeland"), and answered from releases none of which names one of them: the best
@@ -197,12 +201,9 @@ def missing_names(
     if len(names) < 2 or not groups:
         return groups
     quoted = {c.release.id: c.release for g in groups for c in g}
-    words: dict[str, evidence.Words] = {}  # each release's words, read once
 
     def named(name: str, release: Release) -> bool:
-        if release.id not in words:
-            words[release.id] = evidence.word_set(f"{release.title}\n{release.text}")
-        return evidence.share_of(name_words([name]), words[release.id]) == 1.0
+        return evidence.share_of(name_words([name]), release_words(release)) == 1.0
 
     out = list(groups)
     for name in names:

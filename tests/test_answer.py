@@ -976,6 +976,7 @@ def test_asked_who_an_answer_naming_no_one_gets_the_sentence_that_does() -> None
 
 
 def test_asked_about_two_names_an_answer_quotes_the_release_of_each() -> None:
+    from qa import evidence
     from qa.chunking import Unit
     from qa.corpus import Release
     from qa.question import read
@@ -1002,17 +1003,20 @@ def test_asked_about_two_names_an_answer_quotes_the_release_of_each() -> None:
     def texts(groups: list[list[Candidate]]) -> list[str]:
         return [g[0].text for g in groups]
 
+    def words(release: Release) -> evidence.Words:
+        return evidence.word_set(f"{release.title}\n{release.text}")
+
     # the best sentence of a release naming the other, not a weaker one
-    assert texts(missing_names(question, [[a]], [a, b, c], 4)) == [first.text, second.text]
+    assert texts(missing_names(question, [[a]], [a, b, c], 4, words)) == [first.text, second.text]
     # however far below the best it scores (the other case told in other words)
     far = cand(second, -2.0)
-    assert texts(missing_names(question, [[a]], [a, far], 4)) == [first.text, second.text]
+    assert texts(missing_names(question, [[a]], [a, far], 4, words)) == [first.text, second.text]
     # no release among the candidates names it, or no room: nothing is added
-    assert texts(missing_names(question, [[a]], [a], 4)) == [first.text]
-    assert texts(missing_names(question, [[a]], [a, b], 1)) == [first.text]
+    assert texts(missing_names(question, [[a]], [a], 4, words)) == [first.text]
+    assert texts(missing_names(question, [[a]], [a, b], 1, words)) == [first.text]
     # one name asked about: the answer stays as it is
     one = read("Which tax business did Ronald Scriven run?")
-    assert texts(missing_names(one, [[a]], [a, b], 4)) == [first.text]
+    assert texts(missing_names(one, [[a]], [a, b], 4, words)) == [first.text]
 
 
 # releases about other things, so that the scores of a few normalise as in a real index
