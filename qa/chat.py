@@ -38,6 +38,7 @@ class Query:
 
     question: str
     context: str = ""
+    answered: str = ""  # for a follow-up: the answer it follows, whose subject it asks about
 
     @property
     def text(self) -> str:
@@ -54,6 +55,8 @@ def standalone_query(question: str, history: Sequence[Turn]) -> Query:
     previous = [t.content.strip() for t in history if t.role == "user" and t.content.strip()]
     if not previous or not follows(question):
         return Query(question)
+    last = history[-1]
+    answered = last.content.strip() if last.role == "assistant" else ""
     chain = [previous[-1]]
     for earlier in reversed(previous[:-1]):
         if len(chain) >= CHAIN - 1 or not follows(chain[-1]):
@@ -62,7 +65,7 @@ def standalone_query(question: str, history: Sequence[Turn]) -> Query:
     context = chain.pop()
     while chain:
         context = Query(chain.pop(), context).text
-    return Query(question, context)
+    return Query(question, context, answered)
 
 
 def follows(question: str) -> bool:

@@ -615,28 +615,46 @@ def _fmt(value: float | None) -> str:
     default=None,
     help="Model file to write (default: the one the package ships, qa/evidence.json).",
 )
+@click.option(
+    "--types-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the reader of the kinds of answer a question asks for (default: "
+    "the one the package ships, qa/answer_types.json).",
+)
 def train_scorer(
-    index_dir: Path | None, question_files: tuple[Path, ...], out: Path | None
+    index_dir: Path | None,
+    question_files: tuple[Path, ...],
+    out: Path | None,
+    types_out: Path | None,
 ) -> None:
-    """Fit the evidence model (a LightGBM ranker) on question sets and write it.
+    """Fit the reader of the kinds of answer questions ask for, then the evidence model (a
+    LightGBM ranker), on question sets, and write both.
 
     Needs scikit-learn (pip install -e '.[train]'). Prints cross-validated figures beside
     those of the model it replaces.
     """
+    from qa.answer_types import TYPES_FILE
     from qa.engine import EngineHolder
     from qa.evaluation import load_questions
     from qa.evidence import WEIGHTS_FILE
-    from qa.training import collect_pairs, fit
+    from qa.training import collect_pairs, fit, read_types
 
     settings = _settings(index_dir=index_dir)
     try:
         questions = [q for path in question_files for q in load_questions(path)]
         _loading("the model and the index")
         engine = EngineHolder(settings).get()
-        pairs = collect_pairs(engine, questions)
+        reader, readers = read_types(engine, questions)
+        pairs = collect_pairs(engine, questions, readers)
     except QAError as exc:
         raise click.ClickException(exc.message) from None
     scorer, report = fit(pairs, engine.composer.scorer)
+    types_target = types_out or TYPES_FILE
+    reader.save(types_target)
+    for key, value in reader.trained.items():
+        click.echo(f"{'kinds ' + key:<18} {value}")
+    click.echo(f"Wrote {types_target}.")
     target = out or WEIGHTS_FILE
     scorer.save(target)
     for key, value in report.items():

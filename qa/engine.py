@@ -186,7 +186,7 @@ class Engine:
     def _found(self, reading: Query, k: int, filters: Filters | None) -> Found:
         started = time.perf_counter()
         query, dates = self._read(reading, filters)
-        question = read(query.question, query.context)
+        question = read(query.question, query.context, query.answered)
         search_vector, question_vector, part_vectors = self._embed(
             query, [p.text for p in question.parts]
         )

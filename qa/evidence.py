@@ -51,6 +51,11 @@ FEATURES = (
     "new_numbers",  # figures the question does not give, at most 3, / 3
     "length",  # its length in characters / 400, at most 1
     "digits",  # whether it has a digit
+    # the kinds of answer the question asks for, read by a fitted model (``answer_types``)
+    "typed_gap",  # the share of them it holds, each weighed by its probability, minus the
+    # best share among the question's sentences
+    "subject",  # for a follow-up: the share of the words of the names the answer it follows
+    # opens with ("Rolls-Royce plc.") that its release has
 )
 
 

@@ -127,6 +127,28 @@ def question_names(question: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+# the opening of an answer a follow-up follows that names its subject: up to its first citation
+# or the end of its first sentence
+ANSWER_OPENING = re.compile(r"^[^\[]*?(?:\.(?=\s|$)|(?=\[)|$)", re.S)
+
+
+def subject_words(answer: str) -> frozenset[str]:
+    """The words of the names an answer opens with ("Rolls-Royce plc.", "Marubeni entered a
+    plea of guilty ..."): what a follow-up of it ("How much did it pay?") is about."""
+    opening = ANSWER_OPENING.match(answer.strip())
+    text = opening.group() if opening else ""
+    names = []
+    for m in NAME.finditer(text):
+        words = [
+            w
+            for w in re.split(r"[\s/]+", m.group())
+            if len(w) > 1 and w.lower() not in _STOP_NAMES | CALENDAR
+        ]
+        if words:
+            names.append(" ".join(words))
+    return name_words(names)
+
+
 def asks_person(question: str) -> bool:
     """Whether a question asks who: a person or a company is its answer."""
     return bool(WHO.search(question))
@@ -152,6 +174,8 @@ class Question:
     past: bool  # asks what happened, and not what is to come
     names: tuple[str, ...]  # the names it gives (``question_names``)
     name_words: frozenset[str]
+    # for a follow-up, the words of the names the answer it follows opens with
+    subject: frozenset[str]
     years: tuple[str, ...]
     outcomes: tuple[tuple[str, re.Pattern[str]], ...]  # court outcomes asked about as done
     title_events: tuple[re.Pattern[str], ...]  # what a release's title announcing it says
@@ -171,17 +195,22 @@ class Question:
         return self.wants_list or any(p.wants_list for p in self.parts)
 
 
-def read(text: str, context: str = "") -> Question:
-    """Read a question (made standalone: ``context`` is what a follow-up borrows) and the
-    parts of a compound one, each in the setting of the others."""
+def read(text: str, context: str = "", answered: str = "") -> Question:
+    """Read a question (made standalone: ``context`` is what a follow-up borrows, ``answered``
+    the answer it follows) and the parts of a compound one, each in the setting of the
+    others."""
     parts = question_parts(text)
-    whole = _read(text, context, text, "")
+    subject = subject_words(answered) if answered else frozenset()
+    whole = _read(text, context, text, "", subject)
     if len(parts) < 2:
         return whole
-    return replace(whole, parts=tuple(_read(p, context, text, text.replace(p, " ")) for p in parts))
+    return replace(
+        whole,
+        parts=tuple(_read(p, context, text, text.replace(p, " "), subject) for p in parts),
+    )
 
 
-def _read(text: str, context: str, whole: str, setting: str) -> Question:
+def _read(text: str, context: str, whole: str, setting: str, subject: frozenset[str]) -> Question:
     types = expected_types(text)
     prospective = bool(PROSPECTIVE.search(text))
     names = question_names(text)
@@ -202,6 +231,7 @@ def _read(text: str, context: str, whole: str, setting: str) -> Question:
         past=bool(PAST.search(text) and not FUTURE.search(text)),
         names=tuple(names),
         name_words=name_words(names),
+        subject=subject,
         years=tuple(dict.fromkeys(YEAR.findall(text))),
         outcomes=()
         if prospective

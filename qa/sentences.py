@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
-from qa import evidence, kinds
+from qa import answer_types, evidence, kinds
+from qa.answer_types import TYPES, TypeReader, counts_in_words, names_a_time
 from qa.chunking import Unit
 from qa.corpus import Release
 from qa.question import YEAR, Question
@@ -67,6 +68,8 @@ class Candidate:
         return self.release.text[self.unit.start : self.unit.end]
 
 
+TYPED = evidence.FEATURES.index("typed_gap")
+TYPE_FLOOR = 0.05  # a kind of answer less likely asked for than this is not looked for
 TENSE_MARGIN = 0.08  # asked what happened, how far a sentence telling it may score below one
 TENSE = evidence.FEATURES.index("tense_clash")
 
@@ -96,9 +99,15 @@ class Sentences:
     once: per release its years, per term and release whether it occurs, per unit its terms
     and the kinds of answer it holds, per unit and question names the share it has."""
 
-    def __init__(self, index: Index, scorer: evidence.Scorer) -> None:
+    def __init__(
+        self, index: Index, scorer: evidence.Scorer, types: TypeReader | None = None
+    ) -> None:
         self.index = index
         self.scorer = scorer
+        # the kinds of answer a question asks for, read from its embedding if the reader
+        # reads this index's model's (else none is looked for)
+        reader = types or TypeReader.load()
+        self.types = reader if reader.reads(index.manifest.model) else None
         self._idf = idf_table(index)
         self._release_years: Memo[str, frozenset[str]] = Memo()
         self._term_in: Memo[tuple[str, str], bool] = Memo()
@@ -146,9 +155,7 @@ class Sentences:
             release = hit.release
             rid = release.id
             if rid not in named_release:
-                named_release[rid] = self._named.remember(
-                    (rid, -1, names), partial(evidence.share_of, names, self.release_words(release))
-                )
+                named_release[rid] = self.release_share(release, names)
             prior = 1.0 / (1.0 + release_rank[rid])
             units = hit.chunk.units
             for i, (unit, sem) in enumerate(zip(units, semantic, strict=True)):
@@ -183,7 +190,12 @@ class Sentences:
                 )
                 rows.append(row)
                 found.append((release, unit, term_set))
-        rows = self._against(q, own, rows, found)
+        kinds_asked = (
+            self.types.probabilities(answer_types.inputs(vector, q.text))
+            if self.types
+            else answer_types.NONE
+        )
+        rows = self._against(q, own, rows, found, kinds_asked)
         out = [
             Candidate(release, unit, score, terms, row)
             for (release, unit, terms), score, row in zip(
@@ -199,10 +211,12 @@ class Sentences:
         own: set[str],
         rows: list[tuple[float, ...]],
         found: list[tuple[Release, Unit, frozenset[str]]],
+        asked: Sequence[float],
     ) -> list[tuple[float, ...]]:
         """Add to each sentence's own features those it has against the question's other
         sentences and against the question itself (``evidence.FEATURES`` from
-        ``semantic_gap``)."""
+        ``semantic_gap``); ``asked`` is the probability of each kind of answer
+        (``answer_types.TYPES``) that the question asks for it."""
         if not rows:
             return rows
         best_semantic = max(r[0] for r in rows)
@@ -212,8 +226,11 @@ class Sentences:
         named = set(lexical_tokens([" ".join(q.names)])[0]) if q.names else set()
         # the words of its frame ("where was ... held") say what is asked, not about what
         predicate = frozenset(set(lexical_tokens([q.content])[0]) - named)
-        words = evidence.word_set(q.text)
-        figures = frozenset(evidence.FIGURE.findall(q.text))
+        # what the conversation gave already (a follow-up's subject, the other parts of a
+        # compound question) is not new either
+        given = f"{q.text}\n{q.borrowed}" if q.borrowed else q.text
+        words = evidence.word_set(given)
+        figures = frozenset(evidence.FIGURE.findall(given))
         out = []
         for row, (release, unit, terms) in zip(rows, found, strict=True):
             face = self._surface.remember(
@@ -233,14 +250,60 @@ class Sentences:
                     new_figures,
                     min(face.length, 400) / 400,
                     float(face.digits),
+                    self._typed(q, release, unit, asked, new_names, new_figures),
+                    self.release_share(release, q.subject) if q.subject else 0.0,
                 )
             )
-        return out
+        # the kinds asked for, against the sentence that holds most of them: a question whose
+        # kind no sentence holds (or that the reader misreads) scores none down for it
+        best_typed = max(r[TYPED] for r in out)
+        return [(*r[:TYPED], r[TYPED] - best_typed, *r[TYPED + 1 :]) for r in out]
+
+    def _typed(
+        self,
+        q: Question,
+        release: Release,
+        unit: Unit,
+        asked: Sequence[float],
+        new_names: float,
+        new_figures: float,
+    ) -> float:
+        """How much of the kinds of answer asked for (``asked``, per ``answer_types.TYPES``)
+        a unit holds, each weighed by its probability: a name the question does not give, a
+        figure it does not give or a count in words, a date as ``kinds.holds`` finds it or a
+        month or a weekday, or a sum or duration as ``kinds.holds`` finds it. "Other" has no
+        test: asked for it, no unit holds it."""
+        total = sum(asked)
+        held = 0.0
+        for kind, p in zip(TYPES, asked, strict=True):
+            if p < TYPE_FLOOR or kind == "other":
+                continue
+            if kind == "name":
+                held += p * (new_names > 0)
+            elif kind == "number":
+                held += p * (
+                    new_figures > 0 or self.holds(release, unit, "number word", counts_in_words)
+                )
+            elif kind == "date":
+                held += p * (
+                    self.held(release, unit, kind, q.prospective)
+                    or self.holds(release, unit, "time word", names_a_time)
+                )
+            else:
+                held += p * self.held(release, unit, kind, q.prospective)
+        return held / total if total else 0.0
 
     def release_words(self, release: Release) -> evidence.Words:
         """The words of a release's title and text (``evidence.word_set``), kept per release."""
         return self._release_words.remember(
             release.id, partial(evidence.word_set, f"{release.title}\n{release.text}")
+        )
+
+    def release_share(self, release: Release, names: frozenset[str]) -> float:
+        """The share of the words ``names`` that a release's title and text have, kept per
+        release and names."""
+        return self._named.remember(
+            (release.id, -1, names), partial(evidence.share_of, names, self.release_words(release))
         )
 
     def _names_share(self, rid: str, start: int, text: str, names: frozenset[str]) -> float:

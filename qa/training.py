@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from qa import answer_types
+from qa.answer_types import TYPES, TypeReader
 from qa.evidence import FEATURES, Ranker, Scorer
 
 if TYPE_CHECKING:
@@ -53,6 +55,8 @@ MONOTONE = {
     "coverage_gap": 1,
     "semantic_rank": -1,
     "predicate": 1,
+    "typed_gap": 1,
+    "subject": 1,
 }
 
 
@@ -66,22 +70,75 @@ class Pairs:
     answerable: dict[int, bool] = field(default_factory=dict)
 
 
-def collect_pairs(engine: Engine, questions: Sequence[Question]) -> Pairs:
-    """Run each question through the search answers use and label its best sentences."""
+def read_types(
+    engine: Engine, questions: Sequence[Question]
+) -> tuple[TypeReader, list[TypeReader]]:
+    """Fit the reader of the kinds of answer (``answer_types``) on the questions with
+    expected phrases; return it with, per fold of the questions (``FOLDS``, question ``n`` in
+    fold ``n % FOLDS``), a reader fitted on the other folds, so that the ranker learns how
+    far to trust the reading of a question the reader has not seen. The report in the
+    reader's ``trained`` gives the share of questions whose most likely kind, read by the
+    reader of the other folds, is one of theirs."""
+    import numpy as np
+
+    model = engine.index.manifest.model
+    embedded = engine.retriever.encoder.encode([q.question for q in questions])
+    vectors = np.asarray(
+        [answer_types.inputs(v, q.question) for v, q in zip(embedded, questions, strict=True)]
+    )
+    targets = [answer_types.labels(q.answer_contains, q.question) for q in questions]
+    answerable = [n for n, q in enumerate(questions) if q.answer_contains]
+    readers: list[TypeReader] = []
+    right = []
+    for fold in range(FOLDS):
+        train = [n for n in answerable if n % FOLDS != fold]
+        reader = TypeReader.fit(model, vectors[train], [targets[n] for n in train], {})
+        readers.append(reader)
+        for n in answerable:
+            if n % FOLDS == fold:
+                probabilities = reader.probabilities(vectors[n])
+                right.append(targets[n][int(np.argmax(probabilities))])
+    trained = {
+        "questions": len(answerable),
+        "kinds": {t: sum(targets[n][j] for n in answerable) for j, t in enumerate(TYPES)},
+        "cv_most_likely_right": round(sum(right) / max(1, len(right)), 4),
+    }
+    reader = TypeReader.fit(model, vectors[answerable], [targets[n] for n in answerable], trained)
+    return reader, readers
+
+
+def collect_pairs(
+    engine: Engine, questions: Sequence[Question], readers: Sequence[TypeReader] = ()
+) -> Pairs:
+    """Run each question through the search answers use and label its best sentences; with
+    ``readers`` (one per fold, ``read_types``), each question's kinds of answer are read by
+    its fold's reader."""
     pairs = Pairs()
-    for n, q in enumerate(questions):
-        found = engine.found(q.question, q.context)
-        scored = found.scored or engine.composer.evidence(found.question, found.hits, found.vector)
-        returned = {h.release.id for h in found.hits}  # the answer chooses among theirs
-        candidates = [c for c in scored.candidates if c.release.id in returned][:PAIRS_PER_QUESTION]
-        phrases = [p.lower() for p in q.answer_contains]
-        pairs.answerable[n] = bool(phrases)
-        for c in candidates:
-            text = c.release.text[c.unit.start : c.unit.end].lower()
-            pairs.rows.append(c.features)
-            pairs.labels.append(int(any(p in text for p in phrases)))
-            pairs.groups.append(n)
+    sentences = engine.composer.sentences
+    shipped = sentences.types
+    try:
+        for n, q in enumerate(questions):
+            if readers:
+                sentences.types = readers[n % len(readers)]
+            _label(engine, n, q, pairs)
+    finally:
+        sentences.types = shipped
     return pairs
+
+
+def _label(engine: Engine, n: int, q: Question, pairs: Pairs) -> None:
+    """Label the best sentences of question ``n`` among those its search scored."""
+    found = engine.found(q.question, q.context)
+    scored = found.scored or engine.composer.evidence(found.question, found.hits, found.vector)
+    returned = {h.release.id for h in found.hits}  # the answer chooses among theirs
+    candidates = [c for c in scored.candidates if c.release.id in returned][:PAIRS_PER_QUESTION]
+    phrases = [p.lower() for p in q.answer_contains]
+    pairs.answerable[n] = bool(phrases)
+    for c in candidates:
+        text = c.release.text[c.unit.start : c.unit.end].lower()
+        pairs.rows.append(c.features)
+        pairs.labels.append(int(any(p in text for p in phrases)))
+        pairs.groups.append(n)
 
 
 def _best(scores: Sequence[float], groups: Sequence[int]) -> dict[int, int]:

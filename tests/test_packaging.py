@@ -68,6 +68,8 @@ def test_the_wheel_ships_the_page_and_serves_it(tmp_path: Path) -> None:
         p.relative_to(REPO).as_posix() for p in (REPO / "qa" / "page").rglob("*") if p.is_file()
     }
     assert "qa/page/index.html" in page and page <= shipped
+    # the fitted models answers are scored with
+    assert {"qa/evidence.json", "qa/answer_types.json"} <= shipped
 
     python = _venv_with(wheel, tmp_path)
     where = subprocess.run(
