@@ -88,7 +88,7 @@ class Settings:
     max_history: int = _setting(20, "Most chat turns accepted in a request's history.")
     max_answer_sentences: int = _setting(4, "Most sentences in an answer (a kept list counts one).")
     abstain_below: float = _setting(
-        0.15,
+        0.10,
         "Abstain when the evidence model's probability that the best sentence holds the answer "
         "(an answer's confidence) is below this; calibrate with bench/abstention.py.",
     )
