@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,7 @@ def label(phrase: str, question: str) -> str:
     for name in ("duration", "date"):
         if kinds.value_pattern(name).search(phrase):
             return name
-    if any(c.isdigit() for c in phrase) or NUMBER_WORD.search(phrase):
+    if any(c.isdigit() for c in phrase) or counts_in_words(phrase):
         return "number"
     if phrase[:1].isupper() and phrase.lower() not in question.lower():
         return "name"
@@ -127,10 +128,23 @@ class TypeReader:
         import numpy as np
 
         x = np.asarray(x, dtype=np.float64)
-        if x.shape != (len(self.weights[0]),):
+        if x.shape != (self._matrix.shape[1],):
             return NONE
-        z = np.asarray(self.weights) @ x + self.biases
+        z = self._matrix @ x + self._biases
         return tuple(1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, float(v))))) for v in z)
+
+    @cached_property
+    def _matrix(self) -> Any:
+        """The weights as an array, made once (each question's reading multiplies by it)."""
+        import numpy as np
+
+        return np.asarray(self.weights, dtype=np.float64)
+
+    @cached_property
+    def _biases(self) -> Any:
+        import numpy as np
+
+        return np.asarray(self.biases, dtype=np.float64)
 
     def save(self, path: Path) -> None:
         data = {
