@@ -622,44 +622,74 @@ def _fmt(value: float | None) -> str:
     help="Where to write the reader of the kinds of answer a question asks for (default: "
     "the one the package ships, qa/answer_types.json).",
 )
+@click.option(
+    "--joins-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the model that decides whether another release joins an answer "
+    "(default: the one the package ships, qa/joins.json).",
+)
+@click.option(
+    "--joins-only",
+    is_flag=True,
+    help="Fit only the join model, under the reader and evidence model in place.",
+)
 def train_scorer(
     index_dir: Path | None,
     question_files: tuple[Path, ...],
     out: Path | None,
     types_out: Path | None,
+    joins_out: Path | None,
+    joins_only: bool,
 ) -> None:
     """Fit the reader of the kinds of answer questions ask for, then the evidence model (a
-    LightGBM ranker), on question sets, and write both.
+    LightGBM ranker), then the model that decides whether another release joins an answer,
+    on question sets, and write the three.
 
     Needs scikit-learn (pip install -e '.[train]'). Prints cross-validated figures beside
-    those of the model it replaces.
+    those of the models they replace.
     """
     from qa.answer_types import TYPES_FILE
     from qa.engine import EngineHolder
     from qa.evaluation import load_questions
     from qa.evidence import WEIGHTS_FILE
-    from qa.training import collect_pairs, fit, read_types
+    from qa.joining import JOINS_FILE
+    from qa.training import collect_joins, collect_pairs, fit, fit_joins, read_types
 
     settings = _settings(index_dir=index_dir)
     try:
         questions = [q for path in question_files for q in load_questions(path)]
         _loading("the model and the index")
         engine = EngineHolder(settings).get()
-        reader, readers = read_types(engine, questions)
-        pairs = collect_pairs(engine, questions, readers)
+        readers: list = []
+        if not joins_only:
+            reader, readers = read_types(engine, questions)
+            pairs = collect_pairs(engine, questions, readers)
+            scorer, report = fit(pairs, engine.composer.scorer)
+            types_target = types_out or TYPES_FILE
+            reader.save(types_target)
+            for key, value in reader.trained.items():
+                click.echo(f"{'kinds ' + key:<18} {value}")
+            click.echo(f"Wrote {types_target}.")
+            target = out or WEIGHTS_FILE
+            scorer.save(target)
+            for key, value in report.items():
+                click.echo(f"{key:<18} {value}")
+            click.echo(f"Wrote {target}.")
+            # the joins are decided on the scores of the evidence model just fitted
+            engine.composer.scorer = scorer
+        joins = collect_joins(engine, questions, readers)
     except QAError as exc:
         raise click.ClickException(exc.message) from None
-    scorer, report = fit(pairs, engine.composer.scorer)
-    types_target = types_out or TYPES_FILE
-    reader.save(types_target)
-    for key, value in reader.trained.items():
-        click.echo(f"{'kinds ' + key:<18} {value}")
-    click.echo(f"Wrote {types_target}.")
-    target = out or WEIGHTS_FILE
-    scorer.save(target)
-    for key, value in report.items():
-        click.echo(f"{key:<18} {value}")
-    click.echo(f"Wrote {target}.")
+    try:
+        joiner, joins_report = fit_joins(joins)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    joins_target = joins_out or JOINS_FILE
+    joiner.save(joins_target)
+    for key, value in joins_report.items():
+        click.echo(f"{'joins ' + key:<18} {value}")
+    click.echo(f"Wrote {joins_target}.")
 
 
 @main.group()

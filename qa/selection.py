@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from qa import evidence, kinds
+from qa import evidence, joining, kinds
 from qa.corpus import Release
 from qa.evidence import name_words
 from qa.question import PEOPLE, Question
@@ -53,15 +53,23 @@ NOT_ITEM = re.compile(
     r"^(?:Inc|LLC|L\.L\.C|Ltd|Corp|Co|Jr|Sr|II|III|IV|P\.?C|LLP|L\.P|N\.A|S\.A|[A-Z]\.[A-Z]|"
     r"[A-Z]{2})\.?$|^[A-Z][a-z]{1,4}\.$|^\d+$"
 )
+# the evidence model's inputs the join model reads too
+EVIDENCE_INPUTS = ("semantic", "coverage", "typed_gap", "subject", "passage", "names", "kind")
 
 
 class Selector:
     """Picks an answer's sentences, at most ``max_sentences``, reading what it needs of the
     releases through ``sentences``."""
 
-    def __init__(self, sentences: Sentences, max_sentences: int) -> None:
+    def __init__(
+        self, sentences: Sentences, max_sentences: int, joiner: joining.Joiner | None = None
+    ) -> None:
         self.sentences = sentences
         self.max_sentences = max_sentences
+        self.joiner = joiner or joining.Joiner.load()
+        # when a list: each join decision's features and sentence, with the sentences chosen
+        # before it (what `qa train-scorer` labels)
+        self.record: list[tuple[tuple[float, ...], Candidate, list[Candidate]]] | None = None
 
     def select(
         self, q: Question, candidates: list[Candidate], topic: Topic, limit: int | None = None
@@ -111,16 +119,6 @@ class Selector:
                 pool.remove(best)
             if (best.release.id, best.unit.start) in used:
                 continue
-            if groups and best.release.id not in quoted:
-                # Another release joins the answer only if it is about the question and brings
-                # something new: a word of the question not yet covered, or another answer of
-                # the kind asked for (a different figure or date, which the reader should see
-                # beside the first). Repeats of the same facts by other releases are left out.
-                new = (asked & best.terms) - covered
-                if not self.sentences.about(best, topic, new) or not (
-                    new or disagrees(kinds.values(best.text, q.values, q.prospective), values)
-                ):
-                    continue
             if best.unit.kind in LIST_UNITS and (q.wants_list or best.unit.kind == "lead"):
                 # the whole list, less any item an earlier group already quoted
                 group = [c for c in whole_list(best) if (c.release.id, c.unit.start) not in used]
@@ -131,6 +129,18 @@ class Selector:
             words = _words(" ".join(c.text for c in group))
             if any(_repeats(words, other) for other in texts):
                 continue  # the same sentence, repeated by another release
+            if groups and best.release.id not in quoted:
+                # Another release joins the answer only if it is about the question and brings
+                # something new, and the fitted join model does not find it unlikely that the
+                # question asks about it or that it holds an answer the chosen sentences lack
+                # (``joining``): another case of the same kind is left out.
+                row = self._join_row(
+                    q, best, candidates, topic, (weights, total, covered), values, quoted, texts
+                )
+                if self.record is not None:
+                    self.record.append((row, best, [c for g in groups for c in g]))
+                if not self.joiner.joins(row):
+                    continue
             texts.append(words)
             used.update((c.release.id, c.unit.start) for c in group)
             quoted.update(c.release.id for c in group)
@@ -142,6 +152,74 @@ class Selector:
             if q.wants_list and len(group) > 1:
                 break  # a list question answered by a whole list: the list is the answer
         return groups + self.missing_kinds(q, candidates, groups, limit, used, quoted)
+
+    def _join_row(
+        self,
+        q: Question,
+        cand: Candidate,
+        candidates: Sequence[Candidate],
+        topic: Topic,
+        asked: tuple[dict[str, float], float, set[str]],
+        values: set[str],
+        quoted: set[str],
+        texts: Sequence[set[str]],
+    ) -> tuple[float, ...]:
+        """What the join model reads of a sentence of a release the answer does not quote yet
+        (``joining.FEATURES``); ``asked`` is the question's word weights, their total and the
+        words the chosen sentences cover."""
+        weights, total, covered = asked
+        new = (weights.keys() & cand.terms) - covered
+        releases = {c.release.id: c.release for c in candidates}  # best first
+        names = q.name_words
+        share = self.sentences.release_share(cand.release, names) if names else 0.0
+        quoted_share = max(
+            (self.sentences.release_share(releases[r], names) for r in quoted if names),
+            default=0.0,
+        )
+        # the names the sentence gives (not the question's): found in a release quoted, the
+        # same case told again; in none, perhaps another case
+        given = [
+            run for run in self.sentences.surface(cand.release, cand.unit).runs if not run <= names
+        ]
+
+        def in_quoted(run: frozenset[str]) -> bool:
+            return any(
+                evidence.share_of(run, self.sentences.release_words(releases[r])) == 1
+                for r in quoted
+            )
+
+        shared = sum(in_quoted(run) for run in given)
+        # the names its release opens with (who and what it is about): shared, the same case
+        lead = [run for run in self.sentences.lead(cand.release).runs if not run <= names]
+        key = topic[1]
+        words = _words(cand.text)
+        found = kinds.values(cand.text, q.values, q.prospective)
+        evidence_inputs = (
+            dict(zip(evidence.FEATURES, cand.features, strict=True)) if cand.features else {}
+        )
+        read = {
+            "gap": candidates[0].score - cand.score,
+            "score": cand.score,
+            "about": float(self.sentences.about(cand, topic, new)),
+            "key_share": sum(self.sentences.in_release(t, cand.release.id) for t in key) / len(key)
+            if key
+            else 1.0,
+            "new_terms": sum(weights[t] for t in new) / total,
+            "new_value": float(disagrees(found, values)),
+            "release": 1.0 / (1.0 + list(releases).index(cand.release.id)),
+            "quoted": float(len(quoted)),
+            "names_release": share,
+            "names_gain": share - quoted_share,
+            **{f: evidence_inputs.get(f, 0.0) for f in EVIDENCE_INPUTS},
+            "repeat": max((_jaccard(words, other) for other in texts), default=0.0),
+            "names_missing": 1.0 - quoted_share if names else 0.0,
+            "names_shared": shared / len(given) if given else 0.0,
+            "names_foreign": (len(given) - shared) / len(given) if given else 0.0,
+            "lead_shared": sum(in_quoted(run) for run in lead) / len(lead) if lead else 0.0,
+            "list": float(q.wants_list),
+            "followup": float(bool(q.context)),
+        }
+        return tuple(read[f] for f in joining.FEATURES)
 
     def missing_kinds(
         self,

@@ -69,6 +69,7 @@ class Candidate:
 
 
 TYPED = evidence.FEATURES.index("typed_gap")
+LEAD = 400  # a release's opening, in characters: who and what it is about
 TYPE_FLOOR = 0.05  # a kind of answer less likely asked for than this is not looked for
 TENSE_MARGIN = 0.08  # asked what happened, how far a sentence telling it may score below one
 TENSE = evidence.FEATURES.index("tense_clash")
@@ -233,10 +234,7 @@ class Sentences:
         figures = frozenset(evidence.FIGURE.findall(given))
         out = []
         for row, (release, unit, terms) in zip(rows, found, strict=True):
-            face = self._surface.remember(
-                (release.id, unit.start),
-                partial(evidence.surface, release.text[unit.start : unit.end]),
-            )
+            face = self.surface(release, unit)
             new_names, new_figures = evidence.added(words, figures, face)
             out.append(
                 (
@@ -292,6 +290,20 @@ class Sentences:
             else:
                 held += p * self.held(release, unit, kind, q.prospective)
         return held / total if total else 0.0
+
+    def surface(self, release: Release, unit: Unit) -> evidence.Surface:
+        """What a unit shows on its face (``evidence.surface``), kept per unit."""
+        return self._surface.remember(
+            (release.id, unit.start),
+            partial(evidence.surface, release.text[unit.start : unit.end]),
+        )
+
+    def lead(self, release: Release) -> evidence.Surface:
+        """What a release's opening (``LEAD`` characters) shows on its face: who and what it
+        is about."""
+        return self._surface.remember(
+            (release.id, -1), partial(evidence.surface, release.text[:LEAD])
+        )
 
     def release_words(self, release: Release) -> evidence.Words:
         """The words of a release's title and text (``evidence.word_set``), kept per release."""

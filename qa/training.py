@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from qa import answer_types
+from qa import answer_types, joining
 from qa.answer_types import TYPES, TypeReader
 from qa.evidence import FEATURES, Ranker, Scorer
+from qa.joining import Joiner
 
 if TYPE_CHECKING:
     from qa.engine import Engine
@@ -231,3 +232,89 @@ def fit(pairs: Pairs, baseline: Scorer) -> tuple[Ranker, dict[str, Any]]:
         },
     )
     return scorer, report
+
+
+@dataclass
+class Joins:
+    """Join decisions (``joining.FEATURES`` rows), each labelled 1 if its release is one the
+    question asks about or its sentence holds an expected phrase the sentences chosen before
+    it lack, with the question each belongs to."""
+
+    rows: list[tuple[float, ...]] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+    groups: list[int] = field(default_factory=list)
+    # whether the sentence holds an expected phrase the chosen ones lack
+    holds: list[int] = field(default_factory=list)
+
+
+def collect_joins(
+    engine: Engine, questions: Sequence[Question], readers: Sequence[TypeReader] = ()
+) -> Joins:
+    """Answer each question and label every decision on whether another release joins the
+    answer (``Selector.record``); with ``readers``, as ``collect_pairs``."""
+    joins = Joins()
+    selector = engine.composer.selector
+    sentences = engine.composer.sentences
+    shipped = sentences.types
+    try:
+        for n, q in enumerate(questions):
+            if readers:
+                sentences.types = readers[n % len(readers)]
+            selector.record = []
+            engine.ask(q.question, q.context)
+            gold = {*q.release_ids, *q.also_answer}
+            phrases = [p.lower() for p in q.answer_contains]
+            for row, cand, chosen in selector.record:
+                before = " ".join(c.text for c in chosen).lower()
+                text = cand.text.lower()
+                missing = any(p in text and p not in before for p in phrases)
+                joins.rows.append(row)
+                joins.labels.append(int(cand.release.id in gold or missing))
+                joins.groups.append(n)
+                joins.holds.append(int(missing))
+    finally:
+        selector.record = None
+        sentences.types = shipped
+    return joins
+
+
+def fit_joins(joins: Joins) -> tuple[Joiner, dict[str, Any]]:
+    """Fit the join model on all decisions; report, cross-validated by question, its AUC on
+    the decisions the rule admits (``joining.admitted``: those it is asked about) and how
+    many of those it keeps out at ``joining.THRESHOLD``: joins labelled 0, joins labelled 1,
+    and joins whose sentence holds an expected phrase the chosen ones lack."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GroupKFold
+
+    if len(set(joins.labels)) < 2 or len(set(joins.groups)) < FOLDS:
+        raise ValueError(
+            f"{len(joins.rows)} decisions whether another release joins an answer, in "
+            f"{len(set(joins.groups))} questions, are too few to fit the join model: it needs "
+            f"decisions both ways, in at least {FOLDS} questions answered from an index of "
+            "many releases"
+        )
+    x = np.asarray(joins.rows, dtype=np.float64)
+    y = np.asarray(joins.labels, dtype=int)
+    groups = np.asarray(joins.groups)
+    held = np.zeros(len(y))
+    for train, test in GroupKFold(n_splits=FOLDS).split(x, y, groups):
+        fold = Joiner.fit(x[train], y[train].tolist())
+        held[test] = [fold.probability(r) for r in x[test]]
+    admitted = np.asarray([joining.admitted(r) for r in joins.rows], dtype=bool)
+    vetoed = admitted & (held < joining.THRESHOLD)
+    both = len(set(y[admitted].tolist())) == 2
+    report = {
+        "decisions": len(y),
+        "asked_about": int(y.sum()),
+        "questions": len(set(joins.groups)),
+        "admitted": int(admitted.sum()),
+        "admitted_asked_about": int(y[admitted].sum()),
+        "cv_auc_admitted": round(float(roc_auc_score(y[admitted], held[admitted])), 4)
+        if both
+        else None,
+        "cv_kept_out_0": int((vetoed & (y == 0)).sum()),
+        "cv_kept_out_1": int((vetoed & (y == 1)).sum()),
+        "cv_kept_out_holding": int((vetoed & (np.asarray(joins.holds) == 1)).sum()),
+    }
+    return Joiner.fit(x, y.tolist(), report), report

@@ -110,6 +110,33 @@ def test_rebuild_and_ask_end_to_end_with_the_real_model(tmp_path: Path) -> None:
     # stderr is not a terminal here: no loading notice
     assert "Loading" not in chat.stderr
 
+    # the join model cannot be fitted on one release: a clear error, the shipped one kept
+    questions = tmp_path / "questions.jsonl"
+    questions.write_text(
+        json.dumps(
+            {
+                "id": "t1",
+                "question": "Which measures target terrorism?",
+                "release_ids": [SEED_ID],
+                "answer_contains": ["biometrics"],
+            }
+        )
+        + "\n"
+    )
+    joins = tmp_path / "joins.json"
+    trained = _qa(
+        "train-scorer",
+        "--joins-only",
+        "--joins-out",
+        str(joins),
+        "--index",
+        str(index),
+        "--questions",
+        str(questions),
+    )
+    assert trained.returncode == 1 and "too few to fit the join model" in trained.stderr
+    assert not joins.exists()
+
     off_topic = json.loads(
         _qa(
             "ask", "What is a good recipe for chocolate cake?", "--index", str(index), "--json"
