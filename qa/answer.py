@@ -171,6 +171,7 @@ class Composer:
             groups = self.selector.select(q, candidates, topic)
             if not groups:
                 return self._abstain(q, hits, confidence, OFF_TOPIC)
+            groups = self.selector.counted(q, candidates, topic, groups)
             if reason := selection.uncounted(q, groups):
                 return self._abstain(q, hits, confidence, reason)
             groups = selection.missing_names(
@@ -186,7 +187,7 @@ class Composer:
         reasons = []
         for part, part_vector in zip(q.parts, part_vectors, strict=True):
             part_candidates = self.sentences.of_years(
-                self.sentences.candidates(part, hits, part_vector), q.years
+                self.sentences.candidates(part, hits, part_vector), part.years
             )
             if recent and part_candidates:
                 part_candidates = self._latest(part, hits, part_candidates)
@@ -197,6 +198,7 @@ class Composer:
                 reasons.append(reason)
                 continue
             selected = self.selector.select(part, part_candidates, topic, share)
+            selected = self.selector.counted(part, part_candidates, topic, selected, share)
             if reason := selection.uncounted(part, selected):
                 reasons.append(reason)
                 continue

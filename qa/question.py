@@ -25,9 +25,14 @@ COMPOUND = re.compile(rf"(?:,\s*and|;|,)\s+(?={WH})", re.I)
 AUX = r"(?:is|are|was|were|did|does|do|has|have|had|can|could|will)\b"
 ASKS = re.compile(rf"^\s*(?:{WH}|{AUX})", re.I)
 SETTING = re.compile(
-    r"^\s*(?:in|for|regarding|about|concerning|as for|on|during|after|before|according to)\b",
+    r"^\s*(?:in|for|regarding|about|concerning|as for|on|during|after|before|according to|"
+    r"besides|apart from|aside from|other than|beyond|following|unlike|among)\b",
     re.I,
 )
+# "when" or "where" not followed by the verb a question puts first ("When was he arrested?")
+# opens a clause, not a question: "When Ryan Lin was arrested in October 2017, how many counts
+# ...?", "the scheme at American Therapeutic Corporation, where Drs. Willner and Ayala worked"
+CLAUSE = re.compile(rf"^\s*(?:when|where)\s+(?!{AUX})", re.I)
 
 
 # The words of a question that say what kind of thing it asks about, not which: "What happened
@@ -53,8 +58,16 @@ def content(question: str, kinds: Sequence[str] | None = None) -> str:
 
 def question_parts(question: str) -> list[str]:
     """Split a compound question ("How much ..., and how long ...?") into its sub-questions."""
-    parts = [p.strip(" ,;") for p in COMPOUND.split(question) if p.strip(" ,;")]
-    if len(parts) > 1 and not ASKS.match(parts[0]) and SETTING.match(parts[0]):
+    pieces = [p.strip(" ,;") for p in COMPOUND.split(question) if p.strip(" ,;")]
+    parts: list[str] = []
+    for piece in pieces:
+        if parts and CLAUSE.match(piece):
+            parts[-1] = f"{parts[-1]}, {piece}"  # a clause of the part before it
+        else:
+            parts.append(piece)
+    if len(parts) > 1 and (
+        (not ASKS.match(parts[0]) and SETTING.match(parts[0])) or CLAUSE.match(parts[0])
+    ):
         # "In the Haiti Teleco case, how much ..., and from which country ...?": the opening
         # phrase is no question of its own but the setting of each one (their context).
         parts = parts[1:]
@@ -105,7 +118,9 @@ _STOP_NAMES = frozenset(
     re.findall(
         r"\w+",
         "i what which who whom whose when where why how is are was were did does do has have "
-        "had can could will would the a an and or in on at of for to list name",
+        "had can could will would the a an and or in on at of for to list name "
+        # titles before a name, which a release may leave out ("Drs. Mark Willner")
+        "dr drs mr mrs ms messrs prof",
     )
 )
 
@@ -120,7 +135,7 @@ def question_names(question: str) -> list[str]:
         words = [
             w
             for w in re.split(r"[\s/-]+", m.group())
-            if len(w) > 1 and w[0].isupper() and w.lower() not in _STOP_NAMES | CALENDAR
+            if len(w) > 1 and w[0].isupper() and w.lower().rstrip(".") not in _STOP_NAMES | CALENDAR
         ]
         if words:
             names.append(" ".join(words))
@@ -204,9 +219,14 @@ def read(text: str, context: str = "", answered: str = "") -> Question:
     whole = _read(text, context, text, "", subject)
     if len(parts) < 2:
         return whole
+    read_parts = [_read(p, context, text, text.replace(p, " "), subject) for p in parts]
+    # a year of the setting ("In the 2009 case of ..., how much ..., and where ...?") holds
+    # for every part; one a part gives ("the account she opened in 2006") for that part only
+    own = {y for part in read_parts for y in part.years}
+    shared = tuple(y for y in whole.years if y not in own)
     return replace(
         whole,
-        parts=tuple(_read(p, context, text, text.replace(p, " "), subject) for p in parts),
+        parts=tuple(replace(part, years=part.years + shared) for part in read_parts),
     )
 
 

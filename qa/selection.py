@@ -221,6 +221,37 @@ class Selector:
         }
         return tuple(read[f] for f in joining.FEATURES)
 
+    def counted(
+        self,
+        q: Question,
+        candidates: Sequence[Candidate],
+        topic: Topic,
+        groups: list[list[Candidate]],
+        limit: int | None = None,
+    ) -> list[list[Candidate]]:
+        """Asked "how many X", and the sentences chosen give no number of X (``uncounted``):
+        the best sentence about the topic that gives one, if it scores within
+        ``KIND_MARGIN`` of the best, leads the answer instead of its last sentence ("How many
+        counts did the October 2009 indictment contain?": "... a nine-count indictment")."""
+        if not groups or not uncounted(q, groups):
+            return groups
+        limit = limit or self.max_sentences
+        floor = candidates[0].score - KIND_MARGIN
+        chosen = {(c.release.id, c.unit.start) for g in groups for c in g}
+        extra = next(
+            (
+                c
+                for c in self.sentences.topical(candidates, topic)
+                if c.score >= floor
+                and (c.release.id, c.unit.start) not in chosen
+                and not uncounted(q, [[c]])
+            ),
+            None,
+        )
+        if extra is None:
+            return groups
+        return [[extra], *groups[: limit - 1]]
+
     def missing_kinds(
         self,
         q: Question,

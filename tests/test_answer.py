@@ -315,6 +315,41 @@ def test_compound_questions_split_into_their_questions() -> None:
         "How much did Antoine forfeit",
         "where was he held?",
     ]
+    # "when" or "where" without the verb a question puts first opens a clause: the setting of
+    # the parts, or a clause of the part before it
+    assert question_parts(
+        "When Ryan Lin was arrested in October 2017, how many counts was he charged with, "
+        "and how many more offenses were added in April 2018?"
+    ) == ["how many counts was he charged with", "how many more offenses were added in April 2018?"]
+    assert question_parts(
+        "How large was the scheme at American Therapeutic Corporation, where Drs. Mark Willner "
+        "and Alberto Ayala worked, and how large was the one at Greater Miami?"
+    ) == [
+        "How large was the scheme at American Therapeutic Corporation, where Drs. Mark Willner "
+        "and Alberto Ayala worked",
+        "how large was the one at Greater Miami?",
+    ]
+    assert question_parts(
+        "Where was Peter Levashov arrested, and where was he arraigned after his extradition?"
+    ) == ["Where was Peter Levashov arrested", "where was he arraigned after his extradition?"]
+    assert question_parts(
+        "Besides the tax counts, what firearm charge did the indictment add, and how long a "
+        "sentence did he get?"
+    ) == ["what firearm charge did the indictment add", "how long a sentence did he get?"]
+
+
+def test_a_year_a_part_gives_is_that_parts_and_a_name_loses_its_title() -> None:
+    from qa.question import question_names, read
+
+    q = read(
+        "In the 2014 Alabama refund fraud cases, how much restitution were the Fergerson "
+        "sisters ordered to pay, and how much went into the account Darrington opened in 2006?"
+    )
+    assert [p.years for p in q.parts] == [("2014",), ("2006", "2014")]
+    assert question_names("Where did Drs. Mark Willner and Mr. Alberto Ayala work?") == [
+        "Mark Willner",
+        "Alberto Ayala",
+    ]
 
 
 def test_answer_types_tell_a_count_and_a_day_from_look_alikes() -> None:
@@ -1382,3 +1417,45 @@ def test_the_words_of_a_questions_frame_are_no_terms_to_cover() -> None:
     assert "held" not in content("When was the summit held?")
     # asked who, "held" is what was done, not the frame
     assert "held" in content("Who held the hostages?")
+
+
+def test_a_how_many_answer_leads_with_the_sentence_that_gives_the_count() -> None:
+    from qa.chunking import Unit
+    from qa.corpus import Release
+    from qa.question import read
+    from qa.selection import Selector
+    from qa.sentences import Candidate
+
+    sentences = [
+        "Rubin and CDR, along with two executives, were indicted in October 2009.",
+        "They pleaded guilty on Dec. 30, 2011.",
+        "The nine-count indictment charged bid rigging and fraud.",
+        "A three-count information was filed against another broker.",  # far below
+    ]
+    release = Release(id="r", title="t", text=" ".join(sentences), blocks=())
+
+    def cand(sentence: str, score: float) -> Candidate:
+        start = release.text.index(sentence)
+        return Candidate(
+            release, Unit("sentence", start, start + len(sentence)), score, frozenset()
+        )
+
+    first, second, counts, far = (
+        cand(s, score) for s, score in zip(sentences, [1.0, 0.95, 0.9, 0.5], strict=True)
+    )
+
+    class Topical:  # the sentences' reader, as far as ``counted`` reads it: all are on topic
+        def topical(self, candidates: list[Candidate], topic: object) -> list[Candidate]:
+            return list(candidates)
+
+    selector = Selector(Topical(), 4)  # type: ignore[arg-type]
+    q = read("How many counts did the October 2009 indictment contain?")
+    topic = ("r", frozenset())
+    led = selector.counted(q, [first, second, counts, far], topic, [[first], [second]], 2)
+    assert [g[0].text for g in led] == [sentences[2], sentences[0]]
+    # a count far below the best is not taken; an answer that gives the count stays
+    assert selector.counted(q, [first, second, far], topic, [[first]]) == [[first]]
+    assert selector.counted(q, [counts, first], topic, [[counts]]) == [[counts]]
+    # nor is anything changed for a question that does not ask how many
+    other = read("When did Rubin and CDR plead guilty?")
+    assert selector.counted(other, [first, counts], topic, [[first]]) == [[first]]
