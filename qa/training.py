@@ -5,7 +5,7 @@ sentence on the held-out folds, and write the model file."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -115,16 +115,25 @@ def collect_pairs(
     ``readers`` (one per fold, ``read_types``), each question's kinds of answer are read by
     its fold's reader."""
     pairs = Pairs()
+    for n, q in _by_fold(engine, questions, readers):
+        _label(engine, n, q, pairs)
+    return pairs
+
+
+def _by_fold(
+    engine: Engine, questions: Sequence[Question], readers: Sequence[TypeReader]
+) -> Iterator[tuple[int, Question]]:
+    """Yield each question with its number; with ``readers``, the engine reads its kinds of
+    answer with its fold's reader meanwhile (the shipped reader is put back at the end)."""
     sentences = engine.composer.sentences
     shipped = sentences.types
     try:
         for n, q in enumerate(questions):
             if readers:
                 sentences.types = readers[n % len(readers)]
-            _label(engine, n, q, pairs)
+            yield n, q
     finally:
         sentences.types = shipped
-    return pairs
 
 
 def _label(engine: Engine, n: int, q: Question, pairs: Pairs) -> None:
@@ -254,12 +263,8 @@ def collect_joins(
     answer (``Selector.record``); with ``readers``, as ``collect_pairs``."""
     joins = Joins()
     selector = engine.composer.selector
-    sentences = engine.composer.sentences
-    shipped = sentences.types
     try:
-        for n, q in enumerate(questions):
-            if readers:
-                sentences.types = readers[n % len(readers)]
+        for n, q in _by_fold(engine, questions, readers):
             selector.record = []
             engine.ask(q.question, q.context)
             gold = {*q.release_ids, *q.also_answer}
@@ -274,7 +279,6 @@ def collect_joins(
                 joins.holds.append(int(missing))
     finally:
         selector.record = None
-        sentences.types = shipped
     return joins
 
 
