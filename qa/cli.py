@@ -649,7 +649,7 @@ def train_scorer(
     Needs scikit-learn (pip install -e '.[train]'). Prints cross-validated figures beside
     those of the models they replace.
     """
-    from qa.answer_types import TYPES_FILE
+    from qa.answer_types import TYPES_FILE, TypeReader
     from qa.engine import EngineHolder
     from qa.evaluation import load_questions
     from qa.evidence import WEIGHTS_FILE
@@ -661,7 +661,7 @@ def train_scorer(
         questions = [q for path in question_files for q in load_questions(path)]
         _loading("the model and the index")
         engine = EngineHolder(settings).get()
-        readers: list = []
+        readers: list[TypeReader] = []
         if not joins_only:
             reader, readers = read_types(engine, questions)
             pairs = collect_pairs(engine, questions, readers)

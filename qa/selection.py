@@ -6,7 +6,7 @@ was asked (a count of what a "how many" question counts)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from qa import evidence, joining, kinds
 from qa.corpus import Release
@@ -236,17 +236,11 @@ class Selector:
         if not groups or not uncounted(q, groups):
             return groups
         limit = limit or self.max_sentences
-        floor = candidates[0].score - KIND_MARGIN
-        chosen = {(c.release.id, c.unit.start) for g in groups for c in g}
-        extra = next(
-            (
-                c
-                for c in self.sentences.topical(candidates, topic)
-                if c.score >= floor
-                and (c.release.id, c.unit.start) not in chosen
-                and not uncounted(q, [[c]])
-            ),
-            None,
+        on_topic = {c.release.id for c in self.sentences.topical(candidates, topic)}
+        extra = close_to_best(
+            candidates,
+            {(c.release.id, c.unit.start) for g in groups for c in g},
+            lambda c: c.release.id in on_topic and not uncounted(q, [[c]]),
         )
         if extra is None:
             return groups
@@ -270,28 +264,40 @@ class Selector:
         def holds(c: Candidate, name: str) -> bool:
             return self.sentences.held(c.release, c.unit, name, q.prospective)
 
+        def gives(name: str) -> Callable[[Candidate], bool]:
+            """A sentence of a release already quoted that gives ``name``."""
+            return lambda c: c.release.id in quoted and holds(c, name)
+
         chosen = [c for g in groups for c in g]
-        floor = candidates[0].score - KIND_MARGIN
         added: list[list[Candidate]] = []
         for name in q.kinds:
             if len(groups) + len(added) >= limit or any(holds(c, name) for c in chosen):
                 continue
-            extra = next(
-                (
-                    c
-                    for c in candidates
-                    if c.score >= floor
-                    and c.release.id in quoted
-                    and (c.release.id, c.unit.start) not in used
-                    and holds(c, name)
-                ),
-                None,
-            )
+            extra = close_to_best(candidates, used, gives(name))
             if extra is not None:
                 added.append([extra])
                 chosen.append(extra)
                 used.add((extra.release.id, extra.unit.start))
         return added
+
+
+def close_to_best(
+    candidates: Sequence[Candidate],
+    used: Collection[tuple[str, int]],
+    test: Callable[[Candidate], bool],
+) -> Candidate | None:
+    """The best of ``candidates`` (best first) that scores within ``KIND_MARGIN`` of the best,
+    is not ``used`` (by release and start) and passes ``test``: what the checks after the
+    selection add (a second kind of answer, a count, a sentence naming the person)."""
+    floor = candidates[0].score - KIND_MARGIN
+    return next(
+        (
+            c
+            for c in candidates
+            if c.score >= floor and (c.release.id, c.unit.start) not in used and test(c)
+        ),
+        None,
+    )
 
 
 def missing_names(
@@ -338,18 +344,10 @@ def name_person(
     if any(evidence.names_person(c.text) for g in groups for c in g):
         return groups
     release = groups[0][0].release.id
-    used = {(c.release.id, c.unit.start) for g in groups for c in g}
-    floor = candidates[0].score - KIND_MARGIN
-    person = next(
-        (
-            c
-            for c in candidates
-            if c.score >= floor
-            and c.release.id == release
-            and (c.release.id, c.unit.start) not in used
-            and evidence.names_person(c.text)
-        ),
-        None,
+    person = close_to_best(
+        candidates,
+        {(c.release.id, c.unit.start) for g in groups for c in g},
+        lambda c: c.release.id == release and evidence.names_person(c.text),
     )
     if person is None:
         return groups
