@@ -17,6 +17,10 @@ from qa.store import lexical_tokens
 
 SELECT_MARGIN = 0.08  # answer sentences score within this of the best one
 LIST_MARGIN = 0.15  # how far below the best sentence a list may still answer a list question
+# the kinds of answer a list must give when a question asks for them ("on which days", "on
+# what dates"); the others are also read from words of the question's setting ("sentenced",
+# "bribes", "When the indictment was unsealed, ..."), and a list of names gives none of them
+LISTED_KINDS = frozenset({"day"})
 KIND_MARGIN = 0.15  # how far below the best sentence one giving a second kind of answer may be
 GAIN = 0.25  # what a unit adds for the question words the units already picked have not covered
 
@@ -95,8 +99,14 @@ class Selector:
             # single sentence: a bulleted one, or else one written inline ("the Janet R, Miss
             # Lill, Crab Daddy and Conch Emperor"), where the best sentence may only count
             # the items ("seven home health agencies")
-            forced = next((c for c in close if c.unit.kind in LIST_UNITS), None) or next(
-                (c for c in close if inline_list(c.text, q.name_words)), None
+            # the list, if the question asks for a kind of answer ("on which days"), one that
+            # gives it: another list of the release ("measures include: ...") does not
+            forced = next(
+                (c for c in close if c.unit.kind in LIST_UNITS and self.gives(q, whole_list(c))),
+                None,
+            ) or next(
+                (c for c in close if inline_list(c.text, q.name_words) and self.gives(q, [c])),
+                None,
             )
             pool = [c for c in pool if c is not forced]
         covered: set[str] = set()
@@ -119,9 +129,12 @@ class Selector:
                 pool.remove(best)
             if (best.release.id, best.unit.start) in used:
                 continue
-            if best.unit.kind in LIST_UNITS and (q.wants_list or best.unit.kind == "lead"):
+            listed = whole_list(best) if best.unit.kind in LIST_UNITS else []
+            if listed and not self.gives(q, listed):
+                continue  # a list of none of the kind asked for ("on which days": measures)
+            if listed and (q.wants_list or best.unit.kind == "lead"):
                 # the whole list, less any item an earlier group already quoted
-                group = [c for c in whole_list(best) if (c.release.id, c.unit.start) not in used]
+                group = [c for c in listed if (c.release.id, c.unit.start) not in used]
             else:
                 group = [best]
             if not group:
@@ -152,6 +165,14 @@ class Selector:
             if q.wants_list and len(group) > 1:
                 break  # a list question answered by a whole list: the list is the answer
         return groups + self.missing_kinds(q, candidates, groups, limit, used, quoted)
+
+    def gives(self, q: Question, group: Sequence[Candidate]) -> bool:
+        """Whether some sentence of ``group`` gives a day, if the question asks for one
+        (``LISTED_KINDS``; else any group does)."""
+        asked = [k for k in q.kinds if k in LISTED_KINDS]
+        return not asked or any(
+            self.sentences.held(c.release, c.unit, k, q.prospective) for c in group for k in asked
+        )
 
     def _join_row(
         self,

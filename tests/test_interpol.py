@@ -76,6 +76,16 @@ def test_the_measures_against_terrorism_are_the_whole_list(engine: Engine) -> No
     assert "biometrics" in result.answer.text
 
 
+def test_a_list_question_asking_for_days_is_not_answered_with_a_list_of_none(
+    engine: Engine,
+) -> None:
+    # "which days" asks for a list, of days: the list of measures gives none
+    question = "On which days in 2023 did INTERPOL's Asian Regional Conference take place?"
+    result = _ask(engine, question)
+    assert "7-9 February" in result.answer.text
+    assert "bullet" not in [s.kind for s in result.answer.sentences]
+
+
 def test_a_question_no_release_answers_abstains(engine: Engine) -> None:
     result = _ask(engine, "Who is the president of Peru?")
     assert result.answer.abstained and result.answer.confidence < Settings().abstain_below
