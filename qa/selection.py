@@ -99,8 +99,8 @@ class Selector:
             # single sentence: a bulleted one, or else one written inline ("the Janet R, Miss
             # Lill, Crab Daddy and Conch Emperor"), where the best sentence may only count
             # the items ("seven home health agencies")
-            # the list, if the question asks for a kind of answer ("on which days"), one that
-            # gives it: another list of the release ("measures include: ...") does not
+            # asked for days ("on which days"), a list that gives one: not another list of
+            # the release ("measures ... include:"), which the loop below leaves out
             forced = next(
                 (c for c in close if c.unit.kind in LIST_UNITS and self.gives(q, whole_list(c))),
                 None,
