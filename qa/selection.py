@@ -102,11 +102,9 @@ class Selector:
             # asked for days ("on which days"), a list that gives one: not another list of
             # the release ("measures ... include:"), which the loop below leaves out
             forced = next(
-                (c for c in close if c.unit.kind in LIST_UNITS and self.gives(q, whole_list(c))),
-                None,
+                (c for c in close if c.unit.kind in LIST_UNITS and self.gives(q, c)), None
             ) or next(
-                (c for c in close if inline_list(c.text, q.name_words) and self.gives(q, [c])),
-                None,
+                (c for c in close if inline_list(c.text, q.name_words) and self.gives(q, c)), None
             )
             pool = [c for c in pool if c is not forced]
         covered: set[str] = set()
@@ -129,12 +127,11 @@ class Selector:
                 pool.remove(best)
             if (best.release.id, best.unit.start) in used:
                 continue
-            listed = whole_list(best) if best.unit.kind in LIST_UNITS else []
-            if listed and not self.gives(q, listed):
-                continue  # a list of none of the kind asked for ("on which days": measures)
-            if listed and (q.wants_list or best.unit.kind == "lead"):
+            if best.unit.kind in LIST_UNITS and not self.gives(q, best):
+                continue  # a list of none of the days asked for (measures)
+            if best.unit.kind in LIST_UNITS and (q.wants_list or best.unit.kind == "lead"):
                 # the whole list, less any item an earlier group already quoted
-                group = [c for c in listed if (c.release.id, c.unit.start) not in used]
+                group = [c for c in whole_list(best) if (c.release.id, c.unit.start) not in used]
             else:
                 group = [best]
             if not group:
@@ -166,11 +163,15 @@ class Selector:
                 break  # a list question answered by a whole list: the list is the answer
         return groups + self.missing_kinds(q, candidates, groups, limit, used, quoted)
 
-    def gives(self, q: Question, group: Sequence[Candidate]) -> bool:
-        """Whether some sentence of ``group`` gives a day, if the question asks for one
-        (``LISTED_KINDS``; else any group does)."""
+    def gives(self, q: Question, cand: Candidate) -> bool:
+        """Whether ``cand`` gives a day, if the question asks for one (``LISTED_KINDS``; else
+        any sentence does); a list's lead-in or item gives one if the lead-in or an item of
+        its list does."""
         asked = [k for k in q.kinds if k in LISTED_KINDS]
-        return not asked or any(
+        if not asked:
+            return True
+        group = whole_list(cand) if cand.unit.kind in LIST_UNITS else [cand]
+        return any(
             self.sentences.held(c.release, c.unit, k, q.prospective) for c in group for k in asked
         )
 
@@ -285,7 +286,7 @@ class Selector:
         def holds(c: Candidate, name: str) -> bool:
             return self.sentences.held(c.release, c.unit, name, q.prospective)
 
-        def gives(name: str) -> Callable[[Candidate], bool]:
+        def quoted_giving(name: str) -> Callable[[Candidate], bool]:
             """A sentence of a release already quoted that gives ``name``."""
             return lambda c: c.release.id in quoted and holds(c, name)
 
@@ -294,7 +295,7 @@ class Selector:
         for name in q.kinds:
             if len(groups) + len(added) >= limit or any(holds(c, name) for c in chosen):
                 continue
-            extra = close_to_best(candidates, used, gives(name))
+            extra = close_to_best(candidates, used, quoted_giving(name))
             if extra is not None:
                 added.append([extra])
                 chosen.append(extra)
