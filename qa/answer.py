@@ -1,7 +1,8 @@
 """Compose an extractive answer: cited sentences and whole lists from the retrieved passages,
 or an abstention that says why. The question is read once (`qa.question`), its candidate
 sentences scored by the evidence model (`qa.sentences`), the answer's chosen
-(`qa.selection`); this module puts them together and checks what an answer must not claim."""
+(`qa.selection`) and completed (`qa.completion`); this module puts them together and checks
+what an answer must not claim."""
 
 from __future__ import annotations
 
@@ -9,14 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from qa import evidence, selection
+from qa import completion, evidence, selection
+from qa.candidates import LIST_UNITS, Candidate, Topic
 from qa.chunking import Unit
 from qa.corpus import Release
 from qa.events import only_ahead, reported
 from qa.question import Question
 from qa.retrieval import Hit
 from qa.selection import LIST_MARGIN, SELECT_MARGIN, Selector
-from qa.sentences import LIST_UNITS, Candidate, Sentences, Topic
+from qa.sentences import Sentences
 from qa.store import Index
 
 if TYPE_CHECKING:
@@ -174,11 +176,11 @@ class Composer:
             groups = self.selector.counted(q, candidates, topic, groups)
             if reason := selection.uncounted(q, groups):
                 return self._abstain(q, hits, confidence, reason)
-            groups = selection.missing_names(
+            groups = completion.missing_names(
                 q, groups, candidates, self.max_sentences, self.sentences.release_words
             )
-            groups = selection.name_person(q, groups, candidates, self.max_sentences)
-            groups = selection.introduce(q, groups, candidates, self.max_sentences)
+            groups = completion.name_person(q, groups, candidates, self.max_sentences)
+            groups = completion.introduce(q, groups, candidates, self.max_sentences)
             return self._render(q, groups, hits, confidence)
         # A compound question may span releases: each part is answered, and checked, on its
         # own, the setting and the other parts being its context.

@@ -1,18 +1,19 @@
 """Choosing an answer's sentences from the scored candidates: the best, then others that add
-a word of the question or another answer of the kind asked, whole lists for list questions,
-the sentence that names the person asked about, and the checks that the evidence states what
-was asked (a count of what a "how many" question counts)."""
+a word of the question or another answer of the kind asked, whole lists for list questions
+(``lists``), and the checks that the evidence states what was asked (a count of what a "how
+many" question counts). What is added once they are chosen is ``completion``'s."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 
 from qa import evidence, joining, kinds
-from qa.corpus import Release
-from qa.evidence import name_words
+from qa.candidates import LIST_UNITS, Candidate, Topic, unit_terms
+from qa.completion import close_to_best
+from qa.lists import inline_list, whole_list
 from qa.question import PEOPLE, Question
-from qa.sentences import LIST_UNITS, Candidate, Sentences, Topic, unit_terms, whole_list
+from qa.sentences import Sentences
 from qa.store import lexical_tokens
 
 SELECT_MARGIN = 0.08  # answer sentences score within this of the best one
@@ -21,42 +22,8 @@ LIST_MARGIN = 0.15  # how far below the best sentence a list may still answer a 
 # what dates"); the others are also read from words of the question's setting ("sentenced",
 # "bribes", "When the indictment was unsealed, ..."), and a list of names gives none of them
 LISTED_KINDS = frozenset({"day"})
-KIND_MARGIN = 0.15  # how far below the best sentence one giving a second kind of answer may be
 GAIN = 0.25  # what a unit adds for the question words the units already picked have not covered
 
-# a capitalised word of a name, Latin letters with accents included: "Núñez", "O'Brien",
-# "McDonald", "Acosta-Hernandez"
-_UP, _LO = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
-NAME_WORD = rf"[{_UP}](?:['’][{_UP}])?[{_LO}]+(?:[{_UP}][{_LO}]+)?(?:-[{_UP}][{_LO}]+)?"
-SURNAME = re.compile(rf"(?<![\w'’]){NAME_WORD}(?![\w'’])")
-# how a release introduces someone: the full name, then an age, an alias or where from
-# ("Hsien Tai Tsai, aka Alex Tsai, 67, of Taiwan"), within one sentence
-INTRO = re.compile(
-    rf"(?<![\w'’])(?P<name>(?:{NAME_WORD}[ \t]+|[{_UP}]\.[ \t]+){{1,3}})(?P<surname>{NAME_WORD})"
-    rf",[ \t]+(?:\d{{2}}\b|aka\b|also known as\b|of[ \t]+[{_UP}]|"
-    rf"a[ \t]+(?:[{_UP}]|citizen|national))"
-)
-# words before a name that make it an official's, not the person asked about
-TITLE_WORDS = (
-    "Judge Justice Attorney Agent Charge Director Secretary General Officer Commissioner "
-    "Inspector Chief President Minister Ambassador Sheriff Prosecutor Senator Representative "
-    "Governor Mayor Detective Sergeant Lieutenant Captain Colonel Deputy Administrator "
-    "Commander Assistant Acting Special Magistrate"
-)
-TITLES = frozenset(TITLE_WORDS.split())
-# a list written inline: names, or short phrases, one after another ("the Janet R, Amanda
-# Laurnen, Miss Lill, Crab Daddy and Conch Emperor"; "one bus, eight trucks, 19 generators,
-# five trailers and several other items")
-_CAPITAL = r"[A-Z][\w'’&.-]*"
-_JOINER = r"of|de|&|for|and\s+(?=[A-Z][a-z]+\b(?!,))"  # "Our Lady of Fatima Church and School"
-ITEM = re.compile(rf"(?:the\s+)?{_CAPITAL}(?:\s+(?:{_JOINER})?\s*(?:{_CAPITAL}|\d\b))*")
-SEPARATOR = re.compile(r"[,;]?\s+(?:and|or)\s+|[,;]\s+|:\s*")
-# what follows a name and is no item of its own: "Inc.", "LLC", "Jr.", a state ("Calif.",
-# "N.J."), an age
-NOT_ITEM = re.compile(
-    r"^(?:Inc|LLC|L\.L\.C|Ltd|Corp|Co|Jr|Sr|II|III|IV|P\.?C|LLP|L\.P|N\.A|S\.A|[A-Z]\.[A-Z]|"
-    r"[A-Z]{2})\.?$|^[A-Z][a-z]{1,4}\.$|^\d+$"
-)
 # the evidence model's inputs the join model reads too
 EVIDENCE_INPUTS = ("semantic", "coverage", "typed_gap", "subject", "passage", "names", "kind")
 
@@ -301,200 +268,6 @@ class Selector:
                 chosen.append(extra)
                 used.add((extra.release.id, extra.unit.start))
         return added
-
-
-def close_to_best(
-    candidates: Sequence[Candidate],
-    used: Collection[tuple[str, int]],
-    test: Callable[[Candidate], bool],
-) -> Candidate | None:
-    """The best of ``candidates`` (best first) that scores within ``KIND_MARGIN`` of the best,
-    is not ``used`` (by release and start) and passes ``test``: what the checks after the
-    selection add (a second kind of answer, a count, a sentence naming the person)."""
-    floor = candidates[0].score - KIND_MARGIN
-    return next(
-        (
-            c
-            for c in candidates
-            if c.score >= floor and (c.release.id, c.unit.start) not in used and test(c)
-        ),
-        None,
-    )
-
-
-def missing_names(
-    q: Question,
-    groups: list[list[Candidate]],
-    candidates: Sequence[Candidate],
-    limit: int,
-    release_words: Callable[[Release], evidence.Words],
-) -> list[list[Candidate]]:
-    """Asked about two named people or things at once ("the businesses of Ronald Scriven and
-    Jayvon Copeland"), and answered from releases none of which names one of them: the best
-    sentence of a release that does, for each such name (names of one word, often places,
-    aside), while the answer has room. However far below the best it scores: the other case
-    is often told in other words (see docs/decisions.md)."""
-    names = [n for n in q.names if len(n.split()) > 1]
-    if len(names) < 2 or not groups:
-        return groups
-    quoted = {c.release.id: c.release for g in groups for c in g}
-
-    def named(name: str, release: Release) -> bool:
-        return evidence.share_of(name_words([name]), release_words(release)) == 1.0
-
-    out = list(groups)
-    for name in names:
-        if len(out) >= limit or any(named(name, r) for r in quoted.values()):
-            continue
-        extra = next((c for c in candidates if named(name, c.release)), None)
-        if extra is not None:
-            out.append([extra])
-            quoted[extra.release.id] = extra.release
-    return out
-
-
-def name_person(
-    q: Question, groups: list[list[Candidate]], candidates: Sequence[Candidate], limit: int
-) -> list[list[Candidate]]:
-    """Asked who, and answered with sentences that name no one ("A retired officer ... was
-    sentenced", "The MOU was signed today"): the best sentence of the first quoted release
-    that names a person (``evidence.names_person``) follows the first, if it scores within
-    ``KIND_MARGIN`` of the best; if the answer is full (``limit``), it takes the last one's
-    place."""
-    if not groups or not q.person:
-        return groups
-    if any(evidence.names_person(c.text) for g in groups for c in g):
-        return groups
-    release = groups[0][0].release.id
-    person = close_to_best(
-        candidates,
-        {(c.release.id, c.unit.start) for g in groups for c in g},
-        lambda c: c.release.id == release and evidence.names_person(c.text),
-    )
-    if person is None:
-        return groups
-    kept = groups if len(groups) < limit else groups[:-1]
-    return [kept[0], [person], *kept[1:]]
-
-
-def introduce(
-    q: Question, groups: list[list[Candidate]], candidates: Sequence[Candidate], limit: int
-) -> list[list[Candidate]]:
-    """Asked who, and answered with sentences that name him by surname alone ("Tsai was
-    associated with ..."): the sentence of the same release that introduces him by his
-    full name ("Hsien Tai Tsai, aka Alex Tsai, 67, of Taiwan, ...") comes first. The
-    person is the first one the quoted sentences name by surname whose introduction
-    the release has, officials aside ("Judge Roe"); if the answer is full (``limit``), a
-    later sentence of the same release makes room, never another release's."""
-    if not groups or not q.person:
-        return groups
-    release = groups[0][0].release
-    used = {(c.release.id, c.unit.start) for g in groups for c in g}
-    quoted = " ".join(c.text for g in groups for c in g if c.release.id == release.id)
-    intros: dict[str, re.Match[str]] = {}  # each surname's first introduction
-    for m in INTRO.finditer(release.text):
-        before = release.text[max(0, m.start() - 40) : m.start()].split()
-        names = m.group("name").split()
-        if not TITLES.intersection(names) and not (before and before[-1] in TITLES):
-            intros.setdefault(m.group("surname"), m)
-    for surname in dict.fromkeys(SURNAME.findall(quoted)):
-        first = intros.get(surname)
-        if first is None or first.group("name") + surname in quoted:
-            continue
-        intro = next(
-            (
-                c
-                for c in candidates
-                if c.release.id == release.id
-                and c.unit.start <= first.start()
-                and first.end() <= c.unit.end
-            ),
-            None,
-        )
-        if intro is None or (release.id, intro.unit.start) in used or intro.unit.kind == "bullet":
-            return groups
-        if len(groups) < limit:
-            return [[intro], *groups]
-        # full: the last group from the same release makes room, never another release's
-        last = max((n for n, g in enumerate(groups) if g[0].release.id == release.id), default=0)
-        if last == 0:
-            return groups
-        return [[intro], *groups[:last], *groups[last + 1 :]]
-    return groups
-
-
-def inline_list(text: str, known: frozenset[str] = frozenset()) -> bool:
-    """Whether a sentence lists items inline: four or more short phrases in a series, or three
-    or more names one after another, not the question's own (``known``, its names' words) and
-    not officials ("Judge Roe"). Both read the sentence's pieces between commas once: a
-    regular expression for a series backtracks quadratically on long comma-laden sentences."""
-    return _phrases_in_a_row(text) or _names_in_a_row(text, known)
-
-
-_PLAIN = re.compile(r"[\w'’$-]+")  # a word of a phrase in a series: no "Colo.", no "(Model"
-
-
-def _phrases_in_a_row(text: str) -> bool:
-    """Four or more phrases of at most three words in a series, the last after "and"/"or"
-    ("one bus, eight trucks, 19 generators, five trailers and several other items"); the
-    first may end a longer piece ("... admitted to stealing one bus")."""
-    for clause in re.split(r"[;:]", text):
-        run = 0  # phrases in a row so far
-        for piece in clause.split(", "):
-            words = piece.split()
-            if not words:
-                run = 0
-                continue
-            joined = next((n for n, w in enumerate(words[:4]) if w in ("and", "or")), None)
-            plain = all(_PLAIN.fullmatch(w) for w in words[: joined or 3])
-            # "..., and several other items" after three, or "..., five trailers and several"
-            # after two
-            if plain and ((joined == 0 and run >= 3 and len(words) > 1) or (joined and run >= 2)):
-                return True
-            short = len(words) <= 3 and joined is None and plain
-            run = run + 1 if short and run else 1
-    return False
-
-
-def _names_in_a_row(text: str, known: frozenset[str]) -> bool:
-    """Three or more names one after another, joined by commas, semicolons, "and" or "or"
-    ("the Janet R, Amanda Laurnen, Miss Lill, Crab Daddy and Conch Emperor"); the first may
-    end a longer piece, the last begin one; "Inc.", a state ("Calif."), an age in between
-    are no names of their own; officials and the question's own names do not count."""
-
-    own = known | {"the"}
-
-    def counts(name: str) -> int:
-        words = name.split()
-        return int(
-            not TITLES.intersection(words) and not {w.lower().strip(".,") for w in words} <= own
-        )
-
-    def tail(piece: str) -> str:
-        words = piece.split()
-        for n in range(min(len(words), 8), 0, -1):
-            if ITEM.fullmatch(end := " ".join(words[-n:])):
-                return end
-        return ""
-
-    run = 0  # names in a row so far
-    for piece in SEPARATOR.split(text):
-        piece = piece.strip()
-        if NOT_ITEM.match(piece):
-            continue
-        if ITEM.fullmatch(piece):
-            run += counts(piece)
-        else:
-            head = ITEM.match(piece)
-            if run and head:
-                run += counts(head.group())
-            if run >= 3:
-                return True
-            last = tail(piece)
-            run = counts(last) if last else 0
-        if run >= 3:
-            return True
-    return False
 
 
 def uncounted(q: Question, groups: Sequence[Sequence[Candidate]]) -> str:

@@ -1,21 +1,22 @@
 """The sentences an answer chooses from: every unit of the retrieved passages and of the first
 releases' other passages, each with the evidence model's features against a question and its
-score; and what the index says about terms, releases and lists that choosing needs."""
+score. What the index says about terms and releases is ``release_facts``'s."""
 
 from __future__ import annotations
 
 import bisect
-import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from qa import answer_types, evidence, kinds
 from qa.answer_types import TYPES, TypeReader, counts_in_words, names_a_time
+from qa.candidates import LIST_UNITS, Candidate, Memo, unit_terms
 from qa.chunking import Unit
 from qa.corpus import Release
-from qa.question import YEAR, Question
+from qa.question import Question
+from qa.release_facts import ReleaseFacts
 from qa.retrieval import Hit
 from qa.store import Index, lexical_tokens
 
@@ -23,53 +24,9 @@ if TYPE_CHECKING:
     import numpy as np
 
 CONTEXT_WEIGHT = 0.3  # how much the earlier question's words count for a follow-up
-KEY_TERMS = 2  # the question's rarest words another quoted release must share one of
-LIST_UNITS = ("lead", "bullet")  # a list's lead-in and items (bulleted, or after a ':' lead-in)
-MAX_LIST_ITEMS = 15
-UNIT_CACHE = 50_000  # entries a memo keeps (a unit's terms and kinds: ~2 KB)
-RELEASE_CACHE = 256  # releases whose words are kept (a release's text and words: ~100 KB)
 EXPAND_RELEASES = 3  # releases whose every passage is read for the answer
 
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class Memo(dict[K, V]):
-    """A memo that forgets everything once it holds ``limit`` entries."""
-
-    def __init__(self, limit: int = UNIT_CACHE) -> None:
-        super().__init__()
-        self.limit = limit
-
-    def remember(self, key: K, compute: Callable[[], V]) -> V:
-        value = self.get(key)
-        if value is None:
-            if len(self) >= self.limit:
-                self.clear()
-            value = self[key] = compute()
-        return value
-
-
-Topic = tuple[str, frozenset[str]]  # the release a question is about, and its key words
-
-
-@dataclass(slots=True)
-class Candidate:
-    """A unit of a release that may answer, with its evidence score and lexical terms."""
-
-    release: Release
-    unit: Unit
-    score: float
-    terms: frozenset[str]
-    features: tuple[float, ...] = ()  # the evidence model's inputs (``evidence.FEATURES``)
-
-    @property
-    def text(self) -> str:
-        return self.release.text[self.unit.start : self.unit.end]
-
-
 TYPED = evidence.FEATURES.index("typed_gap")
-LEAD = 400  # a release's opening, in characters: who and what it is about
 TYPE_FLOOR = 0.05  # a kind of answer less likely asked for than this is not looked for
 TENSE_MARGIN = 0.08  # asked what happened, how far a sentence telling it may score below one
 TENSE = evidence.FEATURES.index("tense_clash")
@@ -95,35 +52,27 @@ def told_before_ahead(q: Question, ranked: list[Candidate]) -> list[Candidate]:
     return ranked
 
 
-class Sentences:
+class Sentences(ReleaseFacts):
     """Reads and scores the candidate sentences of an index's releases, keeping what it reads
-    once: per release its years, per term and release whether it occurs, per unit its terms
-    and the kinds of answer it holds, per unit and question names the share it has."""
+    once: per unit its terms, its face and the kinds of answer it holds, per unit and question
+    names the share it has; what it reads of whole releases is its ``ReleaseFacts``."""
 
     def __init__(
         self, index: Index, scorer: evidence.Scorer, types: TypeReader | None = None
     ) -> None:
-        self.index = index
+        super().__init__(index)
         self.scorer = scorer
         # the kinds of answer a question asks for, read from its embedding if the reader
         # reads this index's model's (else none is looked for)
         reader = types or TypeReader.load()
         self.types = reader if reader.reads(index.manifest.model) else None
-        self._idf = idf_table(index)
-        self._release_years: Memo[str, frozenset[str]] = Memo()
-        self._term_in: Memo[tuple[str, str], bool] = Memo()
         self._unit_facts: Memo[tuple[str, int, int], tuple[frozenset[str], dict[str, bool]]] = (
             Memo()
         )
-        # per unit (or release: -1) and the question's name words, the share of them it has
+        # per unit and the question's name words, the share of them it has
         self._named: Memo[tuple[str, int, frozenset[str]], float] = Memo()
         self._words: Memo[tuple[str, int], evidence.Words] = Memo()  # a unit's words, lower case
-        self._release_words: Memo[str, evidence.Words] = Memo(RELEASE_CACHE)
         self._surface: Memo[tuple[str, int], evidence.Surface] = Memo()
-
-    def weight(self, term: str) -> float:
-        """A term's inverse document frequency (an unseen term is as rare as can be)."""
-        return self._idf.get(term, self._idf[""])
 
     def term_weights(self, q: Question) -> dict[str, float]:
         """The question's content words by weight, the words it borrows counting less."""
@@ -298,26 +247,6 @@ class Sentences:
             partial(evidence.surface, release.text[unit.start : unit.end]),
         )
 
-    def lead(self, release: Release) -> evidence.Surface:
-        """What a release's opening (``LEAD`` characters) shows on its face: who and what it
-        is about."""
-        return self._surface.remember(
-            (release.id, -1), partial(evidence.surface, release.text[:LEAD])
-        )
-
-    def release_words(self, release: Release) -> evidence.Words:
-        """The words of a release's title and text (``evidence.word_set``), kept per release."""
-        return self._release_words.remember(
-            release.id, partial(evidence.word_set, f"{release.title}\n{release.text}")
-        )
-
-    def release_share(self, release: Release, names: frozenset[str]) -> float:
-        """The share of the words ``names`` that a release's title and text have, kept per
-        release and names."""
-        return self._named.remember(
-            (release.id, -1, names), partial(evidence.share_of, names, self.release_words(release))
-        )
-
     def _names_share(self, rid: str, start: int, text: str, names: frozenset[str]) -> float:
         """The share of the question's name words a unit has, kept per unit and names (search's
         reordering and the answer score the same units); the unit's words kept per unit."""
@@ -383,155 +312,3 @@ class Sentences:
             (release.id, unit.start, unit.end),
             lambda: (unit_terms(release.text[unit.start : unit.end]), {}),
         )
-
-    def of_years(self, candidates: list[Candidate], years: Sequence[str]) -> list[Candidate]:
-        """Keep the candidates from releases that mention one of the question's years (in the
-        text, the title or the date): "who was fined in 2016?" is not answered by a release
-        that names no 2016. (The words of a date filter the releases passed, "by March
-        2015", are not in the question the engine passes.)"""
-        if not years:
-            return candidates
-        return kept(candidates, lambda r: not self.years(r).isdisjoint(years))
-
-    def years(self, release: Release) -> frozenset[str]:
-        """The years a release mentions or is dated in, read once per release."""
-        return self._release_years.remember(
-            release.id,
-            lambda: (
-                frozenset(YEAR.findall(f"{release.title} {release.text}"))
-                | ({release.date[:4]} if release.date else set())
-            ),
-        )
-
-    def naming(self, name: str) -> list[str]:
-        """Return the releases of the whole index whose passages hold every word of ``name``
-        (as lexical terms: BM25's postings), in the order of their ids."""
-        found: set[str] | None = None
-        for term in lexical_tokens([name])[0]:
-            col = self.index.bm25.vocab_dict.get(term)
-            scores = self.index.bm25.scores
-            if col is None or col + 1 >= len(scores["indptr"]):
-                return []
-            rows = scores["indices"][scores["indptr"][col] : scores["indptr"][col + 1]]
-            releases = {self.index.chunk_releases[int(r)] for r in rows}
-            found = releases if found is None else found & releases
-            if not found:
-                return []
-        return sorted(found or ())
-
-    def in_release(self, term: str, release_id: str) -> bool:
-        """Whether a release's passages contain a lexical term (BM25 postings, sorted rows;
-        kept per term and release, as the key words of a case recur in its follow-ups)."""
-        return self._term_in.remember((term, release_id), lambda: self._postings(term, release_id))
-
-    def _postings(self, term: str, release_id: str) -> bool:
-        import numpy as np
-
-        col = self.index.bm25.vocab_dict.get(term)
-        scores = self.index.bm25.scores
-        if col is None or col + 1 >= len(scores["indptr"]):
-            return False
-        rows = scores["indices"][scores["indptr"][col] : scores["indptr"][col + 1]]
-        chunks = self.index.release_chunks.get(release_id, [])
-        at = np.searchsorted(rows, chunks)
-        return bool(np.any((at < len(rows)) & (rows[np.minimum(at, len(rows) - 1)] == chunks)))
-
-    def key_terms(self, text: str, release_id: str) -> frozenset[str]:
-        """The rarest words of the question (and of the question a follow-up leans on) that
-        the best release contains: what the question is about, usually a name."""
-        key: list[str] = []
-        # rarest first; among equally rare words alphabetically, so that the choice does not
-        # depend on the order a set of strings happens to have in this process
-        for term in sorted(set(lexical_tokens([text])[0]), key=lambda t: (-self.weight(t), t)):
-            # a number ("1,300 personnel") names no one: other cases have the same numbers
-            if not term.isdigit() and self.in_release(term, release_id):
-                key.append(term)
-                if len(key) == KEY_TERMS:
-                    break
-        return frozenset(key)
-
-    def topical(self, candidates: Sequence[Candidate], topic: Topic) -> list[Candidate]:
-        """The candidates about the question's topic: those of the anchor release, and those of
-        a release that contains one of the question's key words. Another case that merely has
-        the same kind of answer ("was sentenced to 27 years") is not evidence."""
-        anchor, key = topic
-        if not key:
-            return list(candidates)
-        return kept(
-            candidates,
-            lambda r: r.id == anchor or any(self.in_release(t, r.id) for t in key),
-        )
-
-    def about(self, cand: Candidate, topic: Topic, new: set[str]) -> bool:
-        """Whether the release of ``cand`` is about the question: it contains all of the key
-        words, or ``cand`` covers a new word of the question as rare as they are ("Project
-        Deliverance" beside "Project Delirium")."""
-        key = topic[1]
-        rare = min((self.weight(t) for t in key), default=0.0)
-        return all(self.in_release(t, cand.release.id) for t in key) or any(
-            self.weight(t) >= rare for t in new
-        )
-
-
-def whole_list(cand: Candidate) -> list[Candidate]:
-    """Return the lead-in and every bullet of the list ``cand`` belongs to."""
-    release = cand.release
-    blocks = release.blocks
-    idx = next((i for i, b in enumerate(blocks) if b.start <= cand.unit.start < b.end + 1), None)
-    if idx is None:
-        return [cand]
-    if blocks[idx].kind == "paragraph":  # the lead-in: the list follows it
-        first_bullet = idx + 1
-        lead = cand.unit
-    else:
-        first_bullet = idx
-        while first_bullet > 0 and blocks[first_bullet - 1].kind == "bullet":
-            first_bullet -= 1
-        lead = None
-        if first_bullet > 0 and blocks[first_bullet - 1].kind == "paragraph":
-            from qa.chunking import split_sentences
-
-            para = blocks[first_bullet - 1]
-            spans = split_sentences(release.block_text(para), para.start)
-            if spans:
-                lead = Unit("lead", *spans[-1])
-    units = [lead] if lead else []
-    j = first_bullet
-    while j < len(blocks) and blocks[j].kind == "bullet" and j - first_bullet < MAX_LIST_ITEMS:
-        units.append(Unit("bullet", blocks[j].start, blocks[j].end))
-        j += 1
-    terms = lexical_tokens([release.text[u.start : u.end] for u in units])
-    return [
-        Candidate(release, u, cand.score, frozenset(t)) for u, t in zip(units, terms, strict=True)
-    ]
-
-
-def kept(candidates: Sequence[Candidate], keep: Callable[[Release], bool]) -> list[Candidate]:
-    """The candidates whose release passes ``keep``, asking once per release."""
-    verdicts: dict[str, bool] = {}
-    out = []
-    for c in candidates:
-        if c.release.id not in verdicts:
-            verdicts[c.release.id] = keep(c.release)
-        if verdicts[c.release.id]:
-            out.append(c)
-    return out
-
-
-def unit_terms(text: str) -> frozenset[str]:
-    """A sentence's lexical terms."""
-    return frozenset(lexical_tokens([text])[0])
-
-
-def idf_table(index: Index) -> dict[str, float]:
-    """Inverse document frequency of every BM25 term, from the lexical index itself."""
-    import numpy as np
-
-    bm25 = index.bm25
-    indptr = np.asarray(bm25.scores["indptr"])
-    df = np.diff(indptr)
-    n = float(bm25.scores["num_docs"])
-    idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
-    table = {term: float(idf[i]) for term, i in bm25.vocab_dict.items() if i < len(idf)}
-    table[""] = math.log(1.0 + (n + 0.5) / 0.5)  # an unseen term is as rare as can be
-    return table

@@ -11,10 +11,10 @@ from conftest import HAND_WEIGHTS, SEED_ID, FakeEncoder, hand_threshold
 
 from qa import store
 from qa.answer import render_text
+from qa.candidates import Candidate
 from qa.config import Settings
 from qa.engine import Engine
 from qa.question import read
-from qa.sentences import Candidate
 
 
 def _engine(settings: Settings) -> Engine:
@@ -438,7 +438,7 @@ def test_list_questions_and_inline_series() -> None:
 
 
 def test_a_list_written_inline_is_told_from_commas_of_a_clause() -> None:
-    from qa.selection import inline_list
+    from qa.lists import inline_list
 
     listed = [
         "Five vessels (the Janet R, Amanda Laurnen, Miss Lill, Crab Daddy and Conch Emperor) "
@@ -595,11 +595,11 @@ def test_answers_of_the_asked_kind_are_read_from_a_unit() -> None:
 
 
 def test_a_how_many_question_is_answered_only_by_a_count_of_what_it_asks() -> None:
+    from qa.candidates import Candidate
     from qa.chunking import Unit
     from qa.corpus import Release
     from qa.question import read
     from qa.selection import uncounted
-    from qa.sentences import Candidate
 
     def groups(*texts: str) -> list[list[Candidate]]:
         out = []
@@ -914,11 +914,11 @@ def test_asked_who_the_answer_introduces_him_by_full_name(tmp_path: Path) -> Non
 
 
 def test_the_introduction_is_the_person_asked_about_and_keeps_other_releases() -> None:
+    from qa.candidates import Candidate
     from qa.chunking import Unit
+    from qa.completion import introduce as introduced
     from qa.corpus import Release
     from qa.question import PERSON_ASKED, read
-    from qa.selection import introduce as introduced
-    from qa.sentences import Candidate
 
     for asked in (
         "Who founded Liberty Reserve?",
@@ -964,7 +964,7 @@ def test_the_introduction_is_the_person_asked_about_and_keeps_other_releases() -
     # with no room, a later sentence of the same release makes room
     assert introduce([[answer], [units[2]]]) == [sentences[1], sentences[3]]
     # names beyond ASCII letters
-    from qa.selection import INTRO, SURNAME
+    from qa.completion import INTRO, SURNAME
 
     named = "José Luis Núñez, 41, of Madrid, and Sean O'Brien, 50, and Ronald McDonald, aka Ron."
     assert [m["surname"] for m in INTRO.finditer(named)] == ["Núñez", "O'Brien", "McDonald"]
@@ -972,11 +972,11 @@ def test_the_introduction_is_the_person_asked_about_and_keeps_other_releases() -
 
 
 def test_asked_who_an_answer_naming_no_one_gets_the_sentence_that_does() -> None:
+    from qa.candidates import Candidate
     from qa.chunking import Unit
+    from qa.completion import name_person
     from qa.corpus import Release
     from qa.question import read
-    from qa.selection import name_person
-    from qa.sentences import Candidate
 
     sentences = [
         "The agencies signed a memorandum of understanding with the Korea commission today.",
@@ -1012,11 +1012,11 @@ def test_asked_who_an_answer_naming_no_one_gets_the_sentence_that_does() -> None
 
 def test_asked_about_two_names_an_answer_quotes_the_release_of_each() -> None:
     from qa import evidence
+    from qa.candidates import Candidate
     from qa.chunking import Unit
+    from qa.completion import missing_names
     from qa.corpus import Release
     from qa.question import read
-    from qa.selection import missing_names
-    from qa.sentences import Candidate
 
     first = Release(
         id="a", title="Tax Preparer Sentenced", text="Ronald Scriven ran Tamijah LLC.", blocks=()
@@ -1317,14 +1317,14 @@ def test_a_follow_up_is_answered_by_a_sentence_that_does_not_name_the_subject_ag
 def test_a_question_asking_two_kinds_of_answer_gets_both(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from qa import selection
+    from qa import completion
 
     engine = _follow_up_engine(tmp_path)
     question = "What sentence and fine did the judge impose on Ivan Koral?"
     answer = engine.ask(question).answer
     assert "20 years" in answer.text and "$500,000" in answer.text
     # the fine's sentence shares more of the question's words: alone, it would be the answer
-    monkeypatch.setattr(selection, "KIND_MARGIN", 0.0)
+    monkeypatch.setattr(completion, "KIND_MARGIN", 0.0)
     alone = engine.ask(question).answer
     assert "$500,000" in alone.text and "20 years" not in alone.text
 
@@ -1420,11 +1420,11 @@ def test_the_words_of_a_questions_frame_are_no_terms_to_cover() -> None:
 
 
 def test_a_how_many_answer_leads_with_the_sentence_that_gives_the_count() -> None:
+    from qa.candidates import Candidate
     from qa.chunking import Unit
     from qa.corpus import Release
     from qa.question import read
     from qa.selection import Selector
-    from qa.sentences import Candidate
 
     sentences = [
         "Rubin and CDR, along with two executives, were indicted in October 2009.",
