@@ -135,7 +135,7 @@ class Composer:
         words = [self.sentences.release_words(r) for r in releases.values()]
         named: list[str] = []
         for name in evidence.unmentioned(q.names, words):
-            anywhere = self.sentences.naming(name)
+            anywhere = self.sentences.naming(evidence.named_part(name))
             if not anywhere:
                 return self._abstain(q, hits, 0.0, f"No release mentions {name}.")
             named += [r for r in anywhere if r not in named][:NAMED_RELEASES]

@@ -108,15 +108,29 @@ def name_words(names: Sequence[str]) -> frozenset[str]:
     return frozenset(w for w in words if len(w) > 1)
 
 
+# a title written short before a name: "Lt.", "Col.", "Sgt.", "Rep.", "U.S.", "CPA" (not an
+# initial: "J. Smith")
+ABBREVIATION = re.compile(r"[A-Z][a-z]{1,3}\.|[A-Z](?:\.[A-Z])+\.?|[A-Z]{2,4}")
+
+
+def named_part(name: str) -> str:
+    """A name without the titles written short before it and what comes before them ("Lt.
+    Col. Derrick Shoemake", "Army Capt. Elbert George" -> "Derrick Shoemake", "Elbert
+    George"), which a release may write out or leave out; at least two words stay."""
+    words = name.split()
+    last = max((n for n, w in enumerate(words[:-2]) if ABBREVIATION.fullmatch(w)), default=-1)
+    return " ".join(words[last + 1 :])
+
+
 def unmentioned(names: Sequence[str], texts: Sequence[Words]) -> list[str]:
     """Return the names of several words that no one of ``texts`` (their ``word_set``) has
-    every word of. A single capitalised word is often a place or a nationality that a
-    paraphrase puts for another ("Thai police", "Pyongyang's suppliers"); several together
-    name someone or something."""
+    every word of, titles written short aside (``named_part``). A single capitalised word is
+    often a place or a nationality that a paraphrase puts for another ("Thai police",
+    "Pyongyang's suppliers"); several together name someone or something."""
     return [
         name
         for name in names
-        if len(words := name_words([name])) > 1
+        if len(words := name_words([named_part(name)])) > 1
         and not any(share_of(words, t) == 1.0 for t in texts)
     ]
 

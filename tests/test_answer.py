@@ -1358,6 +1358,34 @@ def test_a_question_about_a_name_no_release_found_mentions_abstains_saying_so(
     assert [s.release.id for s in found.sources] == ["fcpa"]
 
 
+def test_a_title_written_short_in_a_question_is_no_part_of_the_name_looked_up(
+    tmp_path: Path,
+) -> None:
+    """A release writes "Lieutenant Colonel Derrick Shoemake"; the question asks about "Lt.
+    Col. Derrick Shoemake". The name is looked up without its title, not said to be unknown;
+    a name no release has, title or not, still is."""
+    from qa.evidence import named_part
+
+    assert named_part("Lt. Col. Derrick Shoemake") == "Derrick Shoemake"
+    assert named_part("Army Capt. Elbert George") == "Elbert George"
+    assert named_part("J. P. Morgan") == "J. P. Morgan"  # initials are the name
+    assert named_part("Sgt. King") == "Sgt. King"  # two words stay
+    records = [
+        _release(
+            "bribes",
+            "Retired Army Officer Pleads Guilty to Bribery",
+            "Retired Army Lieutenant Colonel Derrick Shoemake admitted receiving $250,000 in "
+            "bribes from contractors at Camp Arifjan, Kuwait.",
+        ),
+        *UNRELATED,
+    ]
+    engine = _engine_of(tmp_path, "titles", records, FakeEncoder())
+    answer = engine.ask("How much did retired Lt. Col. Derrick Shoemake admit receiving?").answer
+    assert not answer.abstained and "$250,000" in answer.text
+    unknown = engine.ask("How much did retired Lt. Col. Dorian Shoemaker admit receiving?").answer
+    assert unknown.abstained and "No release mentions Lt. Col. Dorian Shoemaker." in unknown.text
+
+
 def test_a_definite_question_after_an_unrelated_one_is_read_on_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
