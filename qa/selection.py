@@ -63,15 +63,21 @@ class Selector:
             # down to the margin of a list
             pool += [c for c in close if c.score < floor and c.release.id == topic[0]]
             # A list question is best answered by a list, even one a little below the best
-            # single sentence: a bulleted one, or else one written inline ("the Janet R, Miss
-            # Lill, Crab Daddy and Conch Emperor"), where the best sentence may only count
-            # the items ("seven home health agencies")
+            # single sentence, where the best sentence may only count the items ("seven home
+            # health agencies"): the best-scored list, bulleted or written inline ("the
+            # Janet R, Miss Lill, Crab Daddy and Conch Emperor"); a bulleted list first
+            # whatever its score quoted another release's measures or an indictment's overt
+            # acts in place of the names a sentence above it gives
             # asked for days ("on which days"), a list that gives one: not another list of
             # the release ("measures ... include:"), which the loop below leaves out
             forced = next(
-                (c for c in close if c.unit.kind in LIST_UNITS and self.gives(q, c)), None
-            ) or next(
-                (c for c in close if inline_list(c.text, q.name_words) and self.gives(q, c)), None
+                (
+                    c
+                    for c in close
+                    if (c.unit.kind in LIST_UNITS or inline_list(c.text, q.name_words))
+                    and self.gives(q, c)
+                ),
+                None,
             )
             pool = [c for c in pool if c is not forced]
         covered: set[str] = set()

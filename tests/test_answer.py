@@ -513,6 +513,37 @@ def test_asked_for_a_list_the_answer_quotes_the_items_not_their_count(
     assert not all(name in engine.ask(spread).answer.text for name in companies)
 
 
+def test_asked_for_a_list_the_best_list_answers_inline_or_bulleted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A release lists the officers charged inline and, lower, other things in bullets (the
+    overt acts); asked which officers were charged, the answer leads with the inline list that
+    scores higher, not with the bullets, which used to be quoted in its place and alone.
+    (``LIST_MARGIN`` is widened so that the bullets are close enough to be.)"""
+    from qa import selection
+
+    engine = _engine_of(
+        tmp_path,
+        "best-list",
+        [
+            _release(
+                "officers",
+                "Four Police Officers Charged With Civil Rights Violations",
+                "Four police officers were arrested today. The officers charged are John Miller, "
+                "David Cari, Dennis Spaulding and Jason Zullo. The indictment alleges overt "
+                "acts, including:\n\n- A July 2007 incident near the parkway;\n- A November "
+                "2008 incident in a parking lot;\n- A January 2009 incident at a store.",
+            ),
+            *UNRELATED,
+        ],
+        FakeEncoder(),
+    )
+    monkeypatch.setattr(selection, "LIST_MARGIN", 1.0)
+    answer = engine.ask("Which officers were charged?").answer
+    names = "John Miller, David Cari, Dennis Spaulding and Jason Zullo"
+    assert names in answer.sentences[0].text
+
+
 def _repeating_engine(tmp_path: Path) -> Engine:
     """Three releases of one case that restate its facts, one with a revised figure, and an
     unrelated case with the same kind of facts."""
