@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from qa.candidates import Candidate
-from qa.chunking import Unit
+from qa.chunking import Unit, split_sentences
 from qa.completion import TITLES
 from qa.store import lexical_tokens
 
@@ -42,8 +42,6 @@ def whole_list(cand: Candidate) -> list[Candidate]:
             first_bullet -= 1
         lead = None
         if first_bullet > 0 and blocks[first_bullet - 1].kind == "paragraph":
-            from qa.chunking import split_sentences
-
             para = blocks[first_bullet - 1]
             spans = split_sentences(release.block_text(para), para.start)
             if spans:
