@@ -1,6 +1,5 @@
 """Fit the evidence model (`qa train-scorer`): label the sentences answers choose from by
-whether they hold a question's expected phrases and grade them by whether their release is one
-the question is about, fit a LightGBM ranker on their features and grades,
+whether they hold a question's expected phrases, fit a LightGBM ranker on their features,
 cross-validate it against the model it would replace, calibrate the probability of its best
 sentence on the held-out folds, and write the model file."""
 
@@ -20,10 +19,6 @@ if TYPE_CHECKING:
     from qa.evaluation import Question
 
 PAIRS_PER_QUESTION = 40  # the best-scored sentences of each question that are labelled
-# the ranker's relevance grades: a sentence that holds an expected phrase in a release the
-# question is about, and one that holds it in another release (another case, or the same told
-# again), which counts less (LightGBM's gains for them: 3 and 1)
-GRADE_ABOUT, GRADE_ELSEWHERE = 2, 1
 MAPPED_PER_QUESTION = 10  # the best sentences whose scores set the scale mapping
 FOLDS = 5
 # The ranker's settings: small trees, many of them, each seeing part of the rows and features
@@ -68,12 +63,10 @@ MONOTONE = {
 
 @dataclass
 class Pairs:
-    """Labelled (question, sentence) pairs: features, label (whether it holds an expected
-    phrase), grade (``grade``: what the ranker learns), the question each belongs to."""
+    """Labelled (question, sentence) pairs: features, label, the question each belongs to."""
 
     rows: list[tuple[float, ...]] = field(default_factory=list)
     labels: list[int] = field(default_factory=list)
-    grades: list[int] = field(default_factory=list)
     groups: list[int] = field(default_factory=list)
     answerable: dict[int, bool] = field(default_factory=dict)
 
@@ -150,27 +143,12 @@ def _label(engine: Engine, n: int, q: Question, pairs: Pairs) -> None:
     returned = {h.release.id for h in found.hits}  # the answer chooses among theirs
     candidates = [c for c in scored.candidates if c.release.id in returned][:PAIRS_PER_QUESTION]
     phrases = [p.lower() for p in q.answer_contains]
-    about = {*q.release_ids, *q.also_answer}
     pairs.answerable[n] = bool(phrases)
     for c in candidates:
         text = c.release.text[c.unit.start : c.unit.end].lower()
-        holds = any(p in text for p in phrases)
         pairs.rows.append(c.features)
-        pairs.labels.append(int(holds))
-        pairs.grades.append(grade(holds, c.release.id, about))
+        pairs.labels.append(int(any(p in text for p in phrases)))
         pairs.groups.append(n)
-
-
-def grade(holds: bool, release: str, about: set[str]) -> int:
-    """A sentence's relevance grade: none if it holds no expected phrase; else
-    ``GRADE_ABOUT`` if its release is one the question is about (``about``: its gold and
-    judged releases; all are, if it names none), ``GRADE_ELSEWHERE`` if not. Labelled by the
-    phrase alone, a figure or phrase another release repeats taught the ranker that the
-    release does not matter: 602 of the 1,957 sentences holding a phrase in the training
-    pairs of 2026-12-07 were in a release the question is not about."""
-    if not holds:
-        return 0
-    return GRADE_ABOUT if not about or release in about else GRADE_ELSEWHERE
 
 
 def _best(scores: Sequence[float], groups: Sequence[int]) -> dict[int, int]:
@@ -204,8 +182,7 @@ def _ranker(x: Any, y: Any, groups: Any) -> Any:
 
 
 def fit(pairs: Pairs, baseline: Scorer) -> tuple[Ranker, dict[str, Any]]:
-    """Fit the ranker on all pairs' grades; report cross-validated figures (on the labels:
-    whether the best sentence holds an expected phrase) beside ``baseline``'s and
+    """Fit the ranker on all pairs; report cross-validated figures beside ``baseline``'s and
     calibrate the probability of a question's best sentence on the held-out folds' scores."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
@@ -214,13 +191,12 @@ def fit(pairs: Pairs, baseline: Scorer) -> tuple[Ranker, dict[str, Any]]:
 
     x = np.asarray(pairs.rows, dtype=np.float64)
     y = np.asarray(pairs.labels)
-    grades = np.asarray(pairs.grades)
     groups = np.asarray(pairs.groups)
     base = np.asarray(baseline.scores(pairs.rows))
     held = np.zeros(len(y))
     cv: dict[str, list[float]] = {"auc": [], "auc_baseline": [], "top1": [], "top1_baseline": []}
     for train, test in GroupKFold(n_splits=FOLDS).split(x, y, groups):
-        held[test] = _ranker(x[train], grades[train], groups[train]).predict(x[test])
+        held[test] = _ranker(x[train], y[train], groups[train]).predict(x[test])
         if len(set(y[test].tolist())) == 2:
             cv["auc"].append(float(roc_auc_score(y[test], held[test])))
             cv["auc_baseline"].append(float(roc_auc_score(y[test], base[test])))
@@ -235,7 +211,7 @@ def fit(pairs: Pairs, baseline: Scorer) -> tuple[Ranker, dict[str, Any]]:
     hits = [pairs.labels[i] if pairs.answerable[pairs.groups[i]] else 0 for i in tops]
     confidence = LogisticRegression(C=1.0).fit(held[tops].reshape(-1, 1), hits)
     cv["confidence_auc"] = [float(roc_auc_score(hits, held[tops]))]
-    model = _ranker(x, grades, groups)
+    model = _ranker(x, y, groups)
     z = model.predict(x)
     # the scale the composer's margins were set on: the baseline's best sentences per question
     top = np.zeros(len(y), dtype=bool)
@@ -247,7 +223,6 @@ def fit(pairs: Pairs, baseline: Scorer) -> tuple[Ranker, dict[str, Any]]:
     report = {
         "pairs": len(y),
         "positives": int(y.sum()),
-        "positives_about": int((grades == GRADE_ABOUT).sum()),
         "questions": len(set(pairs.groups)),
         **{f"cv_{k}": round(float(np.mean(v)), 4) for k, v in cv.items() if v},
     }
