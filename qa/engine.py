@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from qa import store
+from qa import reordering, store
 from qa.answer import Answer, Composer, Scored
 from qa.chat import Query, Turn, follows_plainly, standalone_query
 from qa.config import Settings
@@ -197,7 +197,9 @@ class Engine:
         added = {h.row for h in hits[k:] if h.release.id in fused}  # there to mark a dense rank
         scored = None
         if rerank:
-            hits, scored = self.composer.rerank(question, hits, question_vector, rerank, extra)
+            hits, scored = reordering.rerank(
+                self.composer, question, hits, question_vector, rerank, extra
+            )
             if dates.recent:  # "the latest": of the releases reordered, the newest first again
                 hits = newest_first(hits)
         # the passages added for the reordering, of releases fusion had found, go; k remain

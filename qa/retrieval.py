@@ -101,7 +101,7 @@ class Retriever:
         if it is not among them (a paraphrase sharing few words with its release scores low
         in BM25), so up to ``k + dense_releases`` chunks come back: among them, those releases
         are then the ones of the best ``dense_rank`` (each has its best passage there, and
-        every other release ranks below it), which is how ``Composer.rerank`` finds them.
+        every other release ranks below it), which is how ``reordering.rerank`` finds them.
         """
 
         if mode not in MODES:

@@ -769,7 +769,7 @@ def test_asked_for_a_list_search_ranks_first_the_release_with_one(
     """A list question is answered by a list even a little below the best single sentence;
     search counts a release's list the same way, so the release whose answer would be the list
     ranks above one whose single sentence scores a little higher."""
-    import qa.answer
+    import qa.reordering
     import qa.selection
 
     records = [
@@ -796,7 +796,7 @@ def test_asked_for_a_list_search_ranks_first_the_release_with_one(
     assert [s.kind for s in answer.sentences] == ["lead", "bullet", "bullet", "bullet"]
     # with no allowance for lists, the single sentence wins, in search and in the answer
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(qa.answer, "LIST_MARGIN", 0.0)
+        patch.setattr(qa.reordering, "LIST_MARGIN", 0.0)
         patch.setattr(qa.selection, "LIST_MARGIN", 0.0)
         assert engine.search(question, k=4)[0].release.id == "speech"
         assert [s.kind for s in engine.ask(question).answer.sentences] == ["sentence"]
@@ -1186,8 +1186,8 @@ def test_search_ranks_a_release_reporting_the_outcome_above_one_announcing_it(
 def test_search_ranks_the_release_titled_with_the_event_asked_about(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import qa.answer
     import qa.question
+    import qa.reordering
 
     monkeypatch.setattr(qa.question, "OUTCOMES", ())  # the titles alone decide here
     records = [
@@ -1222,14 +1222,14 @@ def test_search_ranks_the_release_titled_with_the_event_asked_about(
         return list(dict.fromkeys(h.release.id for h in engine.search(q, k=8)))
 
     with monkeypatch.context() as m:
-        m.setattr(qa.answer, "TITLE_EVENT", 0.0)
+        m.setattr(qa.reordering, "TITLE_EVENT", 0.0)
         assert order(question)[0] == "plea"
     assert order(question)[0] == "sentencing"
     # asked about the plea, the plea's release is first
     assert order("When did Ivan Petrov plead guilty to smuggling turtle shells?")[0] == "plea"
     # another person's sentencing is not his: however much a title counts, it does not lift
     # that release above the plea
-    monkeypatch.setattr(qa.answer, "TITLE_EVENT", 5.0)
+    monkeypatch.setattr(qa.reordering, "TITLE_EVENT", 5.0)
     titled = order(question)
     assert titled[0] == "sentencing" and titled.index("plea") < titled.index("another-case")
 
