@@ -120,10 +120,11 @@ class Composer:
         compound question ("how much ..., and how long ...?"), each of which gets its own
         sentences; ``recent`` that it asks for the latest: of the releases about its topic
         whose best sentences answer about as well as the best, only the newest is quoted;
-        ``scored`` the sentences search scored to rank ``hits`` (``rerank``): those of the
-        releases in ``hits`` are the ones the answer chooses from, not scored again, unless the
-        question names someone no release in ``hits`` mentions (the releases that do are read
-        too, and all scored again); each part of a compound question is scored on its own.
+        ``scored`` the sentences search scored to rank ``hits`` (``reordering.rerank``): those
+        of the releases in ``hits`` are the ones the answer chooses from, not scored again,
+        unless the question names someone no release in ``hits`` mentions (the releases that do
+        are read too, and all scored again); each part of a compound question is scored on its
+        own.
         """
         if not hits:
             return self._abstain(q, hits, 0.0)

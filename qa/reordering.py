@@ -39,7 +39,7 @@ def rerank(
     rank above those that only announce it ("is scheduled to be sentenced"), as answers
     quote only the former; asked for a list, a release's list counts as its answer
     would quote it. Passages keep their order within a release. Return the hits reordered
-    and the sentences scored (``evidence``), which the answer chooses from."""
+    and the sentences scored (``composer.evidence``), which the answer chooses from."""
     if not hits:
         return [], Scored([], [])
     first = list(dict.fromkeys(h.release.id for h in hits))[:RERANK_RELEASES]
