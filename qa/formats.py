@@ -1,5 +1,6 @@
-"""Release files by format: plain text, Markdown with front matter, JSON and JSON Lines,
-CSV, HTML pages; each read into ``Release`` objects, what cannot be read reported."""
+"""Release files by format: plain text, Markdown with front matter, JSON and JSON Lines, CSV
+(HTML pages are ``qa.pages``'s); each read into ``Release`` objects, what cannot be read
+reported."""
 
 from __future__ import annotations
 
@@ -21,7 +22,6 @@ from qa.release import (
     Release,
     Unreadable,
     iso_date_of,
-    looks_like_date,
     make_release,
     paragraph_pieces,
 )
@@ -72,7 +72,14 @@ def read_text(path: Path, raw: bytes | None = None, limits: Limits = DEFAULT_LIM
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-# --- formats --------------------------------------------------------------------------------
+def _date_line(line: str) -> str | None:
+    """The date the line after a plain-text release's title gives, if it is a short date."""
+    if len(line) > 40 or not re.search(r"\d", line):
+        return None
+    try:
+        return iso_date_of(line, "date line")
+    except Unreadable:
+        return None
 
 
 def text_release(text: str, path_id: str, origin: str) -> Release:
@@ -87,7 +94,7 @@ def text_release(text: str, path_id: str, origin: str) -> Release:
     i += 1
     while i < len(lines) and not lines[i].strip():
         i += 1
-    date = looks_like_date(lines[i].strip()) if i < len(lines) else None
+    date = _date_line(lines[i].strip()) if i < len(lines) else None
     if date:
         i += 1
     pieces = paragraph_pieces("\n".join(lines[i:]))

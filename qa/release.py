@@ -269,15 +269,6 @@ def iso_date(value: str | None) -> str | None:
         return None
 
 
-def looks_like_date(line: str) -> str | None:
-    if len(line) > 40 or not re.search(r"\d", line):
-        return None
-    try:
-        return iso_date_of(line, "date line")
-    except Unreadable:
-        return None
-
-
 # Control characters that are no text (NUL and the like; tabs and newlines stay) and the bidi
 # embeddings, overrides and isolates that reorder how text is shown ("account \u202egnp.exe"
 # reads "account exe.png")
