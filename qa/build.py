@@ -23,6 +23,7 @@ from qa.chunking import (
 )
 from qa.config import Settings
 from qa.corpus import DEFAULT_LIMITS, Limits, LoadResult, Problem, Release
+from qa.embedding_cache import EmbeddingCache
 from qa.errors import BuildFailed, CorpusError, IndexBusy, QAError
 from qa.survey import Shard, survey_corpus
 from qa.writer import BuildWriter
@@ -293,7 +294,7 @@ def _rebuild(
             kept.timings = timings
             return kept
     previous = store.live_release_hashes(settings.index_dir)
-    cache = store.EmbeddingCache(settings.index_dir / "embeddings.sqlite")
+    cache = EmbeddingCache(settings.index_dir / "embeddings.sqlite")
     try:
         with BuildWriter(
             settings.index_dir,
@@ -342,7 +343,7 @@ class _Run:
     settings: Settings
     params: ChunkingParams
     engine: BuildEngine
-    cache: store.EmbeddingCache
+    cache: EmbeddingCache
     writer: BuildWriter
     full: bool
     progress: Progress | None
@@ -450,7 +451,7 @@ def _unchanged_live_build(
 def _assemble(
     chunks: list[Chunk],
     keys: list[str],
-    cache: store.EmbeddingCache,
+    cache: EmbeddingCache,
     todo: list[int],
     fresh_vectors: np.ndarray,
     fresh_units: np.ndarray,

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from qa.chunking import Unit
 from qa.corpus import Release
-from qa.store import lexical_tokens
+from qa.lexical import lexical_tokens
 
 LIST_UNITS = ("lead", "bullet")  # a list's lead-in and items (bulleted, or after a ':' lead-in)
 UNIT_CACHE = 50_000  # entries a memo keeps (a unit's terms and kinds: ~2 KB)

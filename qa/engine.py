@@ -18,9 +18,9 @@ from qa.embedding import Encoder
 from qa.errors import QAError
 from qa.evidence import Scorer
 from qa.generate import Generated, Generator
+from qa.lexical import lexical_tokens
 from qa.question import Question, read
 from qa.retrieval import Filters, Hit, Retriever, newest_first
-from qa.store import lexical_tokens
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import re
 from qa.candidates import Candidate
 from qa.chunking import Unit, split_sentences
 from qa.completion import TITLES
-from qa.store import lexical_tokens
+from qa.lexical import lexical_tokens
 
 MAX_LIST_ITEMS = 15
 # a list written inline: names, or short phrases, one after another ("the Janet R, Amanda

@@ -11,8 +11,9 @@ from functools import partial
 from qa import evidence
 from qa.candidates import Candidate, Memo, Topic, kept
 from qa.corpus import Release
+from qa.lexical import lexical_tokens
 from qa.question import YEAR
-from qa.store import Index, lexical_tokens
+from qa.store import Index
 
 KEY_TERMS = 2  # the question's rarest words another quoted release must share one of
 RELEASE_CACHE = 256  # releases whose words are kept (a release's text and words: ~100 KB)

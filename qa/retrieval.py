@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from qa.chunking import Chunk
 from qa.corpus import Release
-from qa.store import HNSW_EF_SEARCH, Index, lexical_tokens
+from qa.lexical import lexical_tokens
+from qa.store import HNSW_EF_SEARCH, Index
 
 if TYPE_CHECKING:
     import numpy as np

@@ -11,10 +11,10 @@ from collections.abc import Callable, Sequence
 from qa import evidence, joining, kinds
 from qa.candidates import LIST_UNITS, Candidate, Topic, unit_terms
 from qa.completion import close_to_best
+from qa.lexical import lexical_tokens
 from qa.lists import inline_list, whole_list
 from qa.question import PEOPLE, Question
 from qa.sentences import Sentences
-from qa.store import lexical_tokens
 
 SELECT_MARGIN = 0.08  # answer sentences score within this of the best one
 LIST_MARGIN = 0.15  # how far below the best sentence a list may still answer a list question

@@ -15,10 +15,11 @@ from qa.answer_types import TYPES, TypeReader, counts_in_words, names_a_time
 from qa.candidates import LIST_UNITS, Candidate, Memo, unit_terms
 from qa.chunking import Unit
 from qa.corpus import Release
+from qa.lexical import lexical_tokens
 from qa.question import Question
 from qa.release_facts import ReleaseFacts
 from qa.retrieval import Hit
-from qa.store import Index, lexical_tokens
+from qa.store import Index
 
 if TYPE_CHECKING:
     import numpy as np

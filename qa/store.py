@@ -10,23 +10,21 @@ Layout of ``index/``::
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
-import re
 import shutil
 import sqlite3
-import threading
-from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa.chunking import Chunk, Unit
-from qa.corpus import Block, Release
+from qa import checksums, records
+from qa.chunking import Chunk
+from qa.corpus import Release
 from qa.errors import IndexMismatch, IndexMissing, QAError
+from qa.records import REBUILD_HINT
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,12 +32,6 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 3
 STORE = "store.sqlite"
 FILES = ("vectors.faiss", "units.npy", STORE)
-# What a serving worker keeps parsed of the store: the releases and chunks most recently read.
-# The rest stays on disk (in the page cache, shared by the workers), so a worker's private
-# memory does not grow with the corpus.
-RELEASE_CACHE = 2048
-CHUNK_CACHE = 8192
-CHUNK_PAGE = 1000  # chunks a walk over all of them reads at once
 # What bm25s writes and reads back; each is checksummed like every other file of a build.
 BM25_FILES = (
     "bm25/params.index.json",
@@ -48,9 +40,6 @@ BM25_FILES = (
     "bm25/indices.csc.index.npy",
     "bm25/indptr.csc.index.npy",
 )
-REBUILD_HINT = "run `qa rebuild-index`"
-# Question words the NLTK list lacks; in a question they carry no topic.
-EXTRA_STOPWORDS = ("many", "much", "whose")
 # Exact search up to this many chunks, HNSW above. Measured by bench/index_types.py
 # (README, Benchmarks; one query, one thread): Flat takes 0.42 ms at 10k chunks, while the
 # vectors still fit in the CPU cache, and 7.1 ms at 40k, as much as embedding the question;
@@ -117,8 +106,8 @@ class Index:
 
     path: Path
     manifest: Manifest
-    releases: Mapping[str, Release]  # read from the store on demand (``ReleaseStore``)
-    chunks: Sequence[Chunk]  # likewise (``ChunkStore``)
+    releases: Mapping[str, Release]  # read from the store on demand (``records.ReleaseStore``)
+    chunks: Sequence[Chunk]  # likewise (``records.ChunkStore``)
     vectors: Any  # faiss.Index
     bm25: Any  # bm25s.BM25
     unit_vectors: Any = None  # float16 rows, one per unit of each chunk in order (memory-mapped)
@@ -152,35 +141,9 @@ class Index:
         return out
 
 
-_local = threading.local()  # a Snowball stemmer per thread: stemmers are not thread-safe
-WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s's default token pattern
-
-
-def lexical_tokens(texts: Sequence[str]) -> list[list[str]]:
-    """Tokenize for BM25: lower-case words, English stop words removed, Snowball-stemmed.
-
-    The same tokens as ``bm25s.tokenize`` with these options (checked on the 283 DOJ
-    releases), without its per-call set-up: answers tokenize every candidate sentence.
-    """
-    stemmer = getattr(_local, "stemmer", None)
-    if stemmer is None:
-        import Stemmer
-
-        stemmer = _local.stemmer = Stemmer.Stemmer("english")
-    stop = _stopwords()
-    return [stemmer.stemWords([w for w in WORD.findall(t.lower()) if w not in stop]) for t in texts]
-
-
-@functools.cache
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-    return frozenset([*STOPWORDS_EN_PLUS, *EXTRA_STOPWORDS])
-
-
 def release_hash(release: Release) -> str:
     """Hash everything stored of one release, to tell a changed release from an unchanged one."""
-    record = json.dumps(release_record(release), sort_keys=True, ensure_ascii=False)
+    record = json.dumps(records.release_record(release), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(record.encode()).hexdigest()[:32]
 
 
@@ -188,111 +151,18 @@ def live_release_hashes(index_dir: Path) -> dict[str, str]:
     """Return {release id: hash} of the live build, or {} when there is none to compare with."""
     try:
         path = index_dir / "builds" / live_build_id(index_dir) / STORE
-        store = _Store(path)
+        store = records.StoreFile(path)
     except (QAError, sqlite3.Error):
         return {}
     try:
         return {
-            rid: release_hash(_release_from(json.loads(record)))
+            rid: release_hash(records.release_from(json.loads(record)))
             for rid, record in store.all("SELECT id, record FROM releases")
         }
     except sqlite3.Error:
         return {}
     finally:
         store.close()
-
-
-class EmbeddingCache:
-    """Chunk and sentence vectors of earlier builds, keyed by what determines them.
-
-    A SQLite file beside the builds: rows are added as batches are embedded (so a killed build
-    keeps what it computed) and pruned to the live build's keys after each publish.
-    """
-
-    def __init__(self, path: Path) -> None:
-        import sqlite3
-
-        self._db = sqlite3.connect(path)
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, chunk BLOB, units BLOB)"
-        )
-        self._db.commit()
-
-    def present(self, keys: Sequence[str]) -> set[str]:
-        """Return the keys that have vectors cached (reading the keys only)."""
-        found: set[str] = set()
-        for begin in range(0, len(keys), 500):
-            batch = list(keys[begin : begin + 500])
-            marks = ",".join("?" * len(batch))
-            found.update(
-                key
-                for (key,) in self._db.execute(
-                    f"SELECT key FROM vectors WHERE key IN ({marks})", batch
-                )
-            )
-        return found
-
-    def fill(
-        self,
-        wanted: Sequence[tuple[str, int, int]],
-        vectors: np.ndarray,
-        units: np.ndarray,
-    ) -> None:
-        """Copy cached vectors into place: for each (key, row, first unit row), the chunk
-        vector into ``vectors[row]`` and its unit vectors from ``units[first unit row]`` on,
-        a batch at a time (what is held at once is one batch, not the cache)."""
-        import numpy as np
-
-        for begin in range(0, len(wanted), 500):
-            places: dict[str, list[tuple[int, int]]] = {}
-            for key, row, first in wanted[begin : begin + 500]:
-                places.setdefault(key, []).append((row, first))  # the same text may recur
-            marks = ",".join("?" * len(places))
-            for key, chunk, unit_bytes in self._db.execute(
-                f"SELECT key, chunk, units FROM vectors WHERE key IN ({marks})", list(places)
-            ):
-                vector = np.frombuffer(chunk, dtype=np.float32)
-                these = np.frombuffer(unit_bytes, dtype=np.float32).reshape(-1, len(vector))
-                for row, first in places[key]:
-                    vectors[row] = vector
-                    units[first : first + len(these)] = these
-
-    def dimension(self, key: str) -> int:
-        """The dimension of a cached vector."""
-        row = self._db.execute("SELECT length(chunk) FROM vectors WHERE key = ?", (key,)).fetchone()
-        return int(row[0]) // 4
-
-    def put_many(self, items: Sequence[tuple[str, np.ndarray, np.ndarray]]) -> None:
-        """Store vectors and commit."""
-        import numpy as np
-
-        self._db.executemany(
-            "INSERT OR REPLACE INTO vectors (key, chunk, units) VALUES (?, ?, ?)",
-            [
-                (key, np.asarray(c, np.float32).tobytes(), np.asarray(u, np.float32).tobytes())
-                for key, c, u in items
-            ],
-        )
-        self._db.commit()
-
-    def mark_live(self, keys: Sequence[str]) -> None:
-        """Note keys the build being written uses (kept by ``keep_only_marked``)."""
-        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS live (key TEXT PRIMARY KEY)")
-        self._db.executemany("INSERT OR IGNORE INTO live VALUES (?)", [(k,) for k in keys])
-
-    def keep_only_marked(self) -> int:
-        """Delete every entry whose key was not marked live; return how many were deleted."""
-        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS live (key TEXT PRIMARY KEY)")
-        deleted = self._db.execute(
-            "DELETE FROM vectors WHERE key NOT IN (SELECT key FROM live)"
-        ).rowcount
-        self._db.execute("DELETE FROM live")
-        self._db.commit()
-        return int(deleted)
-
-    def close(self) -> None:
-        """Close the database."""
-        self._db.close()
 
 
 def fingerprint(hashes: Mapping[str, str]) -> str:
@@ -393,9 +263,9 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
     if verify:
         verify_checksums(path, manifest)
     try:
-        store = _Store(path / STORE)
-        releases = ReleaseStore(store, manifest.releases)
-        chunks = ChunkStore(store, releases, manifest.chunks)
+        store = records.StoreFile(path / STORE)
+        releases = records.ReleaseStore(store, manifest.releases)
+        chunks = records.ChunkStore(store, releases, manifest.chunks)
         # per release (by ordinal): id, date, source, the equal strings shared; per chunk, in
         # row order, only its release's ordinal and its unit count, read a page at a time
         shared: dict[str, str] = {}
@@ -409,11 +279,11 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
         rows = int(store.one("SELECT COUNT(*) FROM chunks")[0])
         chunk_release = np.empty(rows, dtype=np.int32)
         unit_counts = np.empty(rows, dtype=np.int64)
-        for first in range(0, rows, CHUNK_PAGE * 10):
+        for first in range(0, rows, records.CHUNK_PAGE * 10):
             page = store.all(
                 "SELECT r.ordinal, c.units FROM chunks c JOIN releases r ON r.id = c.release_id "
                 "WHERE c.row >= ? AND c.row < ? ORDER BY c.row",
-                (first, first + CHUNK_PAGE * 10),
+                (first, first + records.CHUNK_PAGE * 10),
             )
             values = np.array(page, dtype=np.int64).reshape(-1, 2)
             chunk_release[first : first + len(values)] = values[:, 0]
@@ -459,7 +329,7 @@ def open_index(index_dir: Path, model: str, verify: bool = True) -> Index:
     return Index(
         path=path,
         source_counts=sources,
-        release_chunks=ReleaseChunks(store),
+        release_chunks=records.ReleaseChunks(store),
         unit_vectors=unit_vectors,
         unit_rows=unit_rows,
         manifest=manifest,
@@ -483,220 +353,6 @@ def _read_at_random(array: Any) -> None:
         handle.madvise(mmap.MADV_RANDOM)
 
 
-class _Store:
-    """The build's SQLite file, read-only, one connection shared by a worker's threads."""
-
-    def __init__(self, path: Path) -> None:
-        if not path.is_file():
-            raise IndexMismatch(f"{path} is missing: {REBUILD_HINT}")
-        self._con = sqlite3.connect(
-            f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False
-        )
-        self._lock = threading.Lock()
-
-    def one(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
-        with self._lock:
-            return self._con.execute(sql, args).fetchone()
-
-    def all(self, sql: str, args: tuple[Any, ...] = ()) -> list[Any]:
-        with self._lock:
-            return self._con.execute(sql, args).fetchall()
-
-    def close(self) -> None:
-        self._con.close()
-
-
-class _Recent(OrderedDict[Any, Any]):
-    """The values most recently read, at most ``size`` of them."""
-
-    def __init__(self, size: int) -> None:
-        super().__init__()
-        self.size = size
-        self.lock = threading.Lock()
-
-    def fetch(self, key: Any, read: Any) -> Any:
-        with self.lock:
-            if key in self:
-                self.move_to_end(key)
-                return self[key]
-        value = read(key)
-        with self.lock:
-            self[key] = value
-            if len(self) > self.size:
-                self.popitem(last=False)
-        return value
-
-
-class ReleaseStore(Mapping[str, Release]):
-    """The releases of a build by id, parsed from the store when asked for (the most recent
-    ``RELEASE_CACHE`` kept)."""
-
-    def __init__(self, store: _Store, count: int) -> None:
-        self._store = store
-        self._count = count
-        self._recent = _Recent(RELEASE_CACHE)
-
-    def _read(self, release_id: str) -> Release:
-        row = self._store.one("SELECT record FROM releases WHERE id = ?", (release_id,))
-        if row is None:
-            raise KeyError(release_id)
-        return _release_from(json.loads(row[0]))
-
-    def __getitem__(self, release_id: str) -> Release:
-        if not isinstance(release_id, str):
-            raise KeyError(release_id)
-        release: Release = self._recent.fetch(release_id, self._read)
-        return release
-
-    def __contains__(self, release_id: object) -> bool:
-        if not isinstance(release_id, str):
-            return False
-        if release_id in self._recent:
-            return True
-        return self._store.one("SELECT 1 FROM releases WHERE id = ?", (release_id,)) is not None
-
-    def __iter__(self) -> Iterator[str]:
-        return iter([r[0] for r in self._store.all("SELECT id FROM releases ORDER BY ordinal")])
-
-    def __len__(self) -> int:
-        return self._count
-
-
-class ChunkStore(Sequence[Chunk]):
-    """The chunks of a build by row, read from the store when asked for (the most recent
-    ``CHUNK_CACHE`` kept)."""
-
-    def __init__(self, store: _Store, releases: ReleaseStore, count: int) -> None:
-        self._store = store
-        self._releases = releases
-        self._count = count
-        self._recent = _Recent(CHUNK_CACHE)
-
-    def _read(self, row: int) -> Chunk:
-        found = self._store.one("SELECT record FROM chunks WHERE row = ?", (row,))
-        if found is None:
-            raise IndexError(row)
-        record = json.loads(found[0])
-        return _chunk_from(record, self._releases)
-
-    def __getitem__(self, row: Any) -> Any:
-        if isinstance(row, slice):
-            return [self[i] for i in range(*row.indices(self._count))]
-        row = int(row)
-        if row < 0:
-            row += self._count
-        if not 0 <= row < self._count:
-            raise IndexError(row)
-        return self._recent.fetch(row, self._read)
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __iter__(self) -> Iterator[Chunk]:
-        """Every chunk in row order, read ``CHUNK_PAGE`` rows at a time, so that a walk over a
-        large corpus holds one page, and the store's connection is free between pages (not
-        kept: a walk would only push out what questions use)."""
-        for start in range(0, self._count, CHUNK_PAGE):
-            for (record,) in self._store.all(
-                "SELECT record FROM chunks WHERE row >= ? AND row < ? ORDER BY row",
-                (start, start + CHUNK_PAGE),
-            ):
-                yield _chunk_from(json.loads(record), self._releases)
-
-
-class ReleaseChunks(Mapping[str, list[int]]):
-    """The chunk rows of each release, from the store's index on them."""
-
-    def __init__(self, store: _Store) -> None:
-        self._store = store
-
-    def __getitem__(self, release_id: str) -> list[int]:
-        rows = [
-            r[0]
-            for r in self._store.all(
-                "SELECT row FROM chunks WHERE release_id = ? ORDER BY row", (release_id,)
-            )
-        ]
-        if not rows:
-            raise KeyError(release_id)
-        return rows
-
-    def __iter__(self) -> Iterator[str]:
-        return iter([r[0] for r in self._store.all("SELECT id FROM releases ORDER BY ordinal")])
-
-    def __len__(self) -> int:
-        return int(self._store.one("SELECT COUNT(*) FROM releases")[0])
-
-
-def release_record(r: Release) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "title": r.title,
-        "date": r.date,
-        "url": r.url,
-        "source": r.source,
-        "place": r.place,
-        "tags": list(r.tags),
-        "origin": r.origin,
-        "text": r.text,
-        "blocks": [[b.kind, b.start, b.end] for b in r.blocks],
-    }
-
-
-def _release_from(d: dict[str, Any]) -> Release:
-    return Release(
-        id=d["id"],
-        title=d["title"],
-        text=d["text"],
-        blocks=tuple(Block(k, s, e) for k, s, e in d["blocks"]),
-        date=d["date"],
-        url=d["url"],
-        source=d["source"],
-        place=d["place"],
-        tags=tuple(d["tags"]),
-        origin=d["origin"],
-    )
-
-
-def chunk_record(c: Chunk) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "release_id": c.release_id,
-        "ordinal": c.ordinal,
-        "start": c.start,
-        "end": c.end,
-        "tokens": c.tokens,
-        "units": [[u.kind, u.start, u.end] for u in c.units],
-    }
-
-
-def _chunk_from(d: dict[str, Any], releases: Mapping[str, Release]) -> Chunk:
-    text = releases[d["release_id"]].text[d["start"] : d["end"]]
-    return Chunk(
-        id=d["id"],
-        release_id=d["release_id"],
-        ordinal=d["ordinal"],
-        start=d["start"],
-        end=d["end"],
-        text=text,
-        units=tuple(Unit(k, s, e) for k, s, e in d["units"]),
-        tokens=d["tokens"],
-    )
-
-
-def _build_files(path: Path) -> list[str]:
-    """Every file of a build but its manifest, as paths relative to the build, sorted."""
-    return sorted(
-        p.relative_to(path).as_posix()
-        for p in path.rglob("*")
-        if p.is_file() and p.name != "manifest.json"
-    )
-
-
-def checksums(path: Path) -> dict[str, str]:
-    return {name: _sha256(path / name) for name in _build_files(path)}
-
-
 def verify_checksums(path: Path, manifest: Manifest) -> None:
     """Refuse a build unless every one of its files is listed in the manifest and matches.
 
@@ -707,33 +363,15 @@ def verify_checksums(path: Path, manifest: Manifest) -> None:
     if not isinstance(listed, dict) or not listed:
         raise IndexMismatch(f"{path}/manifest.json lists no checksums: {REBUILD_HINT}")
     required = {*FILES, *BM25_FILES}
-    unlisted = sorted((set(_build_files(path)) | required) - set(listed))
+    unlisted = sorted((set(checksums.build_files(path)) | required) - set(listed))
     if unlisted:
         raise IndexMismatch(
             f"{path}/manifest.json has no checksum for {', '.join(unlisted)}: {REBUILD_HINT}"
         )
     for name, expected in listed.items():
         try:
-            actual = _sha256(path / name)
+            actual = checksums.sha256(path / name)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise IndexMismatch(f"{path / name} is missing: {REBUILD_HINT}") from None
         if actual != expected:
             raise IndexMismatch(f"{path / name} does not match its checksum: {REBUILD_HINT}")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def fsync_tree(root: Path) -> None:
-    for path in root.rglob("*"):
-        if path.is_file():
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from qa import __version__, store
+from qa import __version__, checksums, lexical, records, store
 from qa.chunking import Chunk, ChunkingParams
 from qa.corpus import Release
 
@@ -109,7 +109,7 @@ class LexicalWriter:
     def add(self, texts: Sequence[str]) -> None:
         """Tokenize documents and write their postings."""
         docs, terms, counts = array("i"), array("i"), array("i")
-        for tokens in store.lexical_tokens(texts):
+        for tokens in lexical.lexical_tokens(texts):
             doc = len(self.lengths)
             self.lengths.append(len(tokens))
             for term, count in Counter(tokens).items():
@@ -304,7 +304,7 @@ class BuildWriter:
                     self.releases + n,
                     r.date,
                     r.source,
-                    json.dumps(store.release_record(r), ensure_ascii=False),
+                    json.dumps(records.release_record(r), ensure_ascii=False),
                 )
                 for n, r in enumerate(releases)
             ),
@@ -312,7 +312,7 @@ class BuildWriter:
         self._db.executemany(
             "INSERT INTO chunks VALUES (?, ?, ?, ?)",
             (
-                (self.chunks + n, c.release_id, len(c.units), json.dumps(store.chunk_record(c)))
+                (self.chunks + n, c.release_id, len(c.units), json.dumps(records.chunk_record(c)))
                 for n, c in enumerate(chunks)
             ),
         )
@@ -356,12 +356,12 @@ class BuildWriter:
             package_version=__version__,
             format_version=store.FORMAT_VERSION,
             index_type=index_type,
-            checksums=store.checksums(self.tmp),
+            checksums=checksums.checksums(self.tmp),
             backend=self.model.partition("+")[2] or "torch",
             shard=self.shard,
         )
         (self.tmp / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2) + "\n")
-        store.fsync_tree(self.tmp)
+        checksums.fsync_tree(self.tmp)
         os.rename(self.tmp, self.index_dir / "builds" / self.build_id)
         store.publish(self.index_dir, self.build_id)
         store.remove_stale(self.index_dir, keep=self.build_id)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import DOJ, SEED_FILE, SEED_ID, FakeEncoder, doj_lines
 
-from qa import store
+from qa import lexical, records, store
 from qa.build import rebuild_index
 from qa.config import Settings
 from qa.errors import CorpusError, IndexBusy, IndexMismatch, IndexMissing
@@ -35,7 +35,7 @@ def test_a_walk_over_every_chunk_reads_them_page_by_page_in_row_order(
     index = store.open_index(built.index_dir, FakeEncoder.name)
     by_row = [index.chunks[n].id for n in range(len(index.chunks))]
     assert len(by_row) > 2
-    monkeypatch.setattr(store, "CHUNK_PAGE", 2)  # pages of two, the last one short
+    monkeypatch.setattr(records, "CHUNK_PAGE", 2)  # pages of two, the last one short
     reads: list[tuple[object, ...]] = []
     read = index.chunks._store.all  # type: ignore[attr-defined]
 
@@ -216,12 +216,12 @@ def test_lexical_tokens_are_bm25s_tokens() -> None:
     texts += ["", "Which measures target terrorism?", "U.S. $402 million — Côte d'Ivoire's 2ND"]
     expected = bm25s.tokenize(
         texts,
-        stopwords=[*STOPWORDS_EN_PLUS, *store.EXTRA_STOPWORDS],
+        stopwords=[*STOPWORDS_EN_PLUS, *lexical.EXTRA_STOPWORDS],
         stemmer=Stemmer.Stemmer("english"),
         return_ids=False,
         show_progress=False,
     )
-    assert store.lexical_tokens(texts) == [list(t) for t in expected]
+    assert lexical.lexical_tokens(texts) == [list(t) for t in expected]
 
 
 def test_a_chunk_count_that_does_not_add_up_names_each_count(built: Settings) -> None:
@@ -331,11 +331,11 @@ def test_the_cli_says_when_nothing_changed(
 def test_releases_and_chunks_are_read_on_demand_and_kept_bounded(
     built: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store, "RELEASE_CACHE", 2)
-    monkeypatch.setattr(store, "CHUNK_CACHE", 3)
+    monkeypatch.setattr(records, "RELEASE_CACHE", 2)
+    monkeypatch.setattr(records, "CHUNK_CACHE", 3)
     index = store.open_index(built.index_dir, FakeEncoder.name)
     releases, chunks = index.releases, index.chunks
-    assert isinstance(releases, store.ReleaseStore) and isinstance(chunks, store.ChunkStore)
+    assert isinstance(releases, records.ReleaseStore) and isinstance(chunks, records.ChunkStore)
     assert len(releases._recent) == len(chunks._recent) == 0  # nothing parsed at load
     ids = list(releases)
     assert len(ids) == len(releases) == 4 and SEED_ID in releases and "nope" not in releases

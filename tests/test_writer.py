@@ -16,6 +16,7 @@ from qa import build, store, writer
 from qa.config import Settings
 from qa.corpus import load_releases
 from qa.errors import BuildFailed
+from qa.lexical import lexical_tokens
 from qa.survey import survey_corpus
 
 
@@ -31,7 +32,7 @@ def test_bm25_written_in_passes_scores_as_bm25s_does(
 
     texts = _texts()
     expected = bm25s.BM25()
-    expected.index(store.lexical_tokens(texts), show_progress=False)
+    expected.index(lexical_tokens(texts), show_progress=False)
     expected.save(str(tmp_path / "bm25s"), show_progress=False)
     # a few hundred postings a pass: many passes, columns split across slices of postings
     monkeypatch.setattr(writer, "POSTINGS_PER_PASS", 300)
@@ -54,7 +55,7 @@ def test_bm25_written_in_passes_scores_as_bm25s_does(
         assert np.array_equal(theirs.scores["indices"][a:b], ours.scores["indices"][c:d]), term
         assert np.array_equal(theirs.scores["data"][a:b], ours.scores["data"][c:d]), term
     for query in ("bribes Nigeria officials", "sentenced prison fraud", "zzz unknown"):
-        tokens = store.lexical_tokens([query])[0]
+        tokens = lexical_tokens([query])[0]
         assert np.array_equal(theirs.get_scores(tokens), ours.get_scores(tokens))
     # terms numbered in sorted order: the same corpus gives the same files
     assert list(json.loads((tmp_path / "ours" / "vocab.index.json").read_text()))[:-1] == sorted(
