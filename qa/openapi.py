@@ -1,7 +1,7 @@
 """The OpenAPI description of the HTTP API, served at `/api/openapi.json`.
 
 Kept in step with the routes by a test (every route described, every description routed) and
-with the responses by validating real responses against these schemas.
+with the responses by validating real responses against its schemas (qa/api_schemas.py).
 """
 
 from __future__ import annotations
@@ -9,246 +9,27 @@ from __future__ import annotations
 from typing import Any
 
 from qa import __version__
-
-
-def _record(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
-    """An object schema whose every property is required unless named ``optional``."""
-    required = [name for name in properties if name not in optional]
-    return {"type": "object", "required": required, "properties": properties}
-
-
-NULLABLE_STRING = {"type": ["string", "null"]}
-STRING = {"type": "string"}
-NUMBER = {"type": "number"}
-INTEGER = {"type": "integer"}
-ERROR = _record({"error": _record({"status": INTEGER, "message": STRING})})
-RELEASE_REF = _record(
-    {
-        "release_id": STRING,
-        "title": STRING,
-        "date": NULLABLE_STRING,
-        "url": NULLABLE_STRING,
-        "source": NULLABLE_STRING,
-    }
+from qa.api_schemas import (
+    ANSWER,
+    ANSWER_EVENT,
+    CHAT_EVENT,
+    CHAT_REQUEST,
+    CHAT_RESPONSE,
+    CHAT_RULES,
+    ERROR,
+    HEALTH,
+    HITS,
+    KEEP_REQUEST,
+    KEPT,
+    MODELS,
+    QUERY_REQUEST,
+    QUESTION,
+    RELEASE,
+    STRING,
+    WATCH,
+    WATCH_REQUEST,
+    record,
 )
-# A date as YYYY-MM-DD; empty or null = no bound. Given after `date_to`, the two are swapped.
-FILTER_DATE = {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}, {"type": "null"}]}
-FILTERS = {
-    "type": ["object", "null"],
-    "additionalProperties": False,
-    "properties": {"date_from": FILTER_DATE, "date_to": FILTER_DATE, "source": NULLABLE_STRING},
-}
-# Not blank; a lone surrogate ("\ud800", which JSON allows) is refused as no text.
-QUESTION = {
-    "type": "string",
-    "minLength": 1,
-    "maxLength": 1000,
-    "pattern": "[^\\s\\u001c-\\u001f\\u0085\\ufeff]",
-}
-TURN = _record(
-    {"role": {"enum": ["user", "assistant"]}, "content": {"type": "string", "maxLength": 10000}}
-)
-QUERY_REQUEST = _record(
-    {
-        "question": QUESTION,
-        "history": {"type": "array", "items": TURN, "maxItems": 20},
-        "k": {"type": "integer", "minimum": 1, "maximum": 50},
-        "filters": FILTERS,
-        "stream": {"type": "boolean"},
-        "keep": {"type": "boolean"},  # keep the answer: the reply gets answer_id and permalink
-    },
-    optional=("history", "k", "filters", "stream", "keep"),
-)
-# POST /api/answers: what is asked and kept (other fields are ignored)
-KEEP_REQUEST = _record(
-    {
-        "question": QUESTION,
-        "history": {"type": "array", "items": TURN, "maxItems": 20},
-        "k": {"type": "integer", "minimum": 1, "maximum": 50},
-        "filters": FILTERS,
-    },
-    optional=("history", "k", "filters"),
-)
-WATCH_REQUEST = _record({"question": QUESTION, "filters": FILTERS}, optional=("filters",))
-# how a question was read: the text searched with, the filters applied, the dates it names
-QUERY_READING = _record({"text": STRING, "filters": FILTERS, "dates": {"type": ["object", "null"]}})
-SENTENCE = _record(
-    {
-        "text": STRING,
-        "citations": {"type": "array", "items": INTEGER},
-        "kind": {"enum": ["sentence", "lead", "bullet"]},
-    }
-)
-SOURCE = _record(
-    {
-        "n": INTEGER,
-        "release_id": STRING,
-        "title": STRING,
-        "date": NULLABLE_STRING,
-        "url": NULLABLE_STRING,
-        "source": NULLABLE_STRING,
-        "passage": STRING,
-        "highlights": {
-            "type": "array",
-            "items": {"type": "array", "items": INTEGER, "minItems": 2, "maxItems": 2},
-        },
-        "score": NUMBER,
-    }
-)
-ANSWER = _record(
-    {
-        "question": STRING,
-        "answer": STRING,
-        "sentences": {"type": "array", "items": SENTENCE},
-        "sources": {"type": "array", "items": SOURCE},
-        "abstained": {"type": "boolean"},
-        "confidence": NUMBER,
-        "generator": {"type": ["object", "null"]},
-        "message": NULLABLE_STRING,
-        "suggestions": {"type": "array", "items": RELEASE_REF},
-        "query": QUERY_READING,
-        "timings_ms": {"type": "object", "additionalProperties": NUMBER},
-    }
-)
-HIT = _record(
-    {
-        "release_id": STRING,
-        "chunk_id": STRING,
-        "title": STRING,
-        "date": NULLABLE_STRING,
-        "url": NULLABLE_STRING,
-        "text": STRING,
-        "score": NUMBER,
-        "similarity": NUMBER,
-    }
-)
-HITS = _record({"hits": {"type": "array", "items": HIT}, "query": QUERY_READING})
-RELEASE = _record(
-    {
-        **RELEASE_REF["properties"],
-        "place": NULLABLE_STRING,
-        "tags": {"type": "array", "items": STRING},
-        "text": STRING,
-    }
-)
-HEALTH = _record(
-    {
-        "status": {"const": "ok"},
-        "problem": STRING,
-        "index": _record(
-            {
-                "build_id": STRING,
-                "releases": INTEGER,
-                "chunks": INTEGER,
-                "date_from": NULLABLE_STRING,
-                "date_to": NULLABLE_STRING,
-                "built_at": STRING,
-                "model": STRING,
-                "sources": {"type": "object", "additionalProperties": INTEGER},
-            }
-        ),
-    },
-    optional=("problem",),
-)
-CHAT_REQUEST = {
-    "type": "object",
-    "required": ["messages"],
-    "properties": {
-        "model": {"type": "string"},
-        "stream": {"type": "boolean"},
-        "messages": {
-            "type": "array",
-            "minItems": 1,
-            "items": {
-                "type": "object",
-                "required": ["role", "content"],
-                "properties": {
-                    # system, developer, tool, ...: accepted and not read
-                    "role": {"type": "string"},
-                    "content": {
-                        "anyOf": [
-                            {"type": "string"},
-                            {
-                                "type": "array",
-                                "items": {
-                                    "type": "object",
-                                    "required": ["type"],
-                                    "properties": {
-                                        "type": {"type": "string"},
-                                        "text": {"type": "string"},
-                                    },
-                                },
-                            },
-                        ]
-                    },
-                },
-            },
-        },
-    },
-}
-# One server-sent event of a streamed answer: `delta` events carry text as it is written
-# ({"text": "..."}), the last one, `answer`, the whole answer as without `stream`.
-ANSWER_EVENT = {
-    "type": "object",
-    "required": ["event", "data"],
-    "properties": {
-        "event": {"enum": ["delta", "answer"]},
-        "data": {"type": "string", "contentMediaType": "application/json"},
-    },
-}
-# One event of a streamed chat completion: a chat.completion.chunk as JSON, then "[DONE]".
-CHAT_EVENT = {
-    "type": "object",
-    "required": ["data"],
-    "properties": {"data": {"type": "string"}},
-}
-KEPT = _record(
-    {
-        "answer_id": STRING,
-        "permalink": STRING,
-        "created_at": STRING,
-        "build_id": STRING,
-        "question": STRING,
-        "history": {"type": "array", "items": TURN},
-        "filters": {"type": "object"},
-        "answer": ANSWER,
-        "markdown": STRING,
-    }
-)
-WATCH = _record(
-    {
-        "id": STRING,
-        "question": STRING,
-        "filters": {"type": "object"},
-        "created_at": STRING,
-        "webhook": {"type": "boolean"},
-        "changes": INTEGER,
-        "unseen": INTEGER,
-        "last": {"type": ["object", "null"]},
-    }
-)
-# What JSON Schema cannot say about a chat request, and the server answers 400 to.
-CHAT_RULES = (
-    "The last `user` or `assistant` message must be the user's question: not blank, at most "
-    "1,000 characters (`QA_MAX_QUESTION_CHARS`), no lone surrogates. The `user` and `assistant` "
-    "messages before it are the history: at most 20 (`QA_MAX_HISTORY`), each at most 10,000 "
-    "characters. Other roles are accepted and not read; so are parts of other types than "
-    "`text`. Anything else is a 400."
-)
-CHAT_RESPONSE = {
-    "type": "object",
-    "required": ["id", "object", "created", "model", "choices", "sources"],
-    "properties": {
-        "object": {"const": "chat.completion"},
-        "choices": {"type": "array", "minItems": 1},
-        "sources": ANSWER["properties"]["sources"],
-    },
-}
-MODELS = {
-    "type": "object",
-    "required": ["object", "data"],
-    "properties": {"object": {"const": "list"}, "data": {"type": "array"}},
-}
 
 
 def _json(schema: dict[str, Any]) -> dict[str, Any]:
@@ -407,13 +188,13 @@ def _kept_paths() -> dict[str, Any]:
         "/api/watches": {
             "get": {
                 "summary": "The watched questions, with their last answer and unseen changes",
-                "responses": _ok(_record({"watches": {"type": "array", "items": WATCH}})),
+                "responses": _ok(record({"watches": {"type": "array", "items": WATCH}})),
             },
             "post": {
                 "summary": "Watch a question: asked now, and again on every new build",
                 "requestBody": {"required": True, **_json(WATCH_REQUEST)},
                 "responses": {
-                    "201": {"description": "Watching", **_json(_record({"watch": WATCH}))},
+                    "201": {"description": "Watching", **_json(record({"watch": WATCH}))},
                     **_errors(400, 413, 503),
                 },
             },
@@ -423,7 +204,7 @@ def _kept_paths() -> dict[str, Any]:
                 "summary": "A watch and the answers it was given, oldest first",
                 "parameters": [watch_id],
                 "responses": {
-                    **_ok(_record({"watch": WATCH, "history": {"type": "array"}})),
+                    **_ok(record({"watch": WATCH, "history": {"type": "array"}})),
                     **_errors(404),
                 },
             },
@@ -449,14 +230,14 @@ def _session_paths() -> dict[str, Any]:
             "get": {
                 "summary": "Whether this server needs an access token, and whether one was sent",
                 "responses": _ok(
-                    _record({"required": {"type": "boolean"}, "signed_in": {"type": "boolean"}})
+                    record({"required": {"type": "boolean"}, "signed_in": {"type": "boolean"}})
                 ),
             },
             "post": {
                 "summary": "Sign in with an access token: sets the HttpOnly `qa_session` cookie",
                 "requestBody": {
                     "required": True,
-                    **_json(_record({"token": {"type": "string", "minLength": 1}})),
+                    **_json(record({"token": {"type": "string", "minLength": 1}})),
                 },
                 "responses": {
                     "204": {"description": "Signed in (a server without tokens sets no cookie)"},
