@@ -1,6 +1,6 @@
 """Keep the corpus in step with RSS/Atom feeds: fetch each item's page, store it as a release.
 
-What was seen is kept in ``<corpus>/.sync-state.json`` (written atomically, like the releases):
+What was seen is kept in ``<corpus>/.sync-state.json`` (``sync_state``, written atomically):
 each item's address -> its release, content hash, validators for conditional requests and its
 last failure. A release belongs to the first item that produced it; another item whose page has
 the same canonical address or the same text is a duplicate and writes nothing.
@@ -11,27 +11,24 @@ and saves the state when stopped by Ctrl-C or SIGTERM, so a long feed is synced 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import signal
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from qa.corpus import Release, Unreadable, iso_date
-from qa.errors import CorpusBusy, CorpusError, FetchError
-from qa.exports import file_name, page_release, write_atomically, write_release
+from qa.corpus import Unreadable, iso_date
+from qa.errors import CorpusBusy, FetchError
+from qa.exports import file_name, page_release, write_release
 from qa.fetching import FEED_TYPES, HTML_TYPES, Fetcher, is_intranet
+from qa.sync_state import STATE_FILE, ItemState, ReleaseState, SyncState, content_hash
 
-STATE_FILE = ".sync-state.json"
 LOCK_FILE = ".sync.lock"
-STATE_VERSION = 1
 # Parser complaints that leave a feed whole; any other one means it was cut or garbled.
 BENIGN_FEED_PROBLEMS = ("CharacterEncodingOverride", "NonXMLContentType")
 # Seconds between two progress lines when the progress stream is no terminal (a log).
@@ -94,75 +91,6 @@ class SyncSummary:
     def synced_nothing(self) -> bool:
         """Whether something failed and no item was synced at all."""
         return self.count("failed") > 0 and all(o.status == "failed" for o in self.outcomes)
-
-
-@dataclass
-class ItemState:
-    """What the last sync learnt about one item."""
-
-    feed: str
-    release: str | None = None
-    hash: str | None = None
-    duplicate_of: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    error: str | None = None
-    failures: int = 0
-    checked: str = ""
-
-
-@dataclass
-class ReleaseState:
-    """A release that sync wrote, and the item it belongs to."""
-
-    url: str | None
-    hash: str
-    item: str
-
-
-@dataclass
-class SyncState:
-    """The items and releases seen so far, read from and written to the state file."""
-
-    items: dict[str, ItemState] = field(default_factory=dict)
-    releases: dict[str, ReleaseState] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, path: Path) -> SyncState:
-        """Read the state file (an empty state when there is none)."""
-        if not path.exists():
-            return cls()
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("version") != STATE_VERSION:
-                raise ValueError(f"version {data.get('version')!r}, expected {STATE_VERSION}")
-            return cls(
-                items={k: ItemState(**v) for k, v in data["items"].items()},
-                releases={k: ReleaseState(**v) for k, v in data["releases"].items()},
-            )
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise CorpusError(
-                f"{path} is not a sync state file this version can read ({exc}): move it away "
-                "and run `qa sync` again (known pages are then fetched once more)"
-            ) from None
-
-    def save(self, path: Path) -> None:
-        """Write the state file atomically."""
-        data = {
-            "version": STATE_VERSION,
-            "items": {k: asdict(v) for k, v in sorted(self.items.items())},
-            "releases": {k: asdict(v) for k, v in sorted(self.releases.items())},
-        }
-        write_atomically(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-
-    def release_with_hash(self, digest: str) -> str | None:
-        """Return the id of a synced release with this content hash, if any."""
-        return next((rid for rid, r in self.releases.items() if r.hash == digest), None)
-
-
-def content_hash(release: Release) -> str:
-    """Return a hash of what a release says (title and text), whatever its address."""
-    return hashlib.sha256(f"{release.title}\n{release.text}".encode()).hexdigest()[:32]
 
 
 def read_feed(fetcher: Fetcher, url: str) -> Feed:
