@@ -60,7 +60,7 @@ def _settings(corpus: Path, index: Path, backend: str, batch_size: int, onnx_dir
 def chunk_texts(corpus: Path, onnx_dir: Path) -> tuple[list[str], int]:
     """Return the texts a build embeds and their model tokens (special tokens included)."""
     sys.path.insert(0, str(REPO))
-    from qa.build import default_encoder
+    from qa.build_engines import default_encoder
     from qa.chunking import ChunkingParams, chunk_context, chunk_release, embed_text
     from qa.corpus import load_releases
 
@@ -97,7 +97,8 @@ def _build(
     corpus: Path, backend: str, batch_size: int, onnx_dir: Path, tmp: Path, out: mp.Queue
 ) -> None:
     sys.path.insert(0, str(REPO))
-    from qa.build import default_encoder, rebuild_index
+    from qa.build import rebuild_index
+    from qa.build_engines import default_encoder
 
     settings = _settings(
         corpus, tmp / f"index-{backend}-{time.time_ns()}", backend, batch_size, onnx_dir

@@ -68,7 +68,7 @@ def main() -> None:
     import faiss
     import numpy as np
 
-    from qa.build import default_encoder
+    from qa.build_engines import default_encoder
     from qa.config import Settings
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])

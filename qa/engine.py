@@ -401,7 +401,7 @@ class EngineHolder:
             if engine is not None and live in (engine.index.manifest.build_id, self._refused):
                 return engine
             if self._encoder is None:
-                from qa.build import default_encoder
+                from qa.build_engines import default_encoder
 
                 self._encoder = default_encoder(self.settings)
             try:

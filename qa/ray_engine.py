@@ -19,7 +19,14 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa.build import Corpus, OnBatch, Progress, Spans, collect_batches, default_encoder
+from qa.build_engines import (
+    Corpus,
+    OnBatch,
+    Progress,
+    Spans,
+    collect_batches,
+    default_encoder,
+)
 from qa.chunking import Chunk, ChunkingParams, chunk_release
 from qa.config import Settings
 from qa.corpus import Limits, LoadResult, corpus_files, merge_files, read_file

@@ -12,7 +12,8 @@ import pytest
 from conftest import FakeEncoder, doj_lines
 
 from qa import store
-from qa.build import default_encoder, rebuild_index
+from qa.build import rebuild_index
+from qa.build_engines import default_encoder
 from qa.config import Settings
 from qa.embedding import OnnxEncoder, onnx_model_file
 from qa.engine import EngineHolder

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import DOJ, FakeEncoder, doj_lines, doj_settings
 
-from qa import build, store, writer
+from qa import build, build_engines, store, writer
 from qa.config import Settings
 from qa.corpus import load_releases
 from qa.errors import BuildFailed
@@ -123,7 +123,7 @@ def test_a_build_in_batches_of_two_releases_writes_what_one_batch_writes(
 ) -> None:
     written = {}
     for name, batch in (("whole", 10_000), ("pairs", 2)):
-        monkeypatch.setattr(build, "BATCH_RELEASES", batch)
+        monkeypatch.setattr(build_engines, "BATCH_RELEASES", batch)
         settings = doj_settings(tmp_path, name)
         summary = build.rebuild_index(settings, encoder=FakeEncoder())
         assert summary.releases == 139 and summary.embedded == summary.chunks
@@ -187,14 +187,14 @@ def test_a_file_that_changes_during_the_build_fails_it_and_the_live_index_stays(
 ) -> None:
     live = store.live_build_id(built.index_dir)
     jsonl = corpus_dir / "doj.jsonl"
-    real = build.survey_corpus
+    real = build_engines.survey_corpus
 
     def then_edited(*args: object, **kwargs: object):  # type: ignore[no-untyped-def]
         surveyed = real(*args, **kwargs)  # type: ignore[arg-type]
         jsonl.write_text(jsonl.read_text().replace("70 months", "80 months"))
         return surveyed
 
-    monkeypatch.setattr(build, "survey_corpus", then_edited)
+    monkeypatch.setattr(build_engines, "survey_corpus", then_edited)
     with pytest.raises(BuildFailed, match="doj.jsonl changed while the index was being built"):
         build.rebuild_index(built, encoder=FakeEncoder(), full=True)
     assert store.live_build_id(built.index_dir) == live
@@ -205,9 +205,9 @@ def test_a_file_that_changes_during_the_build_fails_it_and_the_live_index_stays(
 def test_the_local_engine_chunks_a_batch_of_releases_at_a_time(
     settings: Settings, fake_encoder: FakeEncoder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(build, "BATCH_RELEASES", 3)
-    engine = build.LocalEngine(fake_encoder, batch_size=8)
-    params = build.ChunkingParams(max_tokens=64)
+    monkeypatch.setattr(build_engines, "BATCH_RELEASES", 3)
+    engine = build_engines.LocalEngine(fake_encoder, batch_size=8)
+    params = build_engines.ChunkingParams(max_tokens=64)
     seen = []
     corpus = engine.load(settings.corpus, params, lambda stage, done, total: seen.append(done))
     assert seen == []  # nothing chunked until the build asks for a batch
