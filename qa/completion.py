@@ -66,8 +66,9 @@ def missing_names(
     """Asked about two named people or things at once ("the businesses of Ronald Scriven and
     Jayvon Copeland"), and answered from releases none of which names one of them: the best
     sentence of a release that does, for each such name (names of one word, often places,
-    aside), while the answer has room. However far below the best it scores: the other case
-    is often told in other words (see docs/decisions.md)."""
+    aside). However far below the best it scores: the other case is often told in other words
+    (see docs/decisions.md). A full answer (``limit``) makes room by giving up its last
+    sentence of a release it quotes earlier too, never a release's only one."""
     names = [n for n in q.names if len(n.split()) > 1]
     if len(names) < 2 or not groups:
         return groups
@@ -78,13 +79,29 @@ def missing_names(
 
     out = list(groups)
     for name in names:
-        if len(out) >= limit or any(named(name, r) for r in quoted.values()):
+        if any(named(name, r) for r in quoted.values()):
             continue
         extra = next((c for c in candidates if named(name, c.release)), None)
-        if extra is not None:
-            out.append([extra])
-            quoted[extra.release.id] = extra.release
+        if extra is None:
+            continue
+        if len(out) >= limit:
+            shorter = _without_a_repeat(out)
+            if not shorter:
+                break
+            out = shorter
+        out.append([extra])
+        quoted[extra.release.id] = extra.release
     return out
+
+
+def _without_a_repeat(groups: list[list[Candidate]]) -> list[list[Candidate]]:
+    """``groups`` without the last one whose release an earlier one quotes as well, or none
+    if each quotes a release of its own."""
+    for n in range(len(groups) - 1, 0, -1):
+        release = groups[n][0].release.id
+        if any(c.release.id == release for g in groups[:n] for c in g):
+            return groups[:n] + groups[n + 1 :]
+    return []
 
 
 def name_person(

@@ -1080,6 +1080,27 @@ def test_asked_about_two_names_an_answer_quotes_the_release_of_each() -> None:
     # no release among the candidates names it, or no room: nothing is added
     assert texts(missing_names(question, [[a]], [a], 4, words)) == [first.text]
     assert texts(missing_names(question, [[a]], [a, b], 1, words)) == [first.text]
+    # a full answer gives up its last sentence of a release it quotes earlier too
+    more = Release(
+        id="a",
+        title=first.title,
+        text="Ronald Scriven ran Tamijah LLC. He filed returns.",
+        blocks=(),
+    )
+    a1 = Candidate(more, Unit("sentence", 0, 31), 1.0, frozenset())
+    a2 = Candidate(more, Unit("sentence", 32, len(more.text)), 0.95, frozenset())
+    other = Release(id="d", title="t", text="Ronald Scriven was charged in 2014.", blocks=())
+    d = cand(other, 0.9)
+    assert texts(missing_names(question, [[a1], [a2], [d]], [a1, a2, d, b], 3, words)) == [
+        "Ronald Scriven ran Tamijah LLC.",
+        other.text,
+        second.text,
+    ]
+    # never a release's only sentence: each group quoting a release of its own, nothing is added
+    assert texts(missing_names(question, [[a1], [d]], [a1, d, b], 2, words)) == [
+        "Ronald Scriven ran Tamijah LLC.",
+        other.text,
+    ]
     # one name asked about: the answer stays as it is
     one = read("Which tax business did Ronald Scriven run?")
     assert texts(missing_names(one, [[a]], [a, b], 4, words)) == [first.text]
