@@ -1,4 +1,5 @@
-"""Build the index from the corpus: load, chunk, embed, write, publish; one writer at a time."""
+"""Build the index from the corpus, one writer at a time: take the lock, have the engine load,
+chunk and embed (``build_engines``) what the embedding cache lacks, write, publish."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """What an answer adds once its sentences are chosen: a release naming each of two names
-asked about, the sentence that names the person asked about, the sentence that introduces him
-by full name; each taken only if it scores close to the best."""
+asked about (however far below the best it scores), the sentence that names the person asked
+about and the sentence that introduces him by full name (each only if it scores close to the
+best)."""
 
 from __future__ import annotations
 
@@ -67,8 +68,10 @@ def missing_names(
     Jayvon Copeland"), and answered from releases none of which names one of them: the best
     sentence of a release that does, for each such name (names of one word, often places,
     aside). However far below the best it scores: the other case is often told in other words
-    (see docs/decisions.md). A full answer (``limit``) makes room by giving up its last
-    sentence of a release it quotes earlier too, never a release's only one."""
+    (see docs/decisions.md). A full answer (``limit`` groups: a sentence, or a list with its
+    lead-in) makes room by giving up its last group of a release an earlier group quotes too,
+    never a release's only one; a second kind of answer, which the selection adds last from a
+    release already quoted, is the one given up if there is one."""
     names = [n for n in q.names if len(n.split()) > 1]
     if len(names) < 2 or not groups:
         return groups

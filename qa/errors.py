@@ -1,6 +1,9 @@
-"""Exceptions that carry the HTTP status they map to."""
+"""Exceptions that carry the HTTP status they map to, and what to do about an index to rebuild."""
 
 from __future__ import annotations
+
+# What to do about an index that is missing, damaged or of another version.
+REBUILD_HINT = "run `qa rebuild-index`"
 
 
 class QAError(Exception):

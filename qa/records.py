@@ -13,9 +13,8 @@ from typing import Any
 
 from qa.chunking import Chunk, Unit
 from qa.corpus import Block, Release
-from qa.errors import IndexMismatch
+from qa.errors import REBUILD_HINT, IndexMismatch
 
-REBUILD_HINT = "run `qa rebuild-index`"
 # What a serving worker keeps parsed of the store: the releases and chunks most recently read.
 # The rest stays on disk (in the page cache, shared by the workers), so a worker's private
 # memory does not grow with the corpus.

@@ -23,8 +23,7 @@ from typing import TYPE_CHECKING, Any
 from qa import checksums, records
 from qa.chunking import Chunk
 from qa.corpus import Release
-from qa.errors import IndexMismatch, IndexMissing, QAError
-from qa.records import REBUILD_HINT
+from qa.errors import REBUILD_HINT, IndexMismatch, IndexMissing, QAError
 
 if TYPE_CHECKING:
     import numpy as np

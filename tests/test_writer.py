@@ -13,6 +13,7 @@ import pytest
 from conftest import DOJ, FakeEncoder, doj_lines, doj_settings
 
 from qa import build, build_engines, store, writer
+from qa.chunking import ChunkingParams
 from qa.config import Settings
 from qa.corpus import load_releases
 from qa.errors import BuildFailed
@@ -207,7 +208,7 @@ def test_the_local_engine_chunks_a_batch_of_releases_at_a_time(
 ) -> None:
     monkeypatch.setattr(build_engines, "BATCH_RELEASES", 3)
     engine = build_engines.LocalEngine(fake_encoder, batch_size=8)
-    params = build_engines.ChunkingParams(max_tokens=64)
+    params = ChunkingParams(max_tokens=64)
     seen = []
     corpus = engine.load(settings.corpus, params, lambda stage, done, total: seen.append(done))
     assert seen == []  # nothing chunked until the build asks for a batch
