@@ -145,6 +145,14 @@ def _fmt(value: float | None) -> str:
     return f"{value:.1f}" if value > 1.5 else f"{value:.3f}"
 
 
+def _model_file(flag: str, help: str) -> Any:
+    """An option naming a model file `train-scorer` writes (default: the one the package
+    ships)."""
+    return click.option(
+        flag, type=click.Path(dir_okay=False, path_type=Path), default=None, help=help
+    )
+
+
 @click.command("train-scorer")
 @index_option
 @click.option(
@@ -155,24 +163,15 @@ def _fmt(value: float | None) -> str:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="JSONL question set to learn from (repeatable), e.g. bench/questions/train-a.jsonl.",
 )
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Model file to write (default: the one the package ships, qa/evidence.json).",
-)
-@click.option(
+@_model_file("--out", "Model file to write (default: the one the package ships, qa/evidence.json).")
+@_model_file(
     "--types-out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Where to write the reader of the kinds of answer a question asks for (default: "
+    "Where to write the reader of the kinds of answer a question asks for (default: "
     "the one the package ships, qa/answer_types.json).",
 )
-@click.option(
+@_model_file(
     "--joins-out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Where to write the model that decides whether another release joins an answer "
+    "Where to write the model that decides whether another release joins an answer "
     "(default: the one the package ships, qa/joins.json).",
 )
 @click.option(

@@ -57,6 +57,12 @@ def close_to_best(
     )
 
 
+def names_asked(q: Question) -> list[str]:
+    """The names of several words a question gives (names of one word are often places):
+    asked about two or more, an answer quotes a release naming each (``missing_names``)."""
+    return [n for n in q.names if len(n.split()) > 1]
+
+
 def missing_names(
     q: Question,
     groups: list[list[Candidate]],
@@ -72,7 +78,7 @@ def missing_names(
     lead-in) makes room by giving up its last group of a release an earlier group quotes too,
     never a release's only one; a second kind of answer, which the selection adds last from a
     release already quoted, is the one given up if there is one."""
-    names = [n for n in q.names if len(n.split()) > 1]
+    names = names_asked(q)
     if len(names) < 2 or not groups:
         return groups
     quoted = {c.release.id: c.release for g in groups for c in g}

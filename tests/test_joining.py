@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from qa import joining
+from qa.completion import names_asked
 from qa.engine import EngineHolder
 from qa.evaluation import load_questions
 from qa.joining import FEATURES, Joiner
@@ -80,8 +81,7 @@ def test_the_join_model_decides_whether_another_release_joins(doj_built) -> None
     questions = [
         q
         for q in load_questions(REPO / "bench" / "questions" / "dev.jsonl")
-        if len(read(q.question).parts) < 2
-        and len([n for n in read(q.question).names if len(n.split()) > 1]) < 2
+        if len(read(q.question).parts) < 2 and len(names_asked(read(q.question))) < 2
     ]
 
     def cited(joiner: Joiner) -> list[int]:
