@@ -47,12 +47,9 @@ MONTHS = (
 
 class Series:
     """Finds a list written inline: three or more short items in a series, the last one after
-    "and"/"or" ("sports equipment, shoes, handbags and sunglasses"); the first may end a longer
-    clause ("eliminated competition for corporate stock listing services, opening and closing
-    stock auction services, ... and ..."). Linear in the text, where a regular expression for
-    it backtracks quadratically on long comma-laden sentences."""
+    "and"/"or" ("sports equipment, shoes, handbags and sunglasses"). Linear in the text, where
+    a regular expression for it backtracks quadratically on long comma-laden sentences."""
 
-    ITEM = 60  # at most so many characters to an item, but the first
     LAST = re.compile(r"^(?:and|or|as well as) \S|\S,? (?:and|or|as well as) \S")
 
     def search(self, text: str) -> bool:
@@ -60,8 +57,8 @@ class Series:
             items = clause.split(", ")
             for i in range(len(items) - 2):
                 if (
-                    (i == 0 or 2 <= len(items[i]) <= self.ITEM)
-                    and 2 <= len(items[i + 1]) <= self.ITEM
+                    2 <= len(items[i]) <= 40
+                    and 2 <= len(items[i + 1]) <= 40
                     and self.LAST.search(items[i + 2][:60])
                 ):
                     return True
