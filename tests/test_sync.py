@@ -747,6 +747,10 @@ def test_progress_is_shown_item_by_item_on_a_terminal_and_now_and_then_in_a_log(
     assert len(list((tmp_path / "c").glob("*.md"))) == 3
 
 
+def _sigint_as_at_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_sigterm_stops_a_sync_as_ctrl_c_does_with_what_was_done_saved(
     site: Site, tmp_path: Path, stop: signal.Signals
@@ -764,6 +768,9 @@ def test_sigterm_stops_a_sync_as_ctrl_c_does_with_what_was_done_saved(
         text=True,
         env={**os.environ, "QA_FETCH_DELAY": "0"},
         cwd=REPO,
+        # Ctrl-C as at a terminal: a suite started in the background (`pytest &` from a
+        # script) hands its children SIGINT ignored, and Python then sets no handler of its own
+        preexec_fn=_sigint_as_at_a_terminal,
     )
     try:
         deadline = time.monotonic() + 60
