@@ -22,7 +22,7 @@ from common import REPO, machine, table  # noqa: E402
 sys.path.insert(0, str(REPO))
 from qa.config import Settings  # noqa: E402
 from qa.engine import EngineHolder  # noqa: E402
-from qa.evaluation import load_questions  # noqa: E402
+from qa.evaluation import load_questions, ranking_metrics, release_ranking  # noqa: E402
 
 
 def main() -> None:
@@ -40,10 +40,8 @@ def main() -> None:
         engine.retriever.dense_weight = weight
         ranks: dict[str, list[float]] = defaultdict(list)
         for q in questions:
-            found = engine.found(q.question, q.context)
-            order = list(dict.fromkeys(h.release.id for h in found.hits))[:10]
-            gold = {*q.release_ids, *q.also_answer}
-            rr = next((1 / (n + 1) for n, r in enumerate(order) if r in gold), 0.0)
+            ranked = release_ranking(engine.found(q.question, q.context).hits)
+            rr = ranking_metrics(ranked, {*q.release_ids, *q.also_answer})["mrr@10"]
             ranks[q.kind].append(rr)
             ranks["all"].append(rr)
         rows.append(

@@ -81,7 +81,7 @@ def test_the_join_model_decides_whether_another_release_joins(doj_built) -> None
     questions = [
         q
         for q in load_questions(REPO / "bench" / "questions" / "dev.jsonl")
-        if len(read(q.question).parts) < 2 and len(names_asked(read(q.question))) < 2
+        if len((r := read(q.question)).parts) < 2 and len(names_asked(r)) < 2
     ]
 
     def cited(joiner: Joiner) -> list[int]:
