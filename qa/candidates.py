@@ -47,6 +47,7 @@ class Candidate:
     score: float
     terms: frozenset[str]
     features: tuple[float, ...] = ()  # the evidence model's inputs (``evidence.FEATURES``)
+    row: int = -1  # its embedding's row in the index (``Index.unit_vectors``), if scored
 
     @property
     def text(self) -> str:

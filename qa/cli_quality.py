@@ -174,6 +174,11 @@ def _model_file(flag: str, help: str) -> Any:
     "Where to write the model that decides whether another release joins an answer "
     "(default: the one the package ships, qa/joins.json).",
 )
+@_model_file(
+    "--adapter-out",
+    "Where to write the mapping of the question's embedding (default: the one the package "
+    "ships, qa/adapter.npz).",
+)
 @click.option(
     "--joins-only",
     is_flag=True,
@@ -185,21 +190,30 @@ def train_scorer(
     out: Path | None,
     types_out: Path | None,
     joins_out: Path | None,
+    adapter_out: Path | None,
     joins_only: bool,
 ) -> None:
-    """Fit the reader of the kinds of answer questions ask for, then the evidence model (a
-    LightGBM ranker), then the model that decides whether another release joins an answer,
-    on question sets, and write the three.
+    """Fit the reader of the kinds of answer questions ask for, then the mapping of the
+    question's embedding, then the evidence model (a LightGBM ranker), then the model that
+    decides whether another release joins an answer, on question sets, and write the four.
 
     Needs scikit-learn (pip install -e '.[train]'). Prints cross-validated figures beside
     those of the models they replace.
     """
+    from qa.adapter import ADAPTER_FILE, Adapter
     from qa.answer_types import TYPES_FILE, TypeReader
     from qa.engine import EngineHolder
     from qa.evaluation import load_questions
     from qa.evidence import WEIGHTS_FILE
     from qa.joining import JOINS_FILE
-    from qa.training import collect_joins, collect_pairs, fit, fit_joins, read_types
+    from qa.training import (
+        collect_joins,
+        collect_pairs,
+        fit,
+        fit_adapters,
+        fit_joins,
+        read_types,
+    )
 
     settings = env_settings(index_dir=index_dir)
     try:
@@ -207,15 +221,24 @@ def train_scorer(
         say_loading("the model and the index")
         engine = EngineHolder(settings).get()
         readers: list[TypeReader] = []
+        adapters: list[Adapter] = []
         if not joins_only:
             reader, readers = read_types(engine, questions)
-            pairs = collect_pairs(engine, questions, readers)
+            # the sentences' and questions' embeddings the mapping is fitted on, then the
+            # pairs the ranker is fitted on, each question mapped without its own fold
+            adapter, adapters = fit_adapters(engine, collect_pairs(engine, questions, readers))
+            pairs = collect_pairs(engine, questions, readers, adapters)
             scorer, report = fit(pairs, engine.composer.scorer)
             types_target = types_out or TYPES_FILE
             reader.save(types_target)
             for key, value in reader.trained.items():
                 click.echo(f"{'kinds ' + key:<18} {value}")
             click.echo(f"Wrote {types_target}.")
+            adapter_target = adapter_out or ADAPTER_FILE
+            adapter.save(adapter_target)
+            for key, value in adapter.trained.items():
+                click.echo(f"{'mapping ' + key:<18} {value}")
+            click.echo(f"Wrote {adapter_target}.")
             target = out or WEIGHTS_FILE
             scorer.save(target)
             for key, value in report.items():
@@ -223,7 +246,8 @@ def train_scorer(
             click.echo(f"Wrote {target}.")
             # the joins are decided on the scores of the evidence model just fitted
             engine.composer.scorer = scorer
-        joins = collect_joins(engine, questions, readers)
+            engine.composer.sentences.adapter = adapter
+        joins = collect_joins(engine, questions, readers, adapters)
     except QAError as exc:
         raise click.ClickException(exc.message) from None
     try:

@@ -56,6 +56,9 @@ FEATURES = (
     # best share among the question's sentences
     "subject",  # for a follow-up: the share of the words of the names the answer it follows
     # opens with ("Rolls-Royce plc.") that its release has
+    # the question's embedding mapped by a fitted matrix (``adapter``) before the product
+    "adapted",  # the sentence's dense similarity to the mapped question
+    "adapted_gap",  # adapted minus the best adapted among the question's sentences
 )
 
 
@@ -276,8 +279,9 @@ class Scorer:
     def load(path: Path = WEIGHTS_FILE) -> Scorer:
         """Read a model file: a ranker if it holds one, else linear weights. A feature a
         linear file does not weigh weighs nothing (the file predates it); a ranker must have
-        been fitted on this version's features; a feature this version does not compute is
-        refused."""
+        been fitted on this version's features or on the first of them (a ranker that
+        predates the last ones does not read them: `qa train-scorer` labels with it); a
+        feature this version does not compute is refused."""
         data = json.loads(path.read_text())
         unknown = [f for f in data["features"] if f not in FEATURES]
         if unknown:
@@ -286,7 +290,7 @@ class Scorer:
                 "run `qa train-scorer`"
             )
         if "model" in data:
-            if list(data["features"]) != list(FEATURES):
+            if list(data["features"]) != list(FEATURES)[: len(data["features"])]:
                 raise ValueError(
                     f"{path} was fitted on other features than this version computes: "
                     "run `qa train-scorer`"
@@ -377,6 +381,7 @@ class Ranker(Scorer):
         x = np.asarray(rows, dtype=np.float64)
         if x.shape[1] != len(FEATURES):
             raise ValueError(f"{x.shape[1]} features for a model of {len(FEATURES)}")
+        x = x[:, : self.booster.num_feature()]  # a ranker that predates the last features
         with self._lock:  # one prediction at a time per model, on one thread
             out = self.booster.predict(x, num_threads=1)
         return out.tolist()

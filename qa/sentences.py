@@ -11,6 +11,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from qa import answer_types, evidence, kinds
+from qa.adapter import Adapter
 from qa.answer_types import TYPES, TypeReader, counts_in_words, names_a_time
 from qa.candidates import LIST_UNITS, Candidate, Memo, unit_terms
 from qa.chunking import Unit
@@ -59,7 +60,11 @@ class Sentences(ReleaseFacts):
     names the share it has; what it reads of whole releases is its ``ReleaseFacts``."""
 
     def __init__(
-        self, index: Index, scorer: evidence.Scorer, types: TypeReader | None = None
+        self,
+        index: Index,
+        scorer: evidence.Scorer,
+        types: TypeReader | None = None,
+        adapter: Adapter | None = None,
     ) -> None:
         super().__init__(index)
         self.scorer = scorer
@@ -67,6 +72,10 @@ class Sentences(ReleaseFacts):
         # reads this index's model's (else none is looked for)
         reader = types or TypeReader.load()
         self.types = reader if reader.reads(index.manifest.model) else None
+        # the mapping of the question's embedding (``adapted``), if it maps this index's
+        # model's (else the features weigh nothing: each is 0)
+        mapping = adapter or Adapter.load()
+        self.adapter = mapping if mapping and mapping.reads(index.manifest.model) else None
         self._unit_facts: Memo[tuple[str, int, int], tuple[frozenset[str], dict[str, bool]]] = (
             Memo()
         )
@@ -91,7 +100,15 @@ class Sentences(ReleaseFacts):
         rows: list[tuple[float, ...]] = []
         found: list[tuple[Release, Unit, frozenset[str]]] = []
         release_rank = {rid: n for n, rid in enumerate(dict.fromkeys(h.release.id for h in hits))}
-        similarities = self.index.unit_similarities([h.row for h in hits], vector)
+        chunk_rows = [h.row for h in hits]
+        similarities = self.index.unit_similarities(chunk_rows, vector)
+        mapped = (
+            self.index.unit_similarities(chunk_rows, self.adapter.map(vector))
+            if self.adapter
+            else [[0.0] * len(s) for s in similarities]
+        )
+        adapted: list[float] = []
+        vector_rows: list[int] = []
         # A follow-up names its subject only through the question before it ("When was he
         # indicted?"): the sentence that answers it need not name him again, the release
         # it is in must. The earlier question's words found elsewhere in a sentence's
@@ -102,7 +119,7 @@ class Sentences(ReleaseFacts):
         carried = [t for t in weights if t not in own] if q.borrowed else []
         in_release: dict[str, frozenset[str]] = {}
         named_release: dict[str, float] = {}
-        for hit, semantic in zip(hits, similarities, strict=True):
+        for hit, semantic, mapped_semantic in zip(hits, similarities, mapped, strict=True):
             release = hit.release
             rid = release.id
             if rid not in named_release:
@@ -141,16 +158,20 @@ class Sentences(ReleaseFacts):
                 )
                 rows.append(row)
                 found.append((release, unit, term_set))
+                adapted.append(mapped_semantic[i])
+                vector_rows.append(int(self.index.unit_rows[hit.row]) + i)
         kinds_asked = (
             self.types.probabilities(answer_types.inputs(vector, q.text))
             if self.types
             else answer_types.NONE
         )
         rows = self._against(q, own, rows, found, kinds_asked)
+        best_adapted = max(adapted, default=0.0)
+        rows = [(*r, a, a - best_adapted) for r, a in zip(rows, adapted, strict=True)]
         out = [
-            Candidate(release, unit, score, terms, row)
-            for (release, unit, terms), score, row in zip(
-                found, self.scorer.scores(rows), rows, strict=True
+            Candidate(release, unit, score, terms, row, vector_row)
+            for (release, unit, terms), score, row, vector_row in zip(
+                found, self.scorer.scores(rows), rows, vector_rows, strict=True
             )
         ]
         out.sort(key=lambda c: -c.score)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qa import answer_types, joining
+from qa.adapter import Adapter
 from qa.answer_types import TYPES, TypeReader
 from qa.evidence import FEATURES, Ranker, Scorer
 from qa.joining import Joiner
@@ -58,6 +59,8 @@ MONOTONE = {
     "predicate": 1,
     "typed_gap": 1,
     "subject": 1,
+    "adapted": 1,
+    "adapted_gap": 1,
 }
 
 
@@ -69,6 +72,10 @@ class Pairs:
     labels: list[int] = field(default_factory=list)
     groups: list[int] = field(default_factory=list)
     answerable: dict[int, bool] = field(default_factory=dict)
+    # what the mapping of the question (``adapter``) is fitted on: each pair's sentence
+    # embedding (its row in the index) and each question's embedding
+    vector_rows: list[int] = field(default_factory=list)
+    question_vectors: dict[int, Any] = field(default_factory=dict)
 
 
 def read_types(
@@ -109,31 +116,76 @@ def read_types(
 
 
 def collect_pairs(
-    engine: Engine, questions: Sequence[Question], readers: Sequence[TypeReader] = ()
+    engine: Engine,
+    questions: Sequence[Question],
+    readers: Sequence[TypeReader] = (),
+    adapters: Sequence[Adapter] = (),
 ) -> Pairs:
     """Run each question through the search answers use and label its best sentences; with
     ``readers`` (one per fold, ``read_types``), each question's kinds of answer are read by
-    its fold's reader."""
+    its fold's reader; with ``adapters`` (one per fold, ``fit_adapters``), its embedding is
+    mapped by its fold's mapping."""
     pairs = Pairs()
-    for n, q in _by_fold(engine, questions, readers):
+    for n, q in _by_fold(engine, questions, readers, adapters):
         _label(engine, n, q, pairs)
     return pairs
 
 
 def _by_fold(
-    engine: Engine, questions: Sequence[Question], readers: Sequence[TypeReader]
+    engine: Engine,
+    questions: Sequence[Question],
+    readers: Sequence[TypeReader],
+    adapters: Sequence[Adapter] = (),
 ) -> Iterator[tuple[int, Question]]:
-    """Yield each question with its number; with ``readers``, the engine reads its kinds of
-    answer with its fold's reader meanwhile (the shipped reader is put back at the end)."""
+    """Yield each question with its number; with ``readers`` (``adapters``), the engine reads
+    its kinds of answer (maps its embedding) with its fold's reader (mapping) meanwhile; the
+    shipped ones are put back at the end."""
     sentences = engine.composer.sentences
-    shipped = sentences.types
+    shipped, shipped_adapter = sentences.types, sentences.adapter
     try:
         for n, q in enumerate(questions):
             if readers:
                 sentences.types = readers[n % len(readers)]
+            if adapters:
+                sentences.adapter = adapters[n % len(adapters)]
             yield n, q
     finally:
-        sentences.types = shipped
+        sentences.types, sentences.adapter = shipped, shipped_adapter
+
+
+def fit_adapters(engine: Engine, pairs: Pairs) -> tuple[Adapter, list[Adapter]]:
+    """Fit the mapping of the question (``adapter``) on labelled pairs; return it with, per
+    fold (question ``n`` in fold ``n % FOLDS``), a mapping fitted on the other folds, so that
+    the ranker learns how far to trust the mapped product of a question it was not fitted on.
+    The report in its ``trained`` gives, over the held-out folds' answerable questions, the
+    share whose sentence of highest product holds an answer, mapped and not."""
+    import numpy as np
+
+    model = engine.index.manifest.model.partition("+")[0]
+    groups = np.asarray(pairs.groups)
+    labels = np.asarray(pairs.labels)
+    if not pairs.vector_rows or min(pairs.vector_rows) < 0:
+        raise ValueError("no labelled sentences with embeddings to fit the mapping on")
+    sentences = np.asarray(engine.index.unit_vectors[pairs.vector_rows], dtype=np.float32)
+    questions = np.asarray([pairs.question_vectors[g] for g in pairs.groups], dtype=np.float32)
+    plain = (questions * sentences).sum(1)
+    answerable = pairs.answerable
+    held = np.zeros(len(labels))
+    adapters = []
+    for fold in range(FOLDS):
+        rows = groups % FOLDS != fold
+        adapter = Adapter.fit(model, questions[rows], sentences[rows], labels[rows], groups[rows])
+        adapters.append(adapter)
+        out = ~rows
+        held[out] = (questions[out] @ adapter.matrix.T * sentences[out]).sum(1)
+    trained = {
+        "pairs": len(labels),
+        "questions": len(set(pairs.groups)),
+        "cv_top1_mapped": round(_top1(held.tolist(), pairs.labels, pairs.groups, answerable), 4),
+        "cv_top1_plain": round(_top1(plain.tolist(), pairs.labels, pairs.groups, answerable), 4),
+    }
+    adapter = Adapter.fit(model, questions, sentences, labels, groups, trained)
+    return adapter, adapters
 
 
 def _label(engine: Engine, n: int, q: Question, pairs: Pairs) -> None:
@@ -144,11 +196,13 @@ def _label(engine: Engine, n: int, q: Question, pairs: Pairs) -> None:
     candidates = [c for c in scored.candidates if c.release.id in returned][:PAIRS_PER_QUESTION]
     phrases = [p.lower() for p in q.answer_contains]
     pairs.answerable[n] = bool(phrases)
+    pairs.question_vectors[n] = found.vector
     for c in candidates:
         text = c.release.text[c.unit.start : c.unit.end].lower()
         pairs.rows.append(c.features)
         pairs.labels.append(int(any(p in text for p in phrases)))
         pairs.groups.append(n)
+        pairs.vector_rows.append(c.row)
 
 
 def _best(scores: Sequence[float], groups: Sequence[int]) -> dict[int, int]:
@@ -257,14 +311,17 @@ class Joins:
 
 
 def collect_joins(
-    engine: Engine, questions: Sequence[Question], readers: Sequence[TypeReader] = ()
+    engine: Engine,
+    questions: Sequence[Question],
+    readers: Sequence[TypeReader] = (),
+    adapters: Sequence[Adapter] = (),
 ) -> Joins:
     """Answer each question and label every decision on whether another release joins the
-    answer (``Selector.record``); with ``readers``, as ``collect_pairs``."""
+    answer (``Selector.record``); with ``readers`` and ``adapters``, as ``collect_pairs``."""
     joins = Joins()
     selector = engine.composer.selector
     try:
-        for n, q in _by_fold(engine, questions, readers):
+        for n, q in _by_fold(engine, questions, readers, adapters):
             selector.record = []
             engine.ask(q.question, q.context)
             gold = {*q.release_ids, *q.also_answer}

@@ -71,10 +71,10 @@ def test_the_shipped_model_loads_and_a_mismatch_is_refused(tmp_path: Path) -> No
         scorer.scores([[0.5] * (len(FEATURES) - 1)])
     data = json.loads(evidence.WEIGHTS_FILE.read_text())
     # a ranker fitted on other features than this version computes is refused
-    older = tmp_path / "older.json"
-    older.write_text(json.dumps({**data, "features": data["features"][:-1]}))
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({**data, "features": data["features"][::-1]}))
     with pytest.raises(ValueError, match="qa train-scorer"):
-        Scorer.load(older)
+        Scorer.load(other)
     bad = tmp_path / "evidence.json"
     bad.write_text(json.dumps({**data, "features": [*data["features"], "telepathy"]}))
     with pytest.raises(ValueError, match="qa train-scorer"):
@@ -82,6 +82,34 @@ def test_the_shipped_model_loads_and_a_mismatch_is_refused(tmp_path: Path) -> No
     # linear weights (the tests' hand weights) written before the last features weigh them 0
     hand = Scorer.load(HAND_WEIGHTS)
     assert isinstance(hand, Linear) and hand.weights[-1] == 0.0
+
+
+def test_a_ranker_fitted_before_the_last_features_reads_only_its_own(tmp_path: Path) -> None:
+    import lightgbm
+    import numpy as np
+
+    from qa.training import RANKER
+
+    rng = np.random.default_rng(0)
+    x = rng.random((400, len(FEATURES) - 2))
+    y = (x[:, 0] > 0.7).astype(int)
+    model = lightgbm.LGBMRanker(**RANKER).fit(x, y, group=[20] * 20)
+    older = Ranker(
+        model=model.booster_.model_to_string(),
+        calibration=(1.0, 0.0),
+        scale=1.0,
+        shift=0.0,
+        trained={},
+    )
+    path = tmp_path / "older.json"
+    older.save(path)
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps({**data, "features": list(FEATURES[:-2])}))
+    loaded = Scorer.load(path)
+    rows = np.c_[x[:5], np.zeros((5, 2))]
+    changed = np.c_[x[:5], np.ones((5, 2))]
+    assert loaded.scores(rows.tolist()) == pytest.approx(loaded.scores(changed.tolist()))
+    assert loaded.scores(rows.tolist()) == pytest.approx(model.predict(x[:5]).tolist())
 
 
 def test_a_sentence_is_read_for_what_it_adds_to_the_question() -> None:
@@ -121,7 +149,7 @@ def test_capitalised_runs_skip_the_first_word_and_join_of_and() -> None:
 
 
 def test_fitting_on_labelled_sentences_learns_and_round_trips(tmp_path: Path, doj_built) -> None:
-    from qa.training import collect_pairs, fit
+    from qa.training import FOLDS, collect_pairs, fit, fit_adapters
 
     settings, encoder = doj_built
     engine = EngineHolder(settings, encoder=encoder).get()
@@ -129,6 +157,19 @@ def test_fitting_on_labelled_sentences_learns_and_round_trips(tmp_path: Path, do
     pairs = collect_pairs(engine, questions)
     assert len(pairs.rows) == len(pairs.labels) and 0 < sum(pairs.labels) < len(pairs.labels)
     assert all(len(r) == len(FEATURES) for r in pairs.rows)
+    # each pair keeps its sentence's embedding row and its question's embedding, which the
+    # mapping of the question is fitted on; mapped by fold, the pairs have its features
+    assert len(pairs.vector_rows) == len(pairs.rows) and min(pairs.vector_rows) >= 0
+    assert set(pairs.question_vectors) == set(pairs.groups)
+    adapter, adapters = fit_adapters(engine, pairs)
+    dimension = engine.index.unit_vectors.shape[1]
+    assert len(adapters) == FOLDS and adapter.matrix.shape == (dimension, dimension)
+    assert adapter.reads(engine.index.manifest.model)
+    assert {"cv_top1_mapped", "cv_top1_plain"} <= set(adapter.trained)
+    mapped = collect_pairs(engine, questions[:10], adapters=adapters)
+    adapted = FEATURES.index("adapted")
+    assert any(r[adapted] != 0.0 for r in mapped.rows)
+    assert all(r[adapted + 1] <= 1e-9 for r in mapped.rows)  # adapted_gap: at most the best
     scorer, report = fit(pairs, engine.composer.scorer)
     # cross-validated: the held-out folds' best sentences hold an answer more often than chance
     positives = sum(pairs.labels) / len(pairs.labels)
