@@ -69,7 +69,8 @@ def test_the_wheel_ships_the_page_and_serves_it(tmp_path: Path) -> None:
     }
     assert "qa/page/index.html" in page and page <= shipped
     # the fitted models answers are scored with
-    assert {"qa/evidence.json", "qa/answer_types.json", "qa/joins.json"} <= shipped
+    fitted = {"qa/evidence.json", "qa/answer_types.json", "qa/joins.json", "qa/adapter.npz"}
+    assert fitted <= shipped
 
     python = _venv_with(wheel, tmp_path)
     where = subprocess.run(
