@@ -226,7 +226,10 @@ def train_scorer(
             reader, readers = read_types(engine, questions)
             # the sentences' and questions' embeddings the mapping is fitted on, then the
             # pairs the ranker is fitted on, each question mapped without its own fold
-            adapter, adapters = fit_adapters(engine, collect_pairs(engine, questions, readers))
+            try:
+                adapter, adapters = fit_adapters(engine, collect_pairs(engine, questions, readers))
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from None
             pairs = collect_pairs(engine, questions, readers, adapters)
             scorer, report = fit(pairs, engine.composer.scorer)
             types_target = types_out or TYPES_FILE

@@ -85,3 +85,13 @@ def test_the_shipped_mapping_maps_the_shipped_model() -> None:
     assert adapter is not None and adapter.reads(MODEL)
     assert adapter.matrix.shape == (384, 384)
     assert adapter.trained["cv_top1_mapped"] > adapter.trained["cv_top1_plain"]
+
+
+def test_nothing_to_fit_the_mapping_on_is_said_so() -> None:
+    from types import SimpleNamespace
+
+    from qa.training import Pairs, fit_adapters
+
+    engine = SimpleNamespace(index=SimpleNamespace(manifest=SimpleNamespace(model=MODEL)))
+    with pytest.raises(ValueError, match="no labelled sentences"):
+        fit_adapters(engine, Pairs())  # type: ignore[arg-type]
