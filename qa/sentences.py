@@ -101,12 +101,13 @@ class Sentences(ReleaseFacts):
         found: list[tuple[Release, Unit, frozenset[str]]] = []
         release_rank = {rid: n for n, rid in enumerate(dict.fromkeys(h.release.id for h in hits))}
         chunk_rows = [h.row for h in hits]
-        similarities = self.index.unit_similarities(chunk_rows, vector)
-        mapped = (
-            self.index.unit_similarities(chunk_rows, self.adapter.map(vector))
-            if self.adapter
-            else [[0.0] * len(s) for s in similarities]
-        )
+        if self.adapter:
+            similarities, mapped = self.index.unit_products(
+                chunk_rows, [vector, self.adapter.map(vector)]
+            )
+        else:
+            similarities = self.index.unit_similarities(chunk_rows, vector)
+            mapped = [[0.0] * len(s) for s in similarities]
         adapted: list[float] = []
         vector_rows: list[int] = []
         # A follow-up names its subject only through the question before it ("When was he
@@ -125,6 +126,7 @@ class Sentences(ReleaseFacts):
             if rid not in named_release:
                 named_release[rid] = self.release_share(release, names)
             prior = 1.0 / (1.0 + release_rank[rid])
+            first_row = int(self.index.unit_rows[hit.row])  # its first unit's embedding row
             units = hit.chunk.units
             for i, (unit, sem) in enumerate(zip(units, semantic, strict=True)):
                 key = (rid, unit.start)
@@ -159,7 +161,7 @@ class Sentences(ReleaseFacts):
                 rows.append(row)
                 found.append((release, unit, term_set))
                 adapted.append(mapped_semantic[i])
-                vector_rows.append(int(self.index.unit_rows[hit.row]) + i)
+                vector_rows.append(first_row + i)
         kinds_asked = (
             self.types.probabilities(answer_types.inputs(vector, q.text))
             if self.types

@@ -125,18 +125,29 @@ class Index:
     def unit_similarities(self, chunk_rows: Sequence[int], vector: np.ndarray) -> list[list[float]]:
         """Return, for each chunk, its units' similarities to ``vector`` (in the order of
         ``chunk.units``), from one gather and one product for all the chunks."""
+        return self.unit_products(chunk_rows, [vector])[0]
+
+    def unit_products(
+        self, chunk_rows: Sequence[int], vectors: Sequence[np.ndarray]
+    ) -> list[list[list[float]]]:
+        """``unit_similarities`` for each of ``vectors``, the units gathered once."""
         import numpy as np
 
         if not chunk_rows:
-            return []
+            return [[] for _ in vectors]
         starts = self.unit_rows[chunk_rows]
         ends = self.unit_rows[np.asarray(chunk_rows) + 1]
         rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)])
-        sims = (np.asarray(self.unit_vectors[rows], dtype=np.float32) @ vector).tolist()
-        out, at = [], 0
-        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-            out.append(sims[at : at + b - a])
-            at += b - a
+        units = np.asarray(self.unit_vectors[rows], dtype=np.float32)
+        spans = list(zip(starts.tolist(), ends.tolist(), strict=True))
+        out = []
+        for vector in vectors:
+            sims = (units @ vector).tolist()
+            per_chunk, at = [], 0
+            for a, b in spans:
+                per_chunk.append(sims[at : at + b - a])
+                at += b - a
+            out.append(per_chunk)
         return out
 
 
