@@ -23,6 +23,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from qa.lexical import spellings
+
 WEIGHTS_FILE = Path(__file__).resolve().parent / "evidence.json"
 
 # One row per (question, sentence) pair; the order is the weights file's.
@@ -245,9 +247,12 @@ def share_of(words: frozenset[str], have: Words) -> float:
 
 def _has(word: str, have: Words) -> bool:
     """Whether ``have`` holds ``word`` or a form of it: a possessive, with or without the
-    apostrophe the text may have lost ("INTERPOLs"), or a word that shares all but its last
-    few letters ("Austrian" and "Austria", "Mexican" and "Mexico")."""
+    apostrophe the text may have lost ("INTERPOLs"), another spelling of it (``spellings``:
+    "OShea" for "O'Shea"), or a word that shares all but its last few letters ("Austrian"
+    and "Austria", "Mexican" and "Mexico")."""
     if word in have or any(word + end in have for end in ("s", "'s", "’s")):
+        return True
+    if any(other in have for other in spellings(word)):
         return True
     if len(word) < 5:
         return False

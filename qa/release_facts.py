@@ -11,7 +11,7 @@ from functools import partial
 from qa import evidence
 from qa.candidates import Candidate, Memo, Topic, kept
 from qa.corpus import Release
-from qa.lexical import lexical_tokens
+from qa.lexical import lexical_tokens, spellings
 from qa.question import YEAR
 from qa.store import Index
 
@@ -77,19 +77,36 @@ class ReleaseFacts:
 
     def naming(self, name: str) -> list[str]:
         """Return the releases of the whole index whose passages hold every word of ``name``
-        (as lexical terms: BM25's postings), in the order of their ids."""
+        in one of its spellings (``lexical.spellings``; as lexical terms: BM25's postings), in
+        the order of their ids."""
         found: set[str] | None = None
-        for term in lexical_tokens([name])[0]:
-            col = self.index.bm25.vocab_dict.get(term)
-            scores = self.index.bm25.scores
-            if col is None or col + 1 >= len(scores["indptr"]):
+        for word in name.split():
+            holding: set[str] | None = None  # the releases with the word, in any spelling
+            for spelling in (word, *spellings(word)):
+                releases = self._holding(lexical_tokens([spelling])[0])
+                if releases is not None:
+                    holding = releases if holding is None else holding | releases
+            if holding is None:  # a stop word: no term to look for
+                continue
+            found = holding if found is None else found & holding
+            if not found:
                 return []
+        return sorted(found or ())
+
+    def _holding(self, terms: list[str]) -> set[str] | None:
+        """The releases whose passages hold all of ``terms``; None for no terms."""
+        found: set[str] | None = None
+        scores = self.index.bm25.scores
+        for term in terms:
+            col = self.index.bm25.vocab_dict.get(term)
+            if col is None or col + 1 >= len(scores["indptr"]):
+                return set()
             rows = scores["indices"][scores["indptr"][col] : scores["indptr"][col + 1]]
             releases = {self.index.chunk_releases[int(r)] for r in rows}
             found = releases if found is None else found & releases
             if not found:
-                return []
-        return sorted(found or ())
+                return set()
+        return found
 
     def in_release(self, term: str, release_id: str) -> bool:
         """Whether a release's passages contain a lexical term (BM25 postings, sorted rows;

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from qa.chunking import Chunk
 from qa.corpus import Release
-from qa.lexical import lexical_tokens
+from qa.lexical import query_tokens
 from qa.store import HNSW_EF_SEARCH, Index
 
 if TYPE_CHECKING:
@@ -226,7 +226,7 @@ class Retriever:
         """Return the best BM25 candidates and the scores of every chunk."""
         import numpy as np
 
-        tokens = lexical_tokens([query])[0]
+        tokens = query_tokens(query)
         if not tokens:
             return [], np.zeros(len(self.index.chunks), dtype=np.float32)
         scores = np.asarray(self.index.bm25.get_scores(tokens), dtype=np.float32)

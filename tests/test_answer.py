@@ -1410,6 +1410,27 @@ def test_a_question_about_a_name_no_release_found_mentions_abstains_saying_so(
     assert [s.release.id for s in found.sources] == ["fcpa"]
 
 
+def test_a_name_typed_with_its_apostrophe_finds_the_release_that_lost_it(tmp_path: Path) -> None:
+    """The release, scraped, writes "OShea"; the question "O'Shea". Search finds the release
+    by the name, and the answer does not say that no release mentions him."""
+    records = [
+        _release(
+            "cfe",
+            "Former Executive Pleads Guilty in Mexican Bribery Scheme",
+            "John Joseph OShea, a former general manager, pleaded guilty today to paying bribes "
+            "to officials of the Comision Federal de Electricidad. OShea paid $900,000 in bribes.",
+        ),
+        *UNRELATED,
+    ]
+    engine = _engine_of(tmp_path, "apostrophes", records, FakeEncoder())
+    hits = engine.retriever.search("O'Shea", k=3, mode="lexical")
+    assert hits and hits[0].release.id == "cfe" and hits[0].score > 0
+    answer = engine.ask("How much did John Joseph O'Shea pay in bribes?").answer
+    assert not answer.abstained and "$900,000" in answer.text
+    assert engine.composer.sentences.naming("John Joseph O'Shea") == ["cfe"]
+    assert engine.composer.sentences.naming("John Joseph O'Brien") == []
+
+
 def test_a_title_written_short_in_a_question_is_no_part_of_the_name_looked_up(
     tmp_path: Path,
 ) -> None:

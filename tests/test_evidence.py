@@ -9,6 +9,7 @@ import pytest
 from conftest import HAND_WEIGHTS, REPO
 
 from qa import evidence
+from qa.lexical import lexical_tokens
 from qa.engine import EngineHolder
 from qa.evaluation import load_questions
 from qa.evidence import FEATURES, Linear, Ranker, Scorer
@@ -37,6 +38,25 @@ def test_a_name_counts_as_mentioned_in_any_of_its_forms() -> None:
     assert evidence.unmentioned(["Zentrix Holdings", "Pyongyang"], [words, holdings]) == [
         "Zentrix Holdings"
     ]
+
+
+def test_a_name_written_with_apostrophes_and_accents_matches_text_that_lost_them() -> None:
+    """Releases scraped from web pages often lost their curly apostrophes and accented letters
+    ("OShea", "Graubndner"); a question typed with them still finds the name."""
+    from qa.lexical import query_tokens, spellings
+
+    assert spellings("O'Shea") == ["OShea"]
+    assert spellings("D’Antonio") == ["DAntonio"]
+    assert spellings("Graubündner") == ["Graubundner", "Graubndner"]
+    assert spellings("Shea") == [] and spellings("Analogic's") == [] and spellings("don't") == []
+    tokens = query_tokens("Who pleaded alongside John O'Shea?")
+    assert tokens[: len(tokens) - 1] == lexical_tokens(["Who pleaded alongside John O'Shea?"])[0]
+    assert tokens[-1] == "oshea"
+    lost = evidence.word_set("John Joseph OShea and Graubndner Kantonalbank agreed to pay.")
+    assert evidence.unmentioned(["John Joseph O'Shea", "Graubündner Kantonalbank"], [lost]) == []
+    kept = evidence.word_set("John Joseph O'Shea and Graubündner Kantonalbank agreed to pay.")
+    assert evidence.unmentioned(["John Joseph O'Shea", "Graubündner Kantonalbank"], [kept]) == []
+    assert evidence.unmentioned(["John Joseph O'Brien"], [lost]) == ["John Joseph O'Brien"]
 
 
 def test_who_questions_and_sentences_that_name_someone() -> None:
