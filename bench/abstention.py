@@ -21,8 +21,8 @@ from common import REPO, machine, table  # noqa: E402
 
 sys.path.insert(0, str(REPO))
 from qa.config import Settings  # noqa: E402
-from qa.engine import EngineHolder  # noqa: E402
 from qa.evaluation import load_questions  # noqa: E402
+from qa.live import EngineHolder  # noqa: E402
 
 THRESHOLDS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7)
 

@@ -21,8 +21,8 @@ from common import REPO, machine, table  # noqa: E402
 
 sys.path.insert(0, str(REPO))
 from qa.config import Settings  # noqa: E402
-from qa.engine import EngineHolder  # noqa: E402
 from qa.evaluation import load_questions, ranking_metrics, release_ranking  # noqa: E402
+from qa.live import EngineHolder  # noqa: E402
 
 
 def main() -> None:

@@ -68,7 +68,7 @@ def main() -> None:
     from qa import store
     from qa.config import Settings
     from qa.embedding import set_threads
-    from qa.engine import EngineHolder
+    from qa.live import EngineHolder
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--index", type=Path, action="append", required=True)

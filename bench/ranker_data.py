@@ -27,8 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.model_selection import GroupKFold
 
     from qa.config import Settings
-    from qa.engine import EngineHolder
     from qa.evaluation import load_questions
+    from qa.live import EngineHolder
     from qa.training import FOLDS, _ranker, _top1, collect_pairs
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -24,8 +24,8 @@ from common import REPO, machine, table  # noqa: E402
 sys.path.insert(0, str(REPO))
 from qa.chat import Turn, standalone_query  # noqa: E402
 from qa.config import Settings  # noqa: E402
-from qa.engine import EngineHolder  # noqa: E402
 from qa.evaluation import evaluate, load_questions  # noqa: E402
+from qa.live import EngineHolder  # noqa: E402
 
 SETS = ("dev", "heldout")
 METRICS = ("mrr@10", "answer_hit", "citation_precision", "abstained_right")

@@ -45,7 +45,7 @@ def ask(
     as_markdown: bool,
 ) -> None:
     """Answer QUESTION from the indexed releases, citing them."""
-    from qa.engine import EngineHolder
+    from qa.live import EngineHolder
     from qa.payloads import parse_request, result_json
 
     settings = env_settings(index_dir=index_dir)
@@ -123,7 +123,7 @@ def chat(index_dir: Path | None) -> None:
     commands; Ctrl+D (or "/quit") ends.
     """
     from qa.chat import Turn
-    from qa.engine import EngineHolder
+    from qa.live import EngineHolder
 
     settings = env_settings(index_dir=index_dir)
     try:

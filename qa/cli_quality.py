@@ -50,7 +50,6 @@ def eval_cmd(
     failures: bool,
 ) -> None:
     """Measure retrieval and answers on a question set and print a table."""
-    from qa.engine import EngineHolder
     from qa.evaluation import (
         beir_index,
         calibrate,
@@ -59,6 +58,7 @@ def eval_cmd(
         load_judgments,
         load_questions,
     )
+    from qa.live import EngineHolder
 
     settings = env_settings(index_dir=index_dir)
     try:
@@ -202,10 +202,10 @@ def train_scorer(
     """
     from qa.adapter import ADAPTER_FILE, Adapter
     from qa.answer_types import TYPES_FILE, TypeReader
-    from qa.engine import EngineHolder
     from qa.evaluation import load_questions
     from qa.evidence import WEIGHTS_FILE
     from qa.joining import JOINS_FILE
+    from qa.live import EngineHolder
     from qa.training import (
         collect_joins,
         collect_pairs,

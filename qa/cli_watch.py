@@ -20,7 +20,7 @@ def ask_watches(settings: Settings) -> None:
     state = State(settings.state_folder())
     if not state.path.exists() or not state.watches():
         return
-    from qa.engine import EngineHolder
+    from qa.live import EngineHolder
     from qa.watching import check_watches
 
     try:
@@ -62,7 +62,7 @@ def watch_add(
     webhook: str | None,
 ) -> None:
     """Watch QUESTION: ask it now, and again after every new build."""
-    from qa.engine import EngineHolder
+    from qa.live import EngineHolder
     from qa.payloads import parse_request, result_json
     from qa.state import State
 

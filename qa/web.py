@@ -23,8 +23,9 @@ from qa import auth
 from qa.chat import Turn
 from qa.config import Settings
 from qa.embedding import Encoder
-from qa.engine import Engine, EngineHolder, Result
+from qa.engine import Engine, Result
 from qa.errors import BadRequest, NotFound, QAError
+from qa.live import EngineHolder
 from qa.openai_api import json_body, v1
 from qa.openapi import spec
 from qa.payloads import (

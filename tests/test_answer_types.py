@@ -12,8 +12,8 @@ from qa import answer_types, kinds
 from qa.answer_types import TYPES, TypeReader, label, labels
 from qa.candidates import Candidate
 from qa.chat import Turn, standalone_query
-from qa.engine import EngineHolder
 from qa.evidence import FEATURES
+from qa.live import EngineHolder
 from qa.question import read, subject_words
 from qa.sentences import Sentences
 

@@ -16,8 +16,8 @@ from qa.build import rebuild_index
 from qa.build_engines import default_encoder
 from qa.config import Settings
 from qa.embedding import OnnxEncoder, onnx_model_file
-from qa.engine import EngineHolder
 from qa.errors import IndexMismatch
+from qa.live import EngineHolder
 
 
 @pytest.fixture(scope="module")

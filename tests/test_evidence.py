@@ -9,10 +9,10 @@ import pytest
 from conftest import HAND_WEIGHTS, REPO
 
 from qa import evidence
-from qa.lexical import lexical_tokens
-from qa.engine import EngineHolder
 from qa.evaluation import load_questions
 from qa.evidence import FEATURES, Linear, Ranker, Scorer
+from qa.lexical import lexical_tokens
+from qa.live import EngineHolder
 from qa.question import asks_person, question_names
 
 

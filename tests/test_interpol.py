@@ -9,7 +9,8 @@ from conftest import SEED_DIR
 from qa.build import rebuild_index
 from qa.chat import Turn
 from qa.config import Settings
-from qa.engine import Engine, EngineHolder, Result
+from qa.engine import Engine, Result
+from qa.live import EngineHolder
 
 pytestmark = pytest.mark.model
 

@@ -10,9 +10,9 @@ import pytest
 
 from qa import joining
 from qa.completion import names_asked
-from qa.engine import EngineHolder
 from qa.evaluation import load_questions
 from qa.joining import FEATURES, Joiner
+from qa.live import EngineHolder
 from qa.question import read
 
 REPO = Path(__file__).resolve().parent.parent

@@ -21,7 +21,7 @@ from conftest import REPO, SEED_DIR, SEED_FILE, SEED_ID, FakeEncoder, _free_port
 from qa import store
 from qa.build import rebuild_index
 from qa.config import Settings
-from qa.engine import EngineHolder
+from qa.live import EngineHolder
 
 pytestmark = pytest.mark.model
 

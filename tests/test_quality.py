@@ -19,8 +19,9 @@ from conftest import REPO, SEED_FILE, doj_lines
 
 from qa.build import rebuild_index
 from qa.config import Settings
-from qa.engine import Engine, EngineHolder
+from qa.engine import Engine
 from qa.evaluation import Report, evaluate, load_questions
+from qa.live import EngineHolder
 
 pytestmark = pytest.mark.model
 

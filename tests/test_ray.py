@@ -24,8 +24,8 @@ from conftest import DOJ, REPO, SEED_FILE, SEED_ID, FakeEncoder, doj_lines, run_
 from qa import store
 from qa.build import rebuild_index
 from qa.config import Settings
-from qa.engine import EngineHolder
 from qa.errors import BuildFailed
+from qa.live import EngineHolder
 from qa.ray_engine import RayEngine
 
 

@@ -22,7 +22,7 @@ from conftest import REPO, SEED_DIR, SEED_ID, FakeEncoder, _free_port, serving
 
 from qa import watching
 from qa.config import Settings
-from qa.engine import EngineHolder
+from qa.live import EngineHolder
 from qa.state import MIGRATIONS, State, answer_markdown
 
 QUESTION = "Which measures target terrorism?"

@@ -24,8 +24,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
 from qa.config import Settings  # noqa: E402
-from qa.engine import EngineHolder  # noqa: E402
 from qa.evaluation import load_questions, release_ranking  # noqa: E402
+from qa.live import EngineHolder  # noqa: E402
 
 AROUND = (400, 250)  # characters kept before and after an expected phrase
 
