@@ -12,11 +12,13 @@ AUXILIARY = r"(?:was|is|has|does|did|do|are|were|have|had|will|would|can|could)\
 # a plural, roughly: a lower-case word ending in "s" that is not "was", "his", ...
 PLURAL = r"(?!(?:was|is|has|does|this|its|his|hers|us|as)\b)(?-i:[a-z]\w*s)"
 # "Which countries ...", "What types of goods ...", "List the charges": a plural noun within three
-# words of "which"/"what", before any auxiliary ("What sentence did ..." asks for one thing),
-# in lower case (a capitalised word is a name: "Which prison was Davis sent to?")
+# words of "which"/"what" (hyphens and dots inside them: "Which counter-terrorism measures",
+# "Which U.S. banks"; not a possessive: "Which country's authorities" asks for a country),
+# before any auxiliary ("What sentence did ..." asks for one thing), in lower case (a
+# capitalised word is a name: "Which prison was Davis sent to?")
 LIST_QUESTION = re.compile(
     r"^\s*(?:(?:in|from|to|at|for|of|with|by|on|against)\s+)?(?:which|what)\s+"
-    rf"(?:(?!{AUXILIARY})\w+\s+){{0,2}}?"
+    rf"(?:(?!{AUXILIARY})[\w.-]+\s+){{0,2}}?"
     rf"{PLURAL}\b(?!\s+(?:is|was|has)\b)"
     r"|^\s*(?:list|enumerate|name all)\b|\b(?:what are|what were|which are)\b"
     # "Name the three U.S. citizens held hostage ...": name and a plural

@@ -420,6 +420,10 @@ def test_list_questions_and_inline_series() -> None:
     assert not LIST_QUESTION.search("On what date did Carlos Ortiz plead guilty?")
     assert not LIST_QUESTION.search("What about Williams?")
     assert not LIST_QUESTION.search("Who was added to the Most Wanted list?")
+    # words written with hyphens or dots before the plural; a possessive asks for its owner
+    assert LIST_QUESTION.search("Which counter-terrorism measures did participants support?")
+    assert LIST_QUESTION.search("Which U.S. banks were ordered to produce records?")
+    assert not LIST_QUESTION.search("Which country's authorities detained him?")
     # "name" and a plural asks for a list; a singular, or a plural after a relative clause or
     # a preposition, does not
     assert LIST_QUESTION.search("Name the three U.S. citizens held hostage by the FARC.")

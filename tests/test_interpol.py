@@ -11,6 +11,7 @@ from qa.chat import Turn
 from qa.config import Settings
 from qa.engine import Engine, Result
 from qa.live import EngineHolder
+from qa.question import read
 
 pytestmark = pytest.mark.model
 
@@ -75,6 +76,22 @@ def test_the_measures_against_terrorism_are_the_whole_list(engine: Engine) -> No
     kinds = [s.kind for s in result.answer.sentences]
     assert kinds == ["lead", "bullet", "bullet", "bullet"]
     assert "biometrics" in result.answer.text
+
+
+def test_the_counter_terrorism_measures_asked_in_other_words_are_the_whole_list(
+    engine: Engine,
+) -> None:
+    question = (
+        "Which counter-terrorism measures did participants at INTERPOL's Asian Regional "
+        "Conference in Abu Dhabi support?"
+    )
+    assert read(question).wants_list  # "counter-terrorism" before the plural
+    result = _ask(engine, question)
+    assert "bullet" in [s.kind for s in result.answer.sentences]
+    assert all(
+        item in result.answer.text
+        for item in ("intelligence sharing", "biometrics", "intelligence-led screening")
+    )
 
 
 def test_a_list_question_asking_for_days_is_not_answered_with_a_list_of_none(
