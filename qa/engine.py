@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,8 +18,6 @@ from qa.generate import Generated, Generator
 from qa.lexical import lexical_tokens
 from qa.question import Question, read
 from qa.retrieval import Filters, Hit, Retriever, newest_first
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
