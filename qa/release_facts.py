@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
 from qa import evidence
 from qa.candidates import Candidate, Memo, Topic, kept
@@ -96,12 +97,10 @@ class ReleaseFacts:
     def _holding(self, terms: list[str]) -> set[str] | None:
         """The releases whose passages hold all of ``terms``; None for no terms."""
         found: set[str] | None = None
-        scores = self.index.bm25.scores
         for term in terms:
-            col = self.index.bm25.vocab_dict.get(term)
-            if col is None or col + 1 >= len(scores["indptr"]):
+            rows = self._term_rows(term)
+            if rows is None:
                 return set()
-            rows = scores["indices"][scores["indptr"][col] : scores["indptr"][col + 1]]
             releases = {self.index.chunk_releases[int(r)] for r in rows}
             found = releases if found is None else found & releases
             if not found:
@@ -113,14 +112,21 @@ class ReleaseFacts:
         kept per term and release, as the key words of a case recur in its follow-ups)."""
         return self._term_in.remember((term, release_id), lambda: self._postings(term, release_id))
 
-    def _postings(self, term: str, release_id: str) -> bool:
-        import numpy as np
-
+    def _term_rows(self, term: str) -> Any:
+        """The rows of the chunks that hold a lexical term (its BM25 postings, sorted); None
+        for a term the index does not have."""
         col = self.index.bm25.vocab_dict.get(term)
         scores = self.index.bm25.scores
         if col is None or col + 1 >= len(scores["indptr"]):
+            return None
+        return scores["indices"][scores["indptr"][col] : scores["indptr"][col + 1]]
+
+    def _postings(self, term: str, release_id: str) -> bool:
+        import numpy as np
+
+        rows = self._term_rows(term)
+        if rows is None:
             return False
-        rows = scores["indices"][scores["indptr"][col] : scores["indptr"][col + 1]]
         chunks = self.index.release_chunks.get(release_id, [])
         at = np.searchsorted(rows, chunks)
         return bool(np.any((at < len(rows)) & (rows[np.minimum(at, len(rows) - 1)] == chunks)))
