@@ -1110,6 +1110,89 @@ def test_asked_about_two_names_an_answer_quotes_the_release_of_each() -> None:
     assert texts(missing_names(one, [[a]], [a, b], 4, words)) == [first.text]
 
 
+def test_a_question_about_several_names_is_asked_of_each() -> None:
+    from qa.question import coordination
+
+    # each name with its own description; "each" goes
+    assert coordination(
+        "What prison sentences did Liberty Reserve founder Arthur Budovsky and Estonian hacker "
+        "Aleksandr Suvorov each receive?"
+    ) == (
+        [
+            "What prison sentences did Liberty Reserve founder Arthur Budovsky receive?",
+            "What prison sentences did Estonian hacker Aleksandr Suvorov receive?",
+        ],
+        ["Arthur Budovsky", "Aleksandr Suvorov"],
+    )
+    # a plural before the first name describes them all; three names; a description of the
+    # name after "and" that is a name itself ("Toyoda Gosei executive Makoto Horie")
+    assert coordination(
+        "Which clinics did Florida dealers Kyle Novitsky, Ann Lee and Bo Diaz own?"
+    )[0] == [
+        "Which clinics did Florida dealers Kyle Novitsky own?",
+        "Which clinics did Florida dealers Ann Lee own?",
+        "Which clinics did Florida dealers Bo Diaz own?",
+    ]
+    assert coordination(
+        "What terms did former Bridgestone executive Yusuke Shimasaki and former Toyoda Gosei "
+        "executive Makoto Horie agree to serve?"
+    )[1] == ["Yusuke Shimasaki", "Makoto Horie"]
+    # a name of one word, or no "and" between the names: no such question
+    assert coordination("What agreement did the United States and Canada sign?") == ([], [])
+    assert coordination("When did John Smith meet Mary Jones?") == ([], [])
+    # read once: the question keeps the names and a question for each
+    question = read("Which countries extradited Peteris Sahurovs and Maxim Senakh?")
+    assert question.coordinated == ("Peteris Sahurovs", "Maxim Senakh")
+    assert [c.text for c in question.conjuncts] == [
+        "Which countries extradited Peteris Sahurovs?",
+        "Which countries extradited Maxim Senakh?",
+    ]
+    # a compound question is split at its clauses instead
+    assert not read("How much did Ann Lee pay, and where was Bo Diaz arrested?").conjuncts
+
+
+def test_asked_about_two_names_no_release_tells_of_together_each_is_answered(
+    tmp_path: Path,
+) -> None:
+    records = [
+        _release(
+            "lenti",
+            "Administrator of Child Exploitation Network Sentenced",
+            "Thomas Lenti, of Pittsburgh, ran the Operation Nest Egg group as its lead "
+            "administrator. Lenti recruited members and moderated the group for two years. "
+            "Lenti was sentenced today to 20 years in prison.",
+        ),
+        _release(
+            "maweu",
+            "Dreamboard Member Sentenced",
+            "Brian Musomba Maweu, a Kenyan national, was a member of Dreamboard. Maweu was "
+            "arrested in Nairobi and brought to Louisiana. Maweu was sentenced to life "
+            "in prison.",
+        ),
+        _release(
+            "pair",
+            "Two Charged in Dreamboard Case",
+            "Ann Lee and Bo Diaz were charged today as Dreamboard members. Lee and Diaz were "
+            "arrested in Texas.",
+        ),
+        *UNRELATED,
+    ]
+    engine = _engine_of(tmp_path, "pairs", records, FakeEncoder())
+    asked = "What prison sentences did Thomas Lenti and Brian Musomba Maweu receive?"
+    # the question asked of each name is embedded with the question, to score its sentences
+    assert len(engine.found(asked).part_vectors) == 2
+    answer = engine.ask(asked).answer
+    assert not answer.abstained
+    assert "20 years in prison" in answer.text and "life in prison" in answer.text
+    assert {s.release.id for s in answer.sources} == {"lenti", "maweu"}
+    # a release that names both tells of them together: the question is one, not one each
+    releases = list(engine.index.releases.values())
+    together = read("Where were Ann Lee and Bo Diaz arrested?")
+    assert together.conjuncts and not engine.composer._apart(together, releases)
+    apart = read("What did Thomas Lenti and Brian Musomba Maweu receive?")
+    assert engine.composer._apart(apart, releases) == apart.conjuncts
+
+
 # releases about other things, so that the scores of a few normalise as in a real index
 UNRELATED = [
     {"id": f"other-{n}", "title": title, "date": f"2015-01-0{n}", "body": body}
