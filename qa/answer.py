@@ -6,7 +6,7 @@ what an answer must not claim."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -165,8 +165,7 @@ class Composer:
             return self._abstain(q, hits, confidence)
         if recent:
             candidates = self._latest(q, hits, candidates)
-        parts = q.parts or self._apart(q, releases.values())
-        if len(parts) < 2 or len(part_vectors) != len(parts):
+        if len(q.parts) < 2 or len(part_vectors) != len(q.parts):
             topic = self._topic(q, hits, candidates)
             if reason := self._unsupported(q, candidates, topic):
                 return self._abstain(q, hits, confidence, reason)
@@ -183,12 +182,11 @@ class Composer:
             groups = completion.introduce(q, groups, candidates, self.max_sentences)
             return self._render(q, groups, hits, confidence)
         # A compound question may span releases: each part is answered, and checked, on its
-        # own, the setting and the other parts being its context. So is a question about
-        # several names that no release tells of together, once for each name.
+        # own, the setting and the other parts being its context.
         groups = []
-        share = max(1, self.max_sentences // len(parts))
+        share = max(1, self.max_sentences // len(q.parts))
         reasons = []
-        for part, part_vector in zip(parts, part_vectors, strict=True):
+        for part, part_vector in zip(q.parts, part_vectors, strict=True):
             part_candidates = self.sentences.of_years(
                 self.sentences.candidates(part, hits, part_vector), part.years
             )
@@ -210,21 +208,6 @@ class Composer:
         if not groups:
             return self._abstain(q, hits, confidence, reasons[0] if reasons else OFF_TOPIC)
         return self._render(q, groups, hits, confidence)
-
-    def _apart(self, q: Question, releases: Iterable[Release]) -> tuple[Question, ...]:
-        """The question asked of each name (``Question.conjuncts``), for a question about
-        several names at once none of ``releases`` has every one of: each name's case is
-        told in its own release, and answered from its own sentences. Asked about names one
-        release tells of together (co-defendants, or "the U.S. Fish and Wildlife Service"),
-        the question is one."""
-        if not q.conjuncts:
-            return ()
-        names = [evidence.name_words([evidence.named_part(n)]) for n in q.coordinated]
-        for release in releases:
-            words = self.sentences.release_words(release)
-            if all(evidence.share_of(n, words) == 1.0 for n in names):
-                return ()
-        return q.conjuncts
 
     def evidence(
         self, q: Question, hits: Sequence[Hit], vector: np.ndarray, named: Sequence[str] = ()

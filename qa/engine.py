@@ -183,7 +183,7 @@ class Engine:
         query, dates = self._read(reading, filters)
         question = read(query.question, query.context, query.answered)
         search_vector, question_vector, part_vectors = self._embed(
-            query, [p.text for p in question.parts or question.conjuncts]
+            query, [p.text for p in question.parts]
         )
         rerank = self.settings.sentence_rerank
         extra = self.settings.dense_releases if rerank else 0

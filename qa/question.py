@@ -130,98 +130,16 @@ def question_names(question: str) -> list[str]:
     capitalised words, a run of them one name; the question's first word, question
     words, months and days left out."""
     body = _FIRST_WORD.sub(" ", question, count=1)
-    names = [_name(m.group()) for m in NAME.finditer(body)]
-    return list(dict.fromkeys(n for n in names if n))
-
-
-def _name(run: str) -> str:
-    """The name a run of capitalised words gives: its words of two letters or more that are
-    capitalised and no question word, month or day."""
-    words = [
-        w
-        for w in re.split(r"[\s/-]+", run)
-        if len(w) > 1 and w[0].isupper() and w.lower().rstrip(".") not in _STOP_NAMES | CALENDAR
-    ]
-    return " ".join(words)
-
-
-# How names asked about together are joined: "A and B", "A, B and C", each but the first
-# after its own description ("... and ISIL-linked hacker Ardit Ferizi").
-DESCRIBED = re.compile(r"\s+(?:[\w'’.-]+\s+){0,4}")
-JOINT = re.compile(r"(?P<joint>,\s+and\s+|,\s+|\s+and\s+)(?P<described>(?:[\w'’.-]+\s+){0,4})")
-# the words a name's description does not reach back over: "did Dreamboard member Brian
-# Maweu" is described as "Dreamboard member", "of Peter Romar" as nothing
-BOUNDARY = re.compile(
-    rf"(?:{WH}|{AUX}|of|for|by|to|from|in|on|at|with|against|between|among|the|a|an|and|or|"
-    r"both|that|its|their|his|her|\w+ing|\w+ed)$",
-    re.I,
-)
-# a plural right before the first name describes them all ("Florida dealers Kyle Novitsky and
-# Judith Aloe")
-SHARED = re.compile(r"(?-i:[a-z][\w-]*[^s]s)$")
-
-
-def coordination(question: str) -> tuple[list[str], list[str]]:
-    """The question asked of each of several people or things it names in one clause, each
-    in two words or more and joined by "and" ("What sentences did Dreamboard member Brian
-    Maweu and Thomas Lenti receive?" asks "What sentences did Dreamboard member Brian Maweu
-    receive?" and "What sentences did Thomas Lenti receive?"), and those names; none if it
-    names no such pair. Whether one release tells of them together, so that the question is
-    one after all, only the releases say (``Composer``)."""
-    first = _FIRST_WORD.match(question)
-    runs = [
-        m
-        for m in NAME.finditer(question, first.end() if first else 0)
-        if len(_name(m.group()).split()) >= 2
-    ]
-    for i in range(len(runs) - 1):
-        chain, described, joined = [runs[i]], [""], False
-        for run in runs[i + 1 :]:
-            gap = JOINT.fullmatch(question, chain[-1].end(), run.start())
-            if gap is None or any(BOUNDARY.match(w) for w in gap["described"].split()):
-                break
-            chain.append(run)
-            described.append(gap["described"])
-            if "and" in gap["joint"]:
-                joined = True
-                break
-        if not joined:
-            continue
-        # the name after "and" may be the second of its description's: "and former Toyoda
-        # Gosei executive Makoto Horie"
-        for run in runs[runs.index(chain[-1]) + 1 :]:
-            more = DESCRIBED.fullmatch(question, chain[-1].end(), run.start())
-            if more is None or any(BOUNDARY.match(w) for w in more.group().split()):
-                break
-            described[-1] += question[chain[-1].start() : run.start()]
-            chain[-1] = run
-        start = _described_from(question, chain[0].start())
-        end = chain[-1].end()
-        own = [question[start : chain[0].end()]] + [
-            question[run.start() - len(d) : run.end()]
-            for run, d in zip(chain[1:], described[1:], strict=True)
+    names = []
+    for m in NAME.finditer(body):
+        words = [
+            w
+            for w in re.split(r"[\s/-]+", m.group())
+            if len(w) > 1 and w[0].isupper() and w.lower().rstrip(".") not in _STOP_NAMES | CALENDAR
         ]
-        rest = re.sub(r"^\s+each\b", "", question[end:])
-        return [question[:start] + o + rest for o in own], [_name(r.group()) for r in chain]
-    return [], []
-
-
-def _described_from(question: str, start: int) -> int:
-    """Where the description of the name at ``start`` begins: back over capitalised words
-    and up to two others, to a ``BOUNDARY`` word, a plural or a word ending in a comma ("did former
-    Bridgestone executive Yusuke Shimasaki"); none if a plural right before it describes the
-    names after it too ("did Florida dealers Kyle Novitsky and Judith Aloe")."""
-    words = list(re.finditer(r"\S+", question[:start]))
-    if words and SHARED.search(words[-1].group()):
-        return start
-    lower = 0
-    for word in reversed(words):
-        text = word.group()
-        lower += not text[0].isupper()
-        if lower > 2 or BOUNDARY.match(text) or SHARED.search(text) or text.endswith(","):
-            break
-        start = word.start()
-    return start
+        if words:
+            names.append(" ".join(words))
+    return list(dict.fromkeys(names))
 
 
 # the opening of an answer a follow-up follows that names its subject: up to its first citation
@@ -280,10 +198,6 @@ class Question:
     counted: str  # what "how many" asks a number of
     refers_back: bool  # it speaks of someone or something named before ("he", "the company")
     parts: tuple[Question, ...]  # the questions a compound question is made of
-    # asked of several names at once ("What sentences did A and B receive?"), the question
-    # asked of each (``coordination``), and the names
-    conjuncts: tuple[Question, ...] = ()
-    coordinated: tuple[str, ...] = ()
 
     @property
     def borrowed(self) -> str:
@@ -304,12 +218,7 @@ def read(text: str, context: str = "", answered: str = "") -> Question:
     subject = subject_words(answered) if answered else frozenset()
     whole = _read(text, context, text, "", subject)
     if len(parts) < 2:
-        asked, names = coordination(text)
-        return replace(
-            whole,
-            conjuncts=tuple(_read(a, context, text, "", subject) for a in asked),
-            coordinated=tuple(names),
-        )
+        return whole
     read_parts = [_read(p, context, text, text.replace(p, " "), subject) for p in parts]
     # a year of the setting ("In the 2009 case of ..., how much ..., and where ...?") holds
     # for every part; one a part gives ("the account she opened in 2006") for that part only
