@@ -257,8 +257,23 @@ class Composer:
             for c in candidates
             if c.score >= candidates[0].score - SELECT_MARGIN
         }
+        # asked about someone named (in two words or more), the outcome must be his: a release
+        # reporting a co-defendant's sentence does not report the one asked about (asked how
+        # many were convicted "as of Farag's plea", the outcome is the others')
+        named = [
+            words
+            for n in q.names
+            if len(words := evidence.name_words([evidence.named_part(n)])) > 1
+        ]
+        if q.counted:
+            named = []
+
+        def of(passage: str) -> bool:
+            have = evidence.word_set(passage)
+            return any(evidence.share_of(words, have) > 0 for words in named)
+
         for name, reports in q.outcomes:
-            if not any(reported(r.text, reports) for r in quoted.values()):
+            if not any(reported(r.text, reports, of if named else None) for r in quoted.values()):
                 return (
                     f"The closest releases do not report the {name} as handed down, only "
                     "charges, pleas or the penalties faced."

@@ -6,8 +6,10 @@ event by a release that announces it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
+
+from qa.chunking import split_sentences
 
 if TYPE_CHECKING:
     from qa.corpus import Release
@@ -79,9 +81,32 @@ def only_ahead(event: str, releases: Iterable[Release]) -> bool:
     )
 
 
-def reported(text: str, reports: re.Pattern[str]) -> bool:
-    """Whether ``text`` reports an outcome as done: "was sentenced", not "to be sentenced"."""
-    return any(
-        not NOT_YET.search(re.split(r"[.;]", text[max(0, m.start() - 40) : m.start()])[-1])
-        for m in reports.finditer(text)
-    )
+def reported(text: str, reports: re.Pattern[str], of: Callable[[str], bool] | None = None) -> bool:
+    """Whether ``text`` reports an outcome as done: "was sentenced", not "to be sentenced";
+    with ``of`` (whether a passage names whom the question asks about), done to them: in the
+    release's opening (its first ``OPENING`` sentences), which tells what happened to whom it
+    is about ("A senior paramilitary leader ... was sentenced today"), or in a sentence that
+    names them or opens with a pronoun after one that does. "Marsh pleaded guilty and was
+    sentenced to probation" further down reports no sentence of Chen, his co-conspirator."""
+    sentences: list[tuple[int, int]] | None = None
+    for m in reports.finditer(text):
+        if NOT_YET.search(re.split(r"[.;]", text[max(0, m.start() - 40) : m.start()])[-1]):
+            continue
+        if of is None:
+            return True
+        if sentences is None:
+            sentences = split_sentences(text)
+        at = next((n for n, (_, end) in enumerate(sentences) if m.start() < end), -1)
+        if 0 <= at < OPENING:
+            return True
+        if at < 0:
+            continue
+        sentence = text[slice(*sentences[at])]
+        before = text[slice(*sentences[at - 1])] if at > 0 else ""
+        if of(sentence) or (PRONOUN.match(sentence) and of(before)):
+            return True
+    return False
+
+
+OPENING = 2  # a release's opening, in sentences: what happened to whom it is about
+PRONOUN = re.compile(r"\s*(?:he|she|they)\b", re.I)

@@ -262,6 +262,60 @@ def test_outcome_reports_are_told_from_announcements() -> None:
     assert not reported("Smith, a previously convicted felon, was charged.", verdict)
 
 
+def test_an_outcome_is_reported_of_whom_a_question_names() -> None:
+    from qa.events import OUTCOMES, reported
+
+    sentence = OUTCOMES[0][2]
+
+    def chen(passage: str) -> bool:
+        return "Chen" in passage
+
+    opening = (
+        "Guan Zong Chen, an Australian citizen, pleaded guilty today to smuggling ivory. "
+        "He admitted the scheme in federal court in Boston. "
+    )
+    # further down, a co-conspirator's sentence is no report of Chen's
+    codefendant = opening + (
+        "In December 2014, Yang pleaded guilty and was sentenced in May 2015 to time served. "
+        "Marsh pleaded guilty and was sentenced to one year of probation."
+    )
+    assert reported(codefendant, sentence)
+    assert not reported(codefendant, sentence, chen)
+    # a sentence naming him, or opening with a pronoun after one that does, reports his
+    assert reported(opening + "Chen was sentenced to 70 months in prison.", sentence, chen)
+    assert reported(
+        opening + "Chen was arrested in Arcadia, La., in 2010. He was sentenced to 14 years.",
+        sentence,
+        chen,
+    )
+    # the opening tells what happened to whom the release is about, named later or not
+    assert reported(
+        "A former trader was sentenced today to 24 months in prison for export crimes. "
+        "The sentence was announced in Chicago. Guan Zong Chen, 69, admitted the scheme.",
+        sentence,
+        chen,
+    )
+
+
+def test_asked_a_named_defendant_s_sentence_a_co_defendant_s_does_not_answer(
+    tmp_path: Path,
+) -> None:
+    body = (
+        "Guan Zong Chen, an Australian citizen, pleaded guilty today to smuggling ivory and "
+        "rhinoceros horn carvings to China. Chen is scheduled to be sentenced on Sept. 9. "
+        "Two co-conspirators were charged in Boston. Xiao Ju Yang pleaded guilty and was "
+        "sentenced to time served. Ivan Marsh pleaded guilty and was sentenced to one year "
+        "of probation."
+    )
+    records = [_release("chen", "Antiques Dealer Pleads Guilty to Smuggling", body), *UNRELATED]
+    engine = _engine_of(tmp_path, "codefendants", records, FakeEncoder())
+    answer = engine.ask("What prison sentence did Guan Zong Chen receive for smuggling?").answer
+    assert answer.abstained and "do not report the sentence" in (answer.message or "")
+    # asked about the co-conspirator, the release reports his
+    asked = engine.ask("What sentence did Xiao Ju Yang receive for smuggling?").answer
+    assert not asked.abstained and "time served" in asked.text
+
+
 def test_a_follow_up_is_not_answered_from_another_case(tmp_path: Path) -> None:
     from qa.chat import Turn
 
