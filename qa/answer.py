@@ -6,7 +6,7 @@ what an answer must not claim."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -257,20 +257,11 @@ class Composer:
             for c in candidates
             if c.score >= candidates[0].score - SELECT_MARGIN
         }
-        # asked about someone named (in two words or more), the outcome must be his: a release
-        # reporting a co-defendant's sentence does not report the one asked about (asked how
-        # many were convicted "as of Farag's plea", the outcome is the others')
-        named = [
-            words
-            for n in q.names
-            if len(words := evidence.name_words([evidence.named_part(n)])) > 1
-        ]
-        if q.counted:
-            named = []
+        named = self._outcome_names(q, quoted.values())
 
         def of(passage: str) -> bool:
             have = evidence.word_set(passage)
-            return any(evidence.share_of(words, have) > 0 for words in named)
+            return any(evidence.share_of(name, have) > 0 for name in named)
 
         for name, reports in q.outcomes:
             if not any(reported(r.text, reports, of if named else None) for r in quoted.values()):
@@ -281,6 +272,23 @@ class Composer:
         if q.event and only_ahead(q.event, quoted.values()):
             return f"The closest releases mention the {q.event} only as still to come."
         return ""
+
+    def _outcome_names(self, q: Question, releases: Iterable[Release]) -> list[frozenset[str]]:
+        """The words of the names an outcome asked about must be reported of (``reported``):
+        those of two words or more that one of ``releases`` has. A release reporting that two
+        co-defendants were sentenced, or another case's release, reports no sentence of the
+        one asked about. Asked how many were convicted "as of Farag's plea", or for a list of
+        those sentenced, the outcome is the others'; a name no release has ("an East Asian
+        former head of state") asks nothing of them."""
+        if q.counted or q.wants_list:
+            return []
+        words = [self.sentences.release_words(r) for r in releases]
+        return [
+            name
+            for n in q.names
+            if len(name := evidence.name_words([evidence.named_part(n)])) > 1
+            and any(evidence.share_of(name, w) == 1.0 for w in words)
+        ]
 
     def _latest(
         self, q: Question, hits: Sequence[Hit], candidates: list[Candidate]

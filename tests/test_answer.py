@@ -314,6 +314,9 @@ def test_asked_a_named_defendant_s_sentence_a_co_defendant_s_does_not_answer(
     # asked about the co-conspirator, the release reports his
     asked = engine.ask("What sentence did Xiao Ju Yang receive for smuggling?").answer
     assert not asked.abstained and "time served" in asked.text
+    # asked for a list of those sentenced, the outcome is the others'
+    listed = engine.ask("Which defendants in the case of Guan Zong Chen were sentenced?").answer
+    assert not listed.abstained and "sentenced" in listed.text
 
 
 def test_a_follow_up_is_not_answered_from_another_case(tmp_path: Path) -> None:
