@@ -97,10 +97,10 @@ def reported(text: str, reports: re.Pattern[str], of: Callable[[str], bool] | No
         if sentences is None:
             sentences = split_sentences(text)
         at = next((n for n, (_, end) in enumerate(sentences) if m.start() < end), -1)
-        if 0 <= at < OPENING:
-            return True
         if at < 0:
             continue
+        if at < OPENING:
+            return True
         sentence = text[slice(*sentences[at])]
         before = text[slice(*sentences[at - 1])] if at > 0 else ""
         if of(sentence) or (PRONOUN.match(sentence) and of(before)):
