@@ -280,15 +280,9 @@ class Composer:
         one asked about. Asked how many were convicted "as of Farag's plea", or for a list of
         those sentenced, the outcome is the others'; a name no release has ("an East Asian
         former head of state") asks nothing of them."""
-        if q.counted or q.wants_list:
+        if not q.outcomes or q.counted or q.wants_list:
             return []
-        words = [self.sentences.release_words(r) for r in releases]
-        return [
-            name
-            for n in q.names
-            if len(name := evidence.name_words([evidence.named_part(n)])) > 1
-            and any(evidence.share_of(name, w) == 1.0 for w in words)
-        ]
+        return evidence.mentioned(q.names, [self.sentences.release_words(r) for r in releases])
 
     def _latest(
         self, q: Question, hits: Sequence[Hit], candidates: list[Candidate]

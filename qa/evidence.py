@@ -132,12 +132,22 @@ def unmentioned(names: Sequence[str], texts: Sequence[Words]) -> list[str]:
     every word of, titles written short aside (``named_part``). A single capitalised word is
     often a place or a nationality that a paraphrase puts for another ("Thai police",
     "Pyongyang's suppliers"); several together name someone or something."""
-    return [
-        name
-        for name in names
-        if len(words := name_words([named_part(name)])) > 1
-        and not any(share_of(words, t) == 1.0 for t in texts)
-    ]
+    return [name for name, words in _several_words(names) if not _in_one(words, texts)]
+
+
+def mentioned(names: Sequence[str], texts: Sequence[Words]) -> list[frozenset[str]]:
+    """The words of those of ``names`` of several words (as ``unmentioned`` reads them) that
+    one of ``texts`` has every word of."""
+    return [words for _, words in _several_words(names) if _in_one(words, texts)]
+
+
+def _several_words(names: Sequence[str]) -> list[tuple[str, frozenset[str]]]:
+    """Each name of several words, titles written short aside, with its words."""
+    return [(name, words) for name in names if len(words := name_words([named_part(name)])) > 1]
+
+
+def _in_one(words: frozenset[str], texts: Sequence[Words]) -> bool:
+    return any(share_of(words, t) == 1.0 for t in texts)
 
 
 FUTURE = re.compile(
