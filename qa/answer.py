@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from qa import completion, evidence, selection
+from qa.answer_types import TYPES
 from qa.candidates import Candidate, Topic
 from qa.chunking import Unit
 from qa.corpus import Release
@@ -31,6 +32,9 @@ ABSTAIN_MESSAGE = (
 SUGGESTIONS_NOTE = " The closest ones are listed below."
 OFF_TOPIC = "The closest passages are about other cases."
 NAMED_RELEASES = 2  # releases search missed that name what a question names, read as well
+# how sure the reader of the kinds of answer must be that a list question asks for names
+# (the middle: its probabilities split list questions at 0.02-0.20 and 0.92-0.98)
+NAMES_ASKED = 0.5
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ class Composer:
             topic = self._topic(q, hits, candidates)
             if reason := self._unsupported(q, candidates, topic):
                 return self._abstain(q, hits, confidence, reason)
-            groups = self.selector.select(q, candidates, topic)
+            groups = self.selector.select(q, candidates, topic, names=self._asks_names(q, vector))
             if not groups:
                 return self._abstain(q, hits, confidence, OFF_TOPIC)
             groups = self.selector.counted(q, candidates, topic, groups)
@@ -198,7 +202,8 @@ class Composer:
             if reason := self._unsupported(part, part_candidates, topic):
                 reasons.append(reason)
                 continue
-            selected = self.selector.select(part, part_candidates, topic, share)
+            names = self._asks_names(part, part_vector)
+            selected = self.selector.select(part, part_candidates, topic, share, names)
             selected = self.selector.counted(part, part_candidates, topic, selected, share)
             if reason := selection.uncounted(part, selected):
                 reasons.append(reason)
@@ -283,6 +288,14 @@ class Composer:
         if not q.outcomes or q.counted or q.wants_list:
             return []
         return evidence.mentioned(q.names, [self.sentences.release_words(r) for r in releases])
+
+    def _asks_names(self, q: Question, vector: np.ndarray) -> bool:
+        """Whether a list question asks for names (people, companies, places: "Which
+        companies ...?", not "What kinds of schemes ...?"), as the fitted reader of the kinds
+        of answer reads its embedding (``answer_types``)."""
+        if not q.wants_list:
+            return False
+        return self.sentences.kinds_asked(q, vector)[TYPES.index("name")] >= NAMES_ASKED
 
     def _latest(
         self, q: Question, hits: Sequence[Hit], candidates: list[Candidate]

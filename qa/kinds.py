@@ -17,17 +17,26 @@ PLURAL = r"(?!(?:was|is|has|does|this|its|his|hers|us|as)\b)(?-i:[a-z]\w*s)"
 # before any auxiliary ("What sentence did ..." asks for one thing), in lower case (a
 # capitalised word is a name: "Which prison was Davis sent to?")
 LIST_QUESTION = re.compile(
-    r"^\s*(?:(?:in|from|to|at|for|of|with|by|on|against)\s+)?(?:which|what)\s+"
+    r"^\s*(?:(?:in|into|from|to|at|for|of|with|by|on|against|through|across|among|between|"
+    r"under|over|about)\s+)?(?:which|what)\s+"
     rf"(?:(?!{AUXILIARY})[\w.-]+\s+){{0,2}}?"
-    rf"{PLURAL}\b(?!\s+(?:is|was|has)\b)"
+    rf"(?P<listed>{PLURAL})\b(?!\s+(?:is|was|has)\b)"
     r"|^\s*(?:list|enumerate|name all)\b|\b(?:what are|what were|which are)\b"
     # "Name the three U.S. citizens held hostage ...": name and a plural
     r"|^\s*name\s+(?:(?:the|all|each|every|some\s+of\s+the)\s+)?"
     r"(?:(?!(?:who|whom|that|which|whose|where|when|for|of|in|on|at|by|with|from|to)\b)"
     r"[\w.,'’-]+\s+){0,7}?"
-    rf"(?:{PLURAL}|men|women|people)\b",
+    rf"(?P<named>{PLURAL}|men|women|people)\b",
     re.IGNORECASE,
 )
+
+
+def listed(question: str) -> str:
+    """The plural a list question asks for ("Which website domains were seized?" ->
+    "domains"), or "" if it asks for none ("What are the charges?", or no list at all)."""
+    m = LIST_QUESTION.search(question)
+    return (m.group("listed") or m.group("named") or "") if m else ""
+
 
 NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"

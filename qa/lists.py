@@ -62,16 +62,35 @@ def inline_list(text: str, known: frozenset[str] = frozenset()) -> bool:
     or more names one after another, not the question's own (``known``, its names' words) and
     not officials ("Judge Roe"). Both read the sentence's pieces between commas once: a
     regular expression for a series backtracks quadratically on long comma-laden sentences."""
-    return _phrases_in_a_row(text) or _names_in_a_row(text, known)
+    return _phrases_in_a_row(text) or names_in_a_row(text, known)
 
 
-_PLAIN = re.compile(r"[\w'’$-]+")  # a word of a phrase in a series: no "Colo.", no "(Model"
+def series_after(text: str, stems: frozenset[str]) -> bool:
+    """Whether three or more short phrases in a series follow, within three words, a word of
+    ``stems`` (the plural a question asks for: "the three seized domain names applanet.net,
+    appbucket.net and snappzmarket.com"); a series further on ("two members for their roles
+    in murders, attempted murders and robberies") lists something else."""
+    words = list(_TOKEN.finditer(text))
+    for m, stemmed in zip(words, lexical_tokens([w.group() for w in words]), strict=True):
+        if stems.intersection(stemmed):
+            rest = text[m.end() :]
+            near = "," in rest and len(rest.split(",", 1)[0].split()) <= 3
+            if near and _phrases_in_a_row(rest, 3):
+                return True
+    return False
 
 
-def _phrases_in_a_row(text: str) -> bool:
-    """Four or more phrases of at most three words in a series, the last after "and"/"or"
-    ("one bus, eight trucks, 19 generators, five trailers and several other items"); the
-    first may end a longer piece ("... admitted to stealing one bus")."""
+_TOKEN = re.compile(r"[\w'’-]+")
+
+
+# a word of a phrase in a series, dots only inside it ("applanet.net"): no "Colo.", no "(Model"
+_PLAIN = re.compile(r"[\w'’$-]+(?:\.[\w'’$-]+)*")
+
+
+def _phrases_in_a_row(text: str, least: int = 4) -> bool:
+    """``least`` (at least three) or more phrases of at most three words in a series, the
+    last after "and"/"or" ("one bus, eight trucks, 19 generators, five trailers and several
+    other items"); the first may end a longer piece ("... admitted to stealing one bus")."""
     for clause in re.split(r"[;:]", text):
         run = 0  # phrases in a row so far
         for piece in clause.split(", "):
@@ -83,14 +102,17 @@ def _phrases_in_a_row(text: str) -> bool:
             plain = all(_PLAIN.fullmatch(w) for w in words[: joined or 3])
             # "..., and several other items" after three, or "..., five trailers and several"
             # after two
-            if plain and ((joined == 0 and run >= 3 and len(words) > 1) or (joined and run >= 2)):
+            if plain and (
+                (joined == 0 and run >= least - 1 and len(words) > 1)
+                or (joined and run >= least - 2)
+            ):
                 return True
             short = len(words) <= 3 and joined is None and plain
             run = run + 1 if short and run else 1
     return False
 
 
-def _names_in_a_row(text: str, known: frozenset[str]) -> bool:
+def names_in_a_row(text: str, known: frozenset[str] = frozenset()) -> bool:
     """Three or more names one after another, joined by commas, semicolons, "and" or "or"
     ("the Janet R, Amanda Laurnen, Miss Lill, Crab Daddy and Conch Emperor"); the first may
     end a longer piece, the last begin one; "Inc.", a state ("Calif."), an age in between

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from qa.chat import ANAPHORA
 from qa.events import EVENT, OUTCOMES, TITLE_EVENTS
 from qa.evidence import CALENDAR, FUTURE, name_words
-from qa.kinds import AUXILIARY, LIST_QUESTION, expected_types
+from qa.kinds import AUXILIARY, LIST_QUESTION, expected_types, listed
 
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 PAST = re.compile(r"\b(?:was|were|did|had|happened)\b", re.I)
@@ -183,6 +183,7 @@ class Question:
     kinds: tuple[str, ...]  # the kinds of answer it asks for (``kinds.expected_types``)
     values: tuple[str, ...]  # of those, the ones a single figure gives (not a series)
     wants_list: bool
+    listed: str  # the plural a list question asks for ("domains"; ``kinds.listed``)
     person: bool  # asks for a person (``PERSON_ASKED``)
     who: bool  # asks who, a person or a company (the evidence model's "person" feature)
     prospective: bool  # asks what someone faces or what is to come (``PROSPECTIVE``)
@@ -245,6 +246,7 @@ def _read(text: str, context: str, whole: str, setting: str, subject: frozenset[
         kinds=tuple(name for name, _ in types),
         values=tuple(name for name, found in types if isinstance(found, re.Pattern)),
         wants_list=bool(LIST_QUESTION.search(text)),
+        listed=listed(text),
         person=bool(PERSON_ASKED.search(text)),
         who=asks_person(text),
         prospective=prospective,

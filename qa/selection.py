@@ -12,7 +12,7 @@ from qa import evidence, joining, kinds
 from qa.candidates import LIST_UNITS, Candidate, Topic, unit_terms
 from qa.completion import close_to_best
 from qa.lexical import lexical_tokens
-from qa.lists import inline_list, whole_list
+from qa.lists import inline_list, names_in_a_row, series_after, whole_list
 from qa.question import PEOPLE, Question
 from qa.sentences import Sentences
 
@@ -43,9 +43,16 @@ class Selector:
         self.record: list[tuple[tuple[float, ...], Candidate, list[Candidate]]] | None = None
 
     def select(
-        self, q: Question, candidates: list[Candidate], topic: Topic, limit: int | None = None
+        self,
+        q: Question,
+        candidates: list[Candidate],
+        topic: Topic,
+        limit: int | None = None,
+        names: bool = False,
     ) -> list[list[Candidate]]:
-        """Pick groups of units greedily: relevance plus the question words not yet covered."""
+        """Pick groups of units greedily: relevance plus the question words not yet covered;
+        ``names``: the question asks for names (``answer_types``), so that asked for a list,
+        names in a row list what it asks for."""
         limit = limit or self.max_sentences
         weights = {t: self.sentences.weight(t) for t in lexical_tokens([q.content])[0]}
         total = sum(weights.values()) or 1.0
@@ -69,15 +76,12 @@ class Selector:
             # whatever its score quoted another release's measures or an indictment's overt
             # acts in place of the names a sentence above it gives
             # asked for days ("on which days"), a list that gives one: not another list of
-            # the release ("measures ... include:"), which the loop below leaves out
-            forced = next(
-                (
-                    c
-                    for c in close
-                    if (c.unit.kind in LIST_UNITS or inline_list(c.text, q.name_words))
-                    and self.gives(q, c)
-                ),
-                None,
+            # the release ("measures ... include:"), which the loop below leaves out; asked
+            # for "domains", one that names them, not the agencies the release thanks
+            plural = frozenset(lexical_tokens([q.listed])[0]) if q.listed else frozenset()
+            lists = {id(c): self._lists(q, c, plural, names) for c in close}
+            forced = next((c for c in close if lists[id(c)] == 2), None) or next(
+                (c for c in close if lists[id(c)] == 1), None
             )
             pool = [c for c in pool if c is not forced]
         covered: set[str] = set()
@@ -135,6 +139,24 @@ class Selector:
             if q.wants_list and len(group) > 1:
                 break  # a list question answered by a whole list: the list is the answer
         return groups + self.missing_kinds(q, candidates, groups, limit, used, quoted)
+
+    def _lists(self, q: Question, cand: Candidate, plural: frozenset[str], names: bool) -> int:
+        """How well ``cand`` lists what ``q`` asks for: 2 if it is a list (a list's lead-in
+        or item, or a series written inline) that gives a day if asked for one (``gives``)
+        and names the plural asked for (``plural``, its stem: "domains", "the three seized
+        domain names applanet.net, appbucket.net and snappzmarket.com"; a bulleted list by
+        its lead-in), if one is; 1 if, asked for ``names`` ("Which companies ...?"), it names
+        three in a row without naming the plural ("The Enclave Development LLC; ... Robert
+        Lipka P.C., ..."); else 0. Three phrases in a series right after the plural make a
+        list."""
+        if not self.gives(q, cand):
+            return 0
+        if cand.unit.kind in LIST_UNITS:  # named by its lead-in (or first item), not one item
+            return 2 if not plural or plural & whole_list(cand)[0].terms else 0
+        if not plural or plural & cand.terms:
+            listed = inline_list(cand.text, q.name_words)
+            return 2 if listed or (plural and series_after(cand.text, plural)) else 0
+        return int(names and names_in_a_row(cand.text, q.name_words))
 
     def gives(self, q: Question, cand: Candidate) -> bool:
         """Whether ``cand`` gives a day, if the question asks for one (``LISTED_KINDS``; else

@@ -162,11 +162,7 @@ class Sentences(ReleaseFacts):
                 found.append((release, unit, term_set))
                 adapted.append(mapped_semantic[i])
                 vector_rows.append(first_row + i)
-        kinds_asked = (
-            self.types.probabilities(answer_types.inputs(vector, q.text))
-            if self.types
-            else answer_types.NONE
-        )
+        kinds_asked = self.kinds_asked(q, vector)
         rows = self._against(q, own, rows, found, kinds_asked)
         best_adapted = max(adapted, default=0.0)
         rows = [(*r, a, a - best_adapted) for r, a in zip(rows, adapted, strict=True)]
@@ -178,6 +174,14 @@ class Sentences(ReleaseFacts):
         ]
         out.sort(key=lambda c: -c.score)
         return told_before_ahead(q, out)
+
+    def kinds_asked(self, q: Question, vector: np.ndarray) -> tuple[float, ...]:
+        """The probability of each kind of answer (``answer_types.TYPES``) that ``q`` (its
+        embedding: ``vector``) asks for it, as the fitted reader reads it (none if it reads
+        another model's embeddings)."""
+        if not self.types:
+            return answer_types.NONE
+        return self.types.probabilities(answer_types.inputs(vector, q.text))
 
     def _against(
         self,

@@ -605,6 +605,76 @@ def test_asked_for_a_list_the_best_list_answers_inline_or_bulleted(
     assert names in answer.sentences[0].text
 
 
+def test_asked_for_a_list_of_something_the_list_that_names_it_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asked which domains were seized, the answer leads with the sentence naming the domain
+    names (three, in a series), not with the list of agencies the release thanks, which used
+    to be quoted first for being a list; asked for names, a list of names answers though it
+    does not say "defendants". (``LIST_MARGIN`` is widened so that every list is close enough
+    to be quoted.)"""
+    from qa import answer_types, selection
+    from qa.answer_types import TYPES, TypeReader
+
+    engine = _engine_of(
+        tmp_path,
+        "named-list",
+        [
+            _release(
+                "domains",
+                "Federal Courts Order Seizure of Three Website Domains",
+                "Seizure orders have been executed against three website domains that "
+                "distributed pirated apps. The operation reflects a coordinated effort by the "
+                "Computer Crime Section, the Office of International Affairs, the Northern "
+                "District of Georgia and the Atlanta Field Office. The three seized domain "
+                "names applanet.net, appbucket.net and snappzmarket.com are in the custody of "
+                "the federal government.",
+            ),
+            _release(
+                "hackers",
+                "Hackers Indicted for Payroll Card Fraud",
+                "A hacking ring broke into the card processor's network and raised the limits "
+                "of the cards it used. Sergei Tsurikov, Viktor Pleshchuk and Oleg Covelin were "
+                "indicted today.",
+            ),
+            *UNRELATED,
+        ],
+        FakeEncoder(),
+    )
+    monkeypatch.setattr(selection, "LIST_MARGIN", 1.0)
+    domains = engine.ask("Which website domains were seized for distributing pirated apps?")
+    assert "applanet.net, appbucket.net and snappzmarket.com" in domains.answer.sentences[0].text
+    # names in a row answer a question for names, as the reader of the kinds of answer reads
+    # it (one sure of it here: the fake encoder's embeddings are not the shipped reader's)
+    dimension = len(FakeEncoder().encode(["x"])[0]) + len(answer_types.WH)
+    engine.composer.sentences.types = TypeReader(
+        engine.index.manifest.model,
+        ((0.0,) * dimension,) * len(TYPES),
+        tuple(30.0 if t == "name" else -30.0 for t in TYPES),
+        {},
+    )
+    hackers = engine.ask("Which defendants were indicted for hacking the card processor?")
+    assert "Sergei Tsurikov" in hackers.answer.sentences[0].text
+
+
+def test_a_list_question_names_the_plural_it_asks_for() -> None:
+    from qa.kinds import listed
+    from qa.lists import inline_list, series_after
+
+    assert listed("Which website domains were seized?") == "domains"
+    assert listed("Through which countries did the shipments pass?") == "countries"
+    assert listed("Name the three U.S. citizens held hostage.") == "citizens"
+    assert listed("What are the charges?") == ""  # a list, of no plural it names
+    assert listed("Which prison was Davis sent to?") == ""  # no list
+    # three short phrases make a series right after what is asked for, not further on
+    three = "The seized domain names applanet.net, appbucket.net and snappzmarket.com are held."
+    domain = frozenset({"domain"})
+    assert series_after(three, domain) and not inline_list(three)
+    assert not series_after(three, frozenset({"site"}))
+    further = "Two members for their roles in murders, thefts and robberies."
+    assert not series_after(further, frozenset({"member"}))
+
+
 def _repeating_engine(tmp_path: Path) -> Engine:
     """Three releases of one case that restate its facts, one with a revised figure, and an
     unrelated case with the same kind of facts."""
