@@ -127,19 +127,28 @@ _STOP_NAMES = frozenset(
 
 def question_names(question: str) -> list[str]:
     """Return the names a question gives ("Kellogg Brown Root", "Abu Dhabi"): its
-    capitalised words, a run of them one name; the question's first word, question
-    words, months and days left out."""
+    capitalised words, a run of them one name (ended by a modifier: "Nevada-based
+    Pentagon" is two); the question's first word, question words, months and days left
+    out."""
     body = _FIRST_WORD.sub(" ", question, count=1)
     names = []
     for m in NAME.finditer(body):
-        words = [
-            w
-            for w in re.split(r"[\s/-]+", m.group())
-            if len(w) > 1 and w[0].isupper() and w.lower().rstrip(".") not in _STOP_NAMES | CALENDAR
-        ]
-        if words:
-            names.append(" ".join(words))
+        for run in _MODIFIER.split(m.group()):
+            words = [
+                w
+                for w in re.split(r"[\s/-]+", run)
+                if len(w) > 1
+                and w[0].isupper()
+                and w.lower().rstrip(".") not in _STOP_NAMES | CALENDAR
+            ]
+            if words:
+                names.append(" ".join(words))
     return list(dict.fromkeys(names))
+
+
+# the lower-case tail of a name made a modifier ("a Nevada-based Pentagon contractor", "the
+# U.S.-led coalition"): the name ends there, and what follows is another
+_MODIFIER = re.compile(r"-[a-z][\w'’-]*")
 
 
 # the opening of an answer a follow-up follows that names its subject: up to its first citation

@@ -24,6 +24,8 @@ def test_question_names_leave_out_question_words_and_keep_multiword_names() -> N
     assert names("Where was the conference held in March?") == []
     assert names("What did Jürgen Stock say in Abu Dhabi?") == ["Jürgen Stock", "Abu Dhabi"]
     assert names("When did Jimenez-Naranjo plead?") == ["Jimenez Naranjo"]
+    # a name made a modifier ends there: no "Nevada Pentagon" to look for in the releases
+    assert names("What did the Nevada-based Pentagon contractor admit?") == ["Nevada", "Pentagon"]
     assert evidence.name_words(["INTERPOL's Members"]) == {"interpol", "members"}
 
 
