@@ -54,12 +54,17 @@ TITLE_EVENTS = tuple(
 NOT_YET = re.compile(
     r"\b(?:if|upon|once|unless|be|being|faces?|facing|previously|formerly|prior)\b", re.I
 )
-# "What was seized during the INTERPOL Americas Regional Conference?": a named event asked
-# about as past, which a release announcing it ("to be held in Chile in March") cannot answer
+# "What was seized during the INTERPOL Americas Regional Conference?", "What did the INTERPOL
+# Americas conference adopt?": a named event asked about as past, which a release announcing
+# it ("to be held in Chile in March") cannot answer
+_EVENTS = (
+    r"Conference|Summit|Meeting|Forum|Assembly|Congress|Symposium|Games|Olympics|"
+    r"Championships?|Cup|Convention|Ceremony"
+)
 EVENT = re.compile(
-    r"\b(?i:was|were|did|had)\b.*\b(?:during|at)\s+the\s+((?:[A-Z][\w'-]*\s+){0,6}"
-    r"(?:Conference|Summit|Meeting|Forum|Assembly|Congress|Symposium|Games|Olympics|"
-    r"Championships?|Cup|Convention|Ceremony))\b"
+    r"\b(?i:was|were|did|had|came)\b.*\bthe\s+("
+    rf"(?:[A-Z][\w'-]*\s+){{1,6}}(?i:{_EVENTS})|(?:{_EVENTS})"
+    r")\b"
 )
 # right after the event's name ("…, to be held in Chile") or right before it ("the upcoming …")
 AHEAD_AFTER = re.compile(
@@ -70,11 +75,15 @@ AHEAD_BEFORE = re.compile(r"\b(?:upcoming|forthcoming|next)\W+(?:\w+\W+){0,2}$",
 
 def only_ahead(event: str, releases: Iterable[Release]) -> bool:
     """Whether the releases name ``event`` and only ever as still to come ("the X, to be held
-    in Chile in March, will ..."; "the upcoming X")."""
+    in Chile in March, will ..."; "the upcoming X"). Its name may be written in full there:
+    "the INTERPOL Americas conference" is "the INTERPOL Americas Regional Conference"."""
+    name = re.compile(
+        r"\b" + r"\W+(?:[\w'-]+\s+){0,2}?".join(map(re.escape, event.split())) + r"\b", re.I
+    )
     mentions = [
         (r.text[max(0, m.start() - 60) : m.start()], r.text[m.end() : m.end() + 60])
         for r in releases
-        for m in re.finditer(rf"\b{re.escape(event)}\b", r.text, re.I)
+        for m in name.finditer(r.text)
     ]
     return bool(mentions) and all(
         AHEAD_AFTER.search(after) or AHEAD_BEFORE.search(before) for before, after in mentions

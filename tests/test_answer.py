@@ -844,6 +844,19 @@ def test_event_mentions_are_told_ahead_from_past() -> None:
     assert EVENT.search("What was agreed at the Pacific Summit?")
     assert EVENT.search("Was anything seized at the Pacific Summit?")
     assert not EVENT.search("What will be agreed at the Pacific Summit?")
+    # the event as the subject, named short: its mentions written in full are its own
+    asked = EVENT.search("What did the Pacific Police summit adopt?")
+    assert asked and asked.group(1) == "Pacific Police summit"
+    full = [
+        Release(
+            id="r",
+            title="t",
+            text="The Pacific Police Regional Summit, to be held in May, will open.",
+            blocks=(),
+        )
+    ]
+    assert only_ahead(asked.group(1), full)
+    assert not EVENT.search("Where was the summit held?")  # no name: which summit?
     # the event's name is matched as words: the World Cup is not in "hiccup"
     cup = [Release(id="r", title="t", text="A hiccup, to be held later, will pass.", blocks=())]
     assert not only_ahead("Cup", cup)
