@@ -177,8 +177,6 @@ class Composer:
             if not groups:
                 return self._abstain(q, hits, confidence, OFF_TOPIC)
             groups = self.selector.counted(q, candidates, topic, groups)
-            if reason := selection.uncounted(q, groups):
-                return self._abstain(q, hits, confidence, reason)
             groups = completion.missing_names(
                 q, groups, candidates, self.max_sentences, self.sentences.release_words
             )
@@ -205,9 +203,6 @@ class Composer:
             names = self._asks_names(part, part_vector)
             selected = self.selector.select(part, part_candidates, topic, share, names)
             selected = self.selector.counted(part, part_candidates, topic, selected, share)
-            if reason := selection.uncounted(part, selected):
-                reasons.append(reason)
-                continue
             taken = {(c.release.id, c.unit.start) for g in groups for c in g}
             groups.extend(g for g in selected if (g[0].release.id, g[0].unit.start) not in taken)
         if not groups:

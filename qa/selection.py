@@ -298,24 +298,26 @@ class Selector:
         return added
 
 
-def uncounted(q: Question, groups: Sequence[Sequence[Candidate]]) -> str:
-    """Say why the answer gives no count, if it gives none: a "how many X" question is
-    answered only by a number of X ("3.2 tonnes of cocaine", "44 counterfeit payroll debit
-    cards": a number with a word of X among the few words after it, or joined to one: "a
-    21-count indictment"). People are counted under many names ("2,266 individuals" answers
-    "how many people"), so they are not checked."""
+def uncounted(q: Question, groups: Sequence[Sequence[Candidate]]) -> bool:
+    """Whether a "how many X" question's sentences give no number of X ("3.2 tonnes of
+    cocaine", "44 counterfeit payroll debit cards": a number with a word of X among the few
+    words after it, or joined to one: "a 21-count indictment"). People are counted under many
+    names ("2,266 individuals" answers "how many people"), so they are not checked. It leads
+    the answer with a sentence that gives one (``Selector.counted``); it does not make the
+    answer abstain: a paraphrase counts "web addresses" where the release has "82 domain
+    names" (docs/decisions.md)."""
     if not groups or not q.counted:
-        return ""
+        return False
     focus = set(lexical_tokens([q.counted])[0])
     if not focus or focus & unit_terms(PEOPLE):
-        return ""
+        return False
     for group in groups:
         for c in group:
             words = re.findall(r"[\w'-]+", c.text)
             stems = [set(t) for t in lexical_tokens(words)]
             for i, word in enumerate(words):
                 if kinds.NUMBER.fullmatch(word) and any(focus & t for t in stems[i + 1 : i + 6]):
-                    return ""
+                    return False
                 # a count written as a modifier of what is counted: "a 21-count indictment"
                 # (not "a 20-year-old", nor "a one-time payment")
                 number, _, counted = word.partition("-")
@@ -325,8 +327,8 @@ def uncounted(q: Question, groups: Sequence[Sequence[Candidate]]) -> str:
                     and counted.lower() not in ("time", "off")
                     and focus & unit_terms(counted)
                 ):
-                    return ""
-    return f"None of the closest passages gives a number of {q.counted.strip()}."
+                    return False
+    return True
 
 
 def newest(candidates: Sequence[Candidate]) -> list[Candidate]:
