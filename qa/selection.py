@@ -78,11 +78,7 @@ class Selector:
             # asked for days ("on which days"), a list that gives one: not another list of
             # the release ("measures ... include:"), which the loop below leaves out; asked
             # for "domains", one that names them, not the agencies the release thanks
-            plural = frozenset(lexical_tokens([q.listed])[0]) if q.listed else frozenset()
-            lists = {id(c): self._lists(q, c, plural, names) for c in close}
-            forced = next((c for c in close if lists[id(c)] == 2), None) or next(
-                (c for c in close if lists[id(c)] == 1), None
-            )
+            forced = self._list_to_quote(q, close, names)
             pool = [c for c in pool if c is not forced]
         covered: set[str] = set()
         groups: list[list[Candidate]] = []
@@ -139,6 +135,21 @@ class Selector:
             if q.wants_list and len(group) > 1:
                 break  # a list question answered by a whole list: the list is the answer
         return groups + self.missing_kinds(q, candidates, groups, limit, used, quoted)
+
+    def _list_to_quote(
+        self, q: Question, close: Sequence[Candidate], names: bool
+    ) -> Candidate | None:
+        """The first of ``close`` (best first) that lists what ``q`` asks for and names it,
+        else the first that lists names asked for without naming the plural (``_lists``)."""
+        plural = frozenset(lexical_tokens([q.listed])[0]) if q.listed else frozenset()
+        names_only = None
+        for cand in close:
+            rank = self._lists(q, cand, plural, names)
+            if rank == 2:
+                return cand
+            if rank == 1 and names_only is None:
+                names_only = cand
+        return names_only
 
     def _lists(self, q: Question, cand: Candidate, plural: frozenset[str], names: bool) -> int:
         """How well ``cand`` lists what ``q`` asks for: 2 if it is a list (a list's lead-in
