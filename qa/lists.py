@@ -29,10 +29,21 @@ NOT_ITEM = re.compile(
 def whole_list(cand: Candidate) -> list[Candidate]:
     """Return the lead-in and every bullet of the list ``cand`` belongs to."""
     release = cand.release
+    units = list_units(cand)
+    terms = lexical_tokens([release.text[u.start : u.end] for u in units])
+    return [
+        Candidate(release, u, cand.score, frozenset(t)) for u, t in zip(units, terms, strict=True)
+    ]
+
+
+def list_units(cand: Candidate) -> list[Unit]:
+    """The units of the list ``cand`` belongs to, its lead-in (if it has one) first: where
+    ``whole_list`` reads them from, and what names a list without reading every item."""
+    release = cand.release
     blocks = release.blocks
     idx = next((i for i, b in enumerate(blocks) if b.start <= cand.unit.start < b.end + 1), None)
     if idx is None:
-        return [cand]
+        return [cand.unit]
     if blocks[idx].kind == "paragraph":  # the lead-in: the list follows it
         first_bullet = idx + 1
         lead = cand.unit
@@ -51,10 +62,7 @@ def whole_list(cand: Candidate) -> list[Candidate]:
     while j < len(blocks) and blocks[j].kind == "bullet" and j - first_bullet < MAX_LIST_ITEMS:
         units.append(Unit("bullet", blocks[j].start, blocks[j].end))
         j += 1
-    terms = lexical_tokens([release.text[u.start : u.end] for u in units])
-    return [
-        Candidate(release, u, cand.score, frozenset(t)) for u, t in zip(units, terms, strict=True)
-    ]
+    return units
 
 
 def inline_list(text: str, known: frozenset[str] = frozenset()) -> bool:

@@ -12,7 +12,7 @@ from qa import evidence, joining, kinds
 from qa.candidates import LIST_UNITS, Candidate, Topic, unit_terms
 from qa.completion import close_to_best
 from qa.lexical import lexical_tokens
-from qa.lists import inline_list, names_in_a_row, series_after, whole_list
+from qa.lists import inline_list, list_units, names_in_a_row, series_after, whole_list
 from qa.question import PEOPLE, Question
 from qa.sentences import Sentences
 
@@ -163,7 +163,10 @@ class Selector:
         if not self.gives(q, cand):
             return 0
         if cand.unit.kind in LIST_UNITS:  # named by its lead-in (or first item), not one item
-            return 2 if not plural or plural & whole_list(cand)[0].terms else 0
+            if not plural:
+                return 2
+            lead = list_units(cand)[0]
+            return 2 if plural & unit_terms(cand.release.text[lead.start : lead.end]) else 0
         if not plural or plural & cand.terms:
             listed = inline_list(cand.text, q.name_words)
             return 2 if listed or (plural and series_after(cand.text, plural)) else 0
