@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from qa import completion, evidence, selection
+from qa import completion, evidence, selection, withheld
 from qa.answer_types import TYPES
 from qa.candidates import Candidate, Topic
 from qa.chunking import Unit
@@ -182,6 +182,8 @@ class Composer:
             )
             groups = completion.name_person(q, groups, candidates, self.max_sentences)
             groups = completion.introduce(q, groups, candidates, self.max_sentences)
+            if reason := self._withheld(q, groups, vector):
+                return self._abstain(q, hits, confidence, reason)
             return self._render(q, groups, hits, confidence)
         # A compound question may span releases: each part is answered, and checked, on its
         # own, the setting and the other parts being its context.
@@ -283,6 +285,21 @@ class Composer:
         if not q.outcomes or q.counted or q.wants_list:
             return []
         return evidence.mentioned(q.names, [self.sentences.release_words(r) for r in releases])
+
+    def _withheld(self, q: Question, groups: list[list[Candidate]], vector: np.ndarray) -> str:
+        """Say that the releases do not name what the question asks the name of, if the
+        sentences chosen speak of it only as "a ..." and neither they nor the rest of their
+        releases name it (``withheld``). "Which X ...?" asks for a name only if the fitted
+        reader of the kinds of answer reads so."""
+        thing = q.thing
+        if thing is None or (
+            not thing.named
+            and self.sentences.kinds_asked(q, vector)[TYPES.index("name")] < NAMES_ASKED
+        ):
+            return ""
+        chosen = [c for g in groups for c in g]
+        releases = {c.release.id: c.release.text for c in chosen}
+        return withheld.reason(thing.word, [c.text for c in chosen], releases.values())
 
     def _asks_names(self, q: Question, vector: np.ndarray) -> bool:
         """Whether a list question asks for names (people, companies, places: "Which

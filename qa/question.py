@@ -13,6 +13,7 @@ from qa.chat import ANAPHORA
 from qa.events import EVENT, OUTCOMES, TITLE_EVENTS
 from qa.evidence import CALENDAR, FUTURE, name_words
 from qa.kinds import AUXILIARY, LIST_QUESTION, expected_types, listed
+from qa.withheld import Thing, asked_thing
 
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 PAST = re.compile(r"\b(?:was|were|did|had|happened)\b", re.I)
@@ -206,6 +207,7 @@ class Question:
     title_events: tuple[re.Pattern[str], ...]  # what a release's title announcing it says
     event: str  # a named event asked about as past ("the INTERPOL Americas Regional Conference")
     counted: str  # what "how many" asks a number of
+    thing: Thing | None  # what it asks the name of ("the name of the company ...")
     refers_back: bool  # it speaks of someone or something named before ("he", "the company")
     parts: tuple[Question, ...]  # the questions a compound question is made of
 
@@ -272,6 +274,7 @@ def _read(text: str, context: str, whole: str, setting: str, subject: frozenset[
         else tuple(title for asks, title in TITLE_EVENTS if asks.search(text)),
         event=event.group(1) if event and not prospective else "",
         counted=counted.group(1) if counted else "",
+        thing=asked_thing(text),
         refers_back=bool(ANAPHORA.search(text)),
         parts=(),
     )

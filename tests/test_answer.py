@@ -812,6 +812,34 @@ def test_a_how_many_question_counted_in_other_words_is_answered(tmp_path: Path) 
     assert "82 domain names" in answer.text
 
 
+def test_a_name_the_releases_withhold_is_said_to_be_withheld(tmp_path: Path) -> None:
+    """Asked the name of a company a release speaks of only as "a Minnesota-based company",
+    the answer says the releases do not name it instead of quoting that sentence; once a
+    release names it, the name is the answer."""
+    withheld = _release(
+        "withheld",
+        "Singapore Man Sentenced for Shipping Radio Modules to Iran",
+        "Lim Yong Nam was sentenced to 40 months in prison. The radio frequency modules he "
+        "shipped to Iran were made by a Minnesota-based company.",
+    )
+    question = "What is the name of the Minnesota company that made the radio frequency modules?"
+    engine = _engine_of(tmp_path, "withheld", [withheld, *UNRELATED], FakeEncoder())
+    answer = engine.ask(question).answer
+    assert answer.abstained
+    assert answer.reason == (
+        "The closest releases do not name the company: they say only “a Minnesota-based company”."
+    )
+    assert answer.suggestions[0].id == "withheld"
+    named = _release(
+        "named",
+        "Singapore Man Sentenced for Shipping Radio Modules to Iran",
+        "Lim Yong Nam was sentenced to 40 months in prison. The radio frequency modules he "
+        "shipped to Iran were made by Nortek Radio, a Minnesota-based company.",
+    )
+    answer = _engine_of(tmp_path, "named", [named, *UNRELATED], FakeEncoder()).ask(question).answer
+    assert not answer.abstained and "Nortek Radio" in answer.text
+
+
 def test_a_named_event_announced_as_to_come_does_not_answer_what_happened_there(
     tmp_path: Path,
 ) -> None:
