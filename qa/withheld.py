@@ -19,11 +19,12 @@ from dataclasses import dataclass
 
 _VERB = r"(?:did|was|were|is|are|had|has|have|do|does|will|would|could|can|might)"
 # the words that end the phrase naming the thing a question asks the name of: a relative or a
-# preposition ("the individual in Italy who"), a participle ("the joint venture formed by"), an
-# adverb ("the detainee originally from"), a name or the question's end
+# preposition ("the individual in Italy who"), a participle ("the joint venture formed by",
+# "the restaurant run by"), an adverb ("the detainee originally from"), a name or the
+# question's end
 _AFTER_THING = (
     r"(?=\s*(?:[,?]|$)|\s+(?:who|whom|whose|that|which|where|from|in|at|on|with|by|to|for|"
-    r"of|behind|he|she|they|it|[A-Z][\w'’.-]*|[a-z]+ed|[a-z]+ing|[a-z]+ly)\b)"
+    r"of|behind|he|she|they|it|[A-Z][\w'’.-]*|[a-z]+ed|[a-z]+ing|[a-z]+ly|[a-z]+\s+by)\b)"
 )
 NAME_OF = re.compile(
     r"(?:\b[Nn]ame of|^\s*[Nn]ame)\s+(?:the|a|an|this|that|his|her|its|their)\s+"

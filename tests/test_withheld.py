@@ -13,6 +13,7 @@ from qa.withheld import Thing, asked_thing, reason, unnamed
         ("What is the name of the Minnesota-based company whose modules went to Iran?", "company"),
         ("What was the name of the individual in Italy who arranged the sessions?", "individual"),
         ("What was the name of the joint venture formed by the two firms?", "venture"),
+        ("What is the name of the Saipan restaurant run by J.E.T. Holding Co.?", "restaurant"),
         ("What is the name of the detainee originally from the West Bank?", "detainee"),
         ("Name the company that made the modules.", "company"),
     ],
