@@ -251,6 +251,7 @@ class Composer:
         reports that outcome as having happened, or they announce the event as to come."""
         if q.prospective:
             return ""
+        retrieved = {c.release.id: c.release for c in candidates}.values()
         candidates = self.sentences.topical(candidates, topic)
         if not candidates:
             return ""
@@ -259,6 +260,18 @@ class Composer:
             for c in candidates
             if c.score >= candidates[0].score - SELECT_MARGIN
         }
+        if people := self._people_asked(q, retrieved):
+            # only a release naming someone asked about can report his outcome
+            quoted = {
+                i: r
+                for i, r in quoted.items()
+                if any(evidence.share_of(w, self.sentences.release_words(r)) > 0 for _, w in people)
+            }
+            if not quoted:
+                return (
+                    f"None of the closest releases that report a {q.outcomes[0][0]} names "
+                    f"{people[0][0]}."
+                )
         named = self._outcome_names(q, quoted.values())
 
         def of(passage: str) -> bool:
@@ -274,6 +287,23 @@ class Composer:
         if q.event and only_ahead(q.event, quoted.values()):
             return f"The closest releases mention the {q.event} only as still to come."
         return ""
+
+    def _people_asked(
+        self, q: Question, retrieved: Iterable[Release]
+    ) -> list[tuple[str, frozenset[str]]]:
+        """The people an outcome is asked of (``evidence.person_asked``: not a place, "in
+        Central America", "Sugar Land, Texas") whom a ``retrieved`` release names, with the
+        words of each name. A release naming none of them reports no outcome of theirs ("How
+        long was Amer Sinan Alhaggagi sentenced to ...?" is not answered from another
+        defendant's sentencing)."""
+        if not q.outcomes or q.counted or q.wants_list:
+            return []
+        words = [self.sentences.release_words(r) for r in retrieved]
+        return [
+            (name.rstrip("."), found[0])
+            for name in q.names
+            if evidence.person_asked(name, q.text) and (found := evidence.mentioned([name], words))
+        ]
 
     def _outcome_names(self, q: Question, releases: Iterable[Release]) -> list[frozenset[str]]:
         """The words of the names an outcome asked about must be reported of (``reported``):

@@ -206,6 +206,21 @@ def added(
     return names / CAP, min(len(face.figures - figures), CAP) / CAP
 
 
+# a name followed by its state or country ("Sugar Land, Texas, nurse"): a place
+_PLACE_AFTER = re.compile(r",\s+[A-Z]")
+
+
+def person_asked(name: str, question: str) -> bool:
+    """Whether ``question`` gives ``name`` as someone's: a person's name (``_personal``),
+    not said as a place ("in Central America", "the Sugar Land, Texas, nurse")."""
+    at = question.find(name)
+    if at >= 0 and (
+        _PLACE_BEFORE.search(question[:at]) or _PLACE_AFTER.match(question, at + len(name))
+    ):
+        return False
+    return _personal(name.split())
+
+
 def names_person(text: str) -> bool:
     """Whether a sentence names someone: a run of capitalised words that, its titles aside,
     has two or more words, none of an organisation's, a place's or a date's."""
@@ -213,15 +228,21 @@ def names_person(text: str) -> bool:
         words = m.group().split()
         if words[0] not in _TITLES and _PLACE_BEFORE.search(text[: m.start()]):
             continue  # "in New York", "from Los Angeles": a place ("in Charge John Doe" not)
-        while words and (words[0] in _TITLES or (words[0].isupper() and len(words[0]) > 2)):
-            words.pop(0)  # "INTERPOL Secretary General Jürgen Stock"
-        if (
-            len(words) >= 2
-            and not any(w.isupper() and len(w) > 2 for w in words)
-            and not any(w.rstrip(",") in _NOT_PERSONAL or w.lower() in CALENDAR for w in words)
-        ):
+        if _personal(words):
             return True
     return False
+
+
+def _personal(words: list[str]) -> bool:
+    """Whether capitalised words, their titles aside, are a person's name: two or more, none
+    of an organisation's, a place's or a date's."""
+    while words and (words[0] in _TITLES or (words[0].isupper() and len(words[0]) > 2)):
+        words = words[1:]  # "INTERPOL Secretary General Jürgen Stock"
+    return (
+        len(words) >= 2
+        and not any(w.isupper() and len(w) > 2 for w in words)
+        and not any(w.rstrip(",") in _NOT_PERSONAL or w.lower() in CALENDAR for w in words)
+    )
 
 
 _WORD = re.compile(r"[\w'’]+")

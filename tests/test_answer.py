@@ -319,6 +319,49 @@ def test_asked_a_named_defendant_s_sentence_a_co_defendant_s_does_not_answer(
     assert not listed.abstained and "sentenced" in listed.text
 
 
+def test_asked_a_named_defendant_s_sentence_another_case_s_does_not_answer(
+    tmp_path: Path,
+) -> None:
+    """Asked the sentence of someone a plea release names, another defendant's sentencing
+    release (it names neither him nor anyone else asked about) does not answer."""
+    plea = _release(
+        "plea",
+        "Oakland Man Pleads Guilty to Supporting ISIS",
+        "Amer Sinan Alhaggagi pleaded guilty today to attempting to provide material support "
+        "to ISIS. Alhaggagi faces up to 20 years in prison at sentencing.",
+    )
+    other = _release(
+        "other",
+        "Maryland Man Sentenced for Supporting ISIS",
+        "Mohamed Elshinawy was sentenced today to 20 years in prison for conspiring to "
+        "provide material support to ISIS. Elshinawy received money from ISIS operatives.",
+    )
+    engine = _engine_of(tmp_path, "unquoted", [plea, other, *UNRELATED], FakeEncoder())
+    question = "How long was Amer Sinan Alhaggagi sentenced to prison for supporting ISIS?"
+    answer = engine.ask(question).answer
+    assert answer.abstained
+    # the plea release is the closest: it reports no sentence of his, and the sentencing
+    # release, which names no one asked about, does not count
+    assert answer.reason == (
+        "The closest releases do not report the sentence as handed down, only charges, pleas "
+        "or the penalties faced."
+    )
+    arrest = _release(
+        "arrest",
+        "Oakland Man Arrested",
+        "Amer Sinan Alhaggagi was arrested in Oakland on identity theft charges.",
+    )
+    engine = _engine_of(tmp_path, "unquoted-2", [arrest, other, *UNRELATED], FakeEncoder())
+    answer = engine.ask(question).answer
+    assert answer.abstained
+    assert answer.reason == (
+        "None of the closest releases that report a sentence names Amer Sinan Alhaggagi."
+    )
+    # asked of the one sentenced, that release answers
+    asked = engine.ask("How long was Mohamed Elshinawy sentenced to for supporting ISIS?").answer
+    assert not asked.abstained and "20 years" in asked.text
+
+
 def test_a_follow_up_is_not_answered_from_another_case(tmp_path: Path) -> None:
     from qa.chat import Turn
 
