@@ -46,6 +46,9 @@ _ENDS = (
     r"(?=\s*(?:[,.;:()\[\]\"“”]|$)|\s+(?:in|of|that|who|whom|which|whose|from|at|with|to|for|on|"
     r"by|and|or|was|is|were|are|had|has|have|near|under|[a-z]+ed|[a-z]+ing)\b)"
 )
+# how far before and after the word a naming of it reaches, in characters: a name, an age,
+# "which is", the article and three modifiers before; a place and a clause of 60 after
+_BEFORE, _AFTER = 240, 120
 # a name: a capitalised word (or one in brackets: "(ATMS)"), not a number
 _NAME = r"(?:[A-Z][\w&.'’-]*|\([A-Z][\w&.'’-]*\))"
 
@@ -102,9 +105,12 @@ def unnamed(thing: str, texts: Iterable[str], names: Iterable[str] = ()) -> str:
     found = next((m.group() for t in texts if (m := indefinite.search(t))), "")
     if not found:
         return ""
-    named = _named(thing)
-    if any(named.search(t) for t in [*texts, *names]):
-        return ""
+    named, word = _named(thing), re.compile(rf"\b{re.escape(thing)}")
+    for text in [*texts, *names]:
+        # every way of naming it holds the word: look only around each time a text says it
+        for m in word.finditer(text):
+            if named.search(text, max(0, m.start() - _BEFORE), m.end() + _AFTER):
+                return ""
     return found
 
 
