@@ -89,10 +89,12 @@ class Composer:
         index: Index,
         max_sentences: int = 4,
         abstain_below: float = 0.3,
+        part_sentences: int = 3,
         scorer: evidence.Scorer | None = None,
     ) -> None:
         self.index = index
         self.max_sentences = max_sentences
+        self.part_sentences = part_sentences
         self.abstain_below = abstain_below
         self.sentences = Sentences(index, scorer or evidence.Scorer.load())
         self.selector = Selector(self.sentences, max_sentences)
@@ -184,9 +186,10 @@ class Composer:
                 return self._abstain(q, hits, confidence, reason)
             return self._render(q, groups, hits, confidence)
         # A compound question may span releases: each part is answered, and checked, on its
-        # own, the setting and the other parts being its context.
+        # own, the setting and the other parts being its context; each gets up to
+        # ``part_sentences`` sentences.
         groups = []
-        share = max(1, self.max_sentences // len(q.parts))
+        share = self.part_sentences
         reasons = []
         for part, part_vector in zip(q.parts, part_vectors, strict=True):
             part_candidates = self.sentences.of_years(

@@ -87,6 +87,10 @@ class Settings:
     max_question_chars: int = _setting(1000, "Longest question accepted, in characters.")
     max_history: int = _setting(20, "Most chat turns accepted in a request's history.")
     max_answer_sentences: int = _setting(4, "Most sentences in an answer (a kept list counts one).")
+    part_answer_sentences: int = _setting(
+        3,
+        'Most sentences for each part of a compound question ("How much ..., and where ...?").',
+    )
     abstain_below: float = _setting(
         0.10,
         "Abstain when the evidence model's probability that the best sentence holds the answer "

@@ -78,6 +78,7 @@ class Engine:
         self.composer = Composer(
             index,
             max_sentences=settings.max_answer_sentences,
+            part_sentences=settings.part_answer_sentences,
             abstain_below=settings.abstain_below,
             scorer=Scorer.load(weights) if str(weights) not in ("", ".") else None,
         )

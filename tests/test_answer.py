@@ -388,6 +388,34 @@ def test_each_part_of_a_compound_question_is_checked_on_its_own(tmp_path: Path) 
     assert "27 years" not in answer.text and "faces a maximum" not in answer.text
 
 
+def test_each_part_of_a_compound_question_gets_its_own_sentences(tmp_path: Path) -> None:
+    """Each part of a compound question gets up to ``part_sentences`` sentences of its own
+    (``QA_PART_ANSWER_SENTENCES``), not a share of the whole answer's four."""
+    body = (
+        "The hawksbill turtle shells seized at the port of Miami were worth $450,000. "
+        "The hawksbill turtle shells seized at the port of Miami numbered 300. "
+        "The hawksbill turtle shells seized at the port of Miami came from Panama. "
+        "The hawksbill turtle shells seized at the port of Miami were hidden under fish. "
+        "Ivan Petrov was sentenced to 27 months in prison. "
+        "Ivan Petrov was sentenced to three years of supervised release. "
+        "Ivan Petrov was sentenced to pay a $10,000 fine. "
+        "Ivan Petrov was sentenced in federal court in Miami."
+    )
+    records = [_release("shells", "Smuggler Sentenced for Turtle Shells", body), *UNRELATED]
+    engine = _engine_of(tmp_path, "parts", records, FakeEncoder())
+    question = (
+        "What about the hawksbill turtle shells seized at the port of Miami, and what was "
+        "Ivan Petrov sentenced to?"
+    )
+    counts = {}
+    for share in (1, 3):
+        engine.composer.part_sentences = share
+        answer = engine.ask(question).answer
+        assert not answer.abstained
+        counts[share] = len(answer.sentences)
+    assert counts[1] <= 2 < counts[3] <= 6
+
+
 def test_compound_questions_split_into_their_questions() -> None:
     from qa.question import question_parts
 
