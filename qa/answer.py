@@ -11,11 +11,10 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from qa import completion, evidence, selection
-from qa.answer_types import TYPES
 from qa.candidates import Candidate, Topic
 from qa.chunking import Unit
 from qa.corpus import Release
-from qa.grounds import NAMES_ASKED, Grounds
+from qa.grounds import Grounds
 from qa.question import Question
 from qa.retrieval import Hit
 from qa.selection import Selector
@@ -250,9 +249,7 @@ class Composer:
         """Whether a list question asks for names (people, companies, places: "Which
         companies ...?", not "What kinds of schemes ...?"), as the fitted reader of the kinds
         of answer reads its embedding (``answer_types``)."""
-        if not q.wants_list:
-            return False
-        return self.sentences.kinds_asked(q, vector)[TYPES.index("name")] >= NAMES_ASKED
+        return q.wants_list and self.sentences.asks_a_name(q, vector)
 
     def _latest(
         self, q: Question, hits: Sequence[Hit], candidates: list[Candidate]

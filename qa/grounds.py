@@ -9,7 +9,6 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from qa import evidence, withheld
-from qa.answer_types import TYPES
 from qa.candidates import Candidate, Topic
 from qa.corpus import Release
 from qa.events import only_ahead, reported
@@ -19,10 +18,6 @@ from qa.sentences import Sentences
 
 if TYPE_CHECKING:
     import numpy as np
-
-# how sure the reader of the kinds of answer must be that a question asks for names (the
-# middle: its probabilities split list questions at 0.02-0.20 and 0.92-0.98)
-NAMES_ASKED = 0.5
 
 
 class Grounds:
@@ -108,10 +103,7 @@ class Grounds:
         releases name it (``withheld``). "Which X ...?" asks for a name only if the fitted
         reader of the kinds of answer reads so."""
         thing = q.thing
-        if thing is None or (
-            not thing.named
-            and self.sentences.kinds_asked(q, vector)[TYPES.index("name")] < NAMES_ASKED
-        ):
+        if thing is None or not (thing.named or self.sentences.asks_a_name(q, vector)):
             return ""
         chosen = [c for g in groups for c in g]
         releases = {c.release.id: c.release.text for c in chosen}

@@ -30,6 +30,9 @@ EXPAND_RELEASES = 3  # releases whose every passage is read for the answer
 
 TYPED = evidence.FEATURES.index("typed_gap")
 TYPE_FLOOR = 0.05  # a kind of answer less likely asked for than this is not looked for
+# how sure the reader of the kinds of answer must be that a question asks for a name (the
+# middle: its probabilities split list questions at 0.02-0.20 and 0.92-0.98)
+NAMES_ASKED = 0.5
 TENSE_MARGIN = 0.08  # asked what happened, how far a sentence telling it may score below one
 TENSE = evidence.FEATURES.index("tense_clash")
 
@@ -182,6 +185,12 @@ class Sentences(ReleaseFacts):
         if not self.types:
             return answer_types.NONE
         return self.types.probabilities(answer_types.inputs(vector, q.text))
+
+    def asks_a_name(self, q: Question, vector: np.ndarray) -> bool:
+        """Whether ``q`` asks for a name (a person, a company, a place) as the fitted reader of
+        the kinds of answer reads its embedding (``kinds_asked``): "Which companies ...?", not
+        "What kinds of schemes ...?"."""
+        return self.kinds_asked(q, vector)[TYPES.index("name")] >= NAMES_ASKED
 
     def _against(
         self,
