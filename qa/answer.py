@@ -172,15 +172,17 @@ class Composer:
             topic = self._topic(q, hits, candidates)
             if reason := self.grounds.unsupported(q, candidates, topic):
                 return self._abstain(q, hits, confidence, reason)
-            groups = self.selector.select(q, candidates, topic, names=self._asks_names(q, vector))
+            # two names asked about together are two parts: each gets ``part_sentences``
+            limit = max(self.max_sentences, self.part_sentences * len(q.together))
+            groups = self.selector.select(q, candidates, topic, limit, self._asks_names(q, vector))
             if not groups:
                 return self._abstain(q, hits, confidence, OFF_TOPIC)
-            groups = self.selector.counted(q, candidates, topic, groups)
+            groups = self.selector.counted(q, candidates, topic, groups, limit)
             groups = completion.missing_names(
-                q, groups, candidates, self.max_sentences, self.sentences.release_words
+                q, groups, candidates, limit, self.sentences.release_words
             )
-            groups = completion.name_person(q, groups, candidates, self.max_sentences)
-            groups = completion.introduce(q, groups, candidates, self.max_sentences)
+            groups = completion.name_person(q, groups, candidates, limit)
+            groups = completion.introduce(q, groups, candidates, limit)
             if reason := self.grounds.name_withheld(q, groups, vector):
                 return self._abstain(q, hits, confidence, reason)
             return self._render(q, groups, hits, confidence)

@@ -89,7 +89,8 @@ class Settings:
     max_answer_sentences: int = _setting(4, "Most sentences in an answer (a kept list counts one).")
     part_answer_sentences: int = _setting(
         3,
-        'Most sentences for each part of a compound question ("How much ..., and where ...?").',
+        'Most sentences for each part of a compound question ("How much ..., and where ...?"), '
+        'and for each of two names asked about together ("What did A and B each pay?").',
     )
     abstain_below: float = _setting(
         0.10,

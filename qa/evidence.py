@@ -96,7 +96,7 @@ _NOT_PERSONAL = _word_set(
     "Federal Justice Health Security Attorney's Attorneys Prison Jail Penitentiary Medicare "
     "Medicaid Internet Web"
 )
-_PLACE_BEFORE = re.compile(r"\b(?:in|at|from|near|to|across|of the|in the)\s+$", re.I)
+PLACE_BEFORE = re.compile(r"\b(?:in|at|from|near|to|across|of the|in the)\s+$", re.I)
 # capitalised by English spelling, yet dates, not names
 CALENDAR = frozenset(
     re.findall(
@@ -215,7 +215,7 @@ def person_asked(name: str, question: str) -> bool:
     not said as a place ("in Central America", "the Sugar Land, Texas, nurse")."""
     at = question.find(name)
     if at >= 0 and (
-        _PLACE_BEFORE.search(question[:at]) or _PLACE_AFTER.match(question, at + len(name))
+        PLACE_BEFORE.search(question[:at]) or _PLACE_AFTER.match(question, at + len(name))
     ):
         return False
     return _personal(name.split())
@@ -226,7 +226,7 @@ def names_person(text: str) -> bool:
     has two or more words, none of an organisation's, a place's or a date's."""
     for m in CAPITALISED.finditer(text):
         words = m.group().split()
-        if words[0] not in _TITLES and _PLACE_BEFORE.search(text[: m.start()]):
+        if words[0] not in _TITLES and PLACE_BEFORE.search(text[: m.start()]):
             continue  # "in New York", "from Los Angeles": a place ("in Charge John Doe" not)
         if _personal(words):
             return True

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from qa.chat import ANAPHORA
 from qa.events import EVENT, OUTCOMES, TITLE_EVENTS
-from qa.evidence import CALENDAR, FUTURE, name_words
+from qa.evidence import CALENDAR, FUTURE, PLACE_BEFORE, name_words
 from qa.kinds import AUXILIARY, LIST_QUESTION, expected_types, listed
 from qa.withheld import Thing, asked_thing
 
@@ -150,6 +150,32 @@ def question_names(question: str) -> list[str]:
 # the lower-case tail of a name made a modifier ("a Nevada-based Pentagon contractor", "the
 # U.S.-led coalition"): the name ends there, and what follows is another
 _MODIFIER = re.compile(r"-[a-z][\w'’-]*")
+# two names asked about together: "A and B", "A of Charlotte and B of Bedford, Virginia", "A
+# and schoolteacher B" (a place after the first, up to three lower-case words before the second)
+TOGETHER = re.compile(
+    rf"({NAME.pattern})(?:,?\s+of\s+[A-Z][\w.]*(?:\s+[A-Z][\w.]*)?)?(?:,\s+[A-Z][\w.]*"
+    rf"(?:\s+[A-Z][\w.]*)?,?)?\s+(?:and|or)\s+(?:(?!and\b|or\b)[a-z][\w-]*\s+){{0,3}}"
+    rf"({NAME.pattern})"
+)
+
+
+def together(question: str) -> tuple[str, ...]:
+    """The names a question asks about together ("What did Itochu Corporation and Point Blank
+    Solutions each pay?"), if one of them has several words and the first is not given as a
+    place ("in Saudi Arabia and ..."): each may be told of in sentences, or releases, of its
+    own."""
+    body = _FIRST_WORD.sub(" ", question, count=1)
+    for m in TOGETHER.finditer(body):
+        # each side read as ``question_names`` reads a name (its first word is not dropped)
+        pair = tuple(name for side in m.groups() for name in question_names(f"Of {side}")[:1])
+        if (
+            len(pair) == 2
+            and pair[0] != pair[1]
+            and any(len(name.split()) > 1 for name in pair)
+            and not PLACE_BEFORE.search(body[: m.start()])
+        ):
+            return pair
+    return ()
 
 
 # the opening of an answer a follow-up follows that names its subject: up to its first citation
@@ -199,6 +225,7 @@ class Question:
     prospective: bool  # asks what someone faces or what is to come (``PROSPECTIVE``)
     past: bool  # asks what happened, and not what is to come
     names: tuple[str, ...]  # the names it gives (``question_names``)
+    together: tuple[str, ...]  # two names it asks about together (``together``)
     name_words: frozenset[str]
     # for a follow-up, the words of the names the answer it follows opens with
     subject: frozenset[str]
@@ -263,6 +290,7 @@ def _read(text: str, context: str, whole: str, setting: str, subject: frozenset[
         prospective=prospective,
         past=bool(PAST.search(text) and not FUTURE.search(text)),
         names=tuple(names),
+        together=together(text),
         name_words=name_words(names),
         subject=subject,
         years=tuple(dict.fromkeys(YEAR.findall(text))),

@@ -416,6 +416,44 @@ def test_each_part_of_a_compound_question_gets_its_own_sentences(tmp_path: Path)
     assert counts[1] <= 2 < counts[3] <= 6
 
 
+def test_two_names_asked_about_together_get_sentences_each(tmp_path: Path) -> None:
+    """A question about two names together ("A and B each") gets ``part_sentences`` for
+    each, as a compound question's two parts do, not the four of a simple answer."""
+    from qa.question import together
+
+    assert together(
+        "What prison terms did Timothy Christenbury of Charlotte and John Michael Carter of "
+        "Bedford, Virginia, each receive?"
+    ) == ("Timothy Christenbury Charlotte", "John Michael Carter Bedford")  # as names are read
+    assert together("What did Shkumbin Sherifi and schoolteacher Nevine Aly Elshiekh receive?") == (
+        "Shkumbin Sherifi",
+        "Nevine Aly Elshiekh",
+    )
+    # places, and single words on both sides, are not two subjects
+    assert together("Who was arrested in Saudi Arabia and expelled to the United States?") == ()
+    assert together("How many areas of Louisiana and Mississippi were covered?") == ()
+    body = (
+        "Ivan Petrov was sentenced to 27 months in prison. "
+        "Ivan Petrov was ordered to pay a $10,000 fine. "
+        "Ivan Petrov was ordered to forfeit his boat. "
+        "Ivan Petrov was sentenced in federal court in Miami. "
+        "Olga Sokolova was sentenced to 18 months in prison. "
+        "Olga Sokolova was ordered to pay a $5,000 fine. "
+        "Olga Sokolova was ordered to forfeit her car. "
+        "Olga Sokolova was sentenced in federal court in Miami."
+    )
+    records = [_release("pair", "Smugglers Sentenced for Turtle Shells", body), *UNRELATED]
+    engine = _engine_of(tmp_path, "together", records, FakeEncoder())
+    question = "What were Ivan Petrov and Olga Sokolova ordered and sentenced to in Miami?"
+    counts = {}
+    for share in (1, 3):
+        engine.composer.part_sentences = share
+        answer = engine.ask(question).answer
+        assert not answer.abstained
+        counts[share] = len(answer.sentences)
+    assert counts[1] <= engine.composer.max_sentences < counts[3] <= 6
+
+
 def test_compound_questions_split_into_their_questions() -> None:
     from qa.question import question_parts
 
