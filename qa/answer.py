@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from qa import completion, evidence, selection
+from qa import completion, evidence, naming, selection
 from qa.candidates import Candidate, Topic
 from qa.chunking import Unit
 from qa.corpus import Release
@@ -136,8 +136,8 @@ class Composer:
         releases = {h.release.id: h.release for h in hits}
         words = [self.sentences.release_words(r) for r in releases.values()]
         named: list[str] = []
-        for name in evidence.unmentioned(q.names, words):
-            anywhere = self.sentences.naming(evidence.named_part(name))
+        for name in naming.unmentioned(q.names, words):
+            anywhere = self.sentences.naming(naming.named_part(name))
             if not anywhere:
                 return self._abstain(q, hits, 0.0, f"No release mentions {name}.")
             named += [r for r in anywhere if r not in named][:NAMED_RELEASES]

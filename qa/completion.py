@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Sequence
 
-from qa import evidence
+from qa import naming
 from qa.candidates import Candidate
 from qa.corpus import Release
-from qa.evidence import name_words
+from qa.naming import name_words
 from qa.question import Question
 
 KIND_MARGIN = 0.15  # how far below the best sentence one giving a second kind of answer may be
@@ -68,7 +68,7 @@ def missing_names(
     groups: list[list[Candidate]],
     candidates: Sequence[Candidate],
     limit: int,
-    release_words: Callable[[Release], evidence.Words],
+    release_words: Callable[[Release], naming.Words],
 ) -> list[list[Candidate]]:
     """Asked about two named people or things at once ("the businesses of Ronald Scriven and
     Jayvon Copeland"), and answered from releases none of which names one of them: the best
@@ -84,7 +84,7 @@ def missing_names(
     quoted = {c.release.id: c.release for g in groups for c in g}
 
     def named(name: str, release: Release) -> bool:
-        return evidence.share_of(name_words([name]), release_words(release)) == 1.0
+        return naming.share_of(name_words([name]), release_words(release)) == 1.0
 
     out = list(groups)
     for name in names:
@@ -118,18 +118,18 @@ def name_person(
 ) -> list[list[Candidate]]:
     """Asked who, and answered with sentences that name no one ("A retired officer ... was
     sentenced", "The MOU was signed today"): the best sentence of the first quoted release
-    that names a person (``evidence.names_person``) follows the first, if it scores within
+    that names a person (``naming.names_person``) follows the first, if it scores within
     ``KIND_MARGIN`` of the best; if the answer is full (``limit``), it takes the last one's
     place."""
     if not groups or not q.person:
         return groups
-    if any(evidence.names_person(c.text) for g in groups for c in g):
+    if any(naming.names_person(c.text) for g in groups for c in g):
         return groups
     release = groups[0][0].release.id
     person = close_to_best(
         candidates,
         {(c.release.id, c.unit.start) for g in groups for c in g},
-        lambda c: c.release.id == release and evidence.names_person(c.text),
+        lambda c: c.release.id == release and naming.names_person(c.text),
     )
     if person is None:
         return groups

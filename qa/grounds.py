@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from qa import evidence, withheld
+from qa import naming, withheld
 from qa.candidates import Candidate, Topic
 from qa.corpus import Release
 from qa.events import only_ahead, reported
@@ -46,7 +46,7 @@ class Grounds:
             quoted = {
                 i: r
                 for i, r in quoted.items()
-                if any(evidence.share_of(w, self.sentences.release_words(r)) > 0 for _, w in people)
+                if any(naming.share_of(w, self.sentences.release_words(r)) > 0 for _, w in people)
             }
             if not quoted:
                 return (
@@ -56,8 +56,8 @@ class Grounds:
         named = self._outcome_names(q, quoted.values())
 
         def of(passage: str) -> bool:
-            have = evidence.word_set(passage)
-            return any(evidence.share_of(name, have) > 0 for name in named)
+            have = naming.word_set(passage)
+            return any(naming.share_of(name, have) > 0 for name in named)
 
         for name, reports in q.outcomes:
             if not any(reported(r.text, reports, of if named else None) for r in quoted.values()):
@@ -72,7 +72,7 @@ class Grounds:
     def _people_asked(
         self, q: Question, retrieved: Iterable[Release]
     ) -> list[tuple[str, frozenset[str]]]:
-        """The people an outcome is asked of (``evidence.person_asked``: not a place, "in
+        """The people an outcome is asked of (``naming.person_asked``: not a place, "in
         Central America", "Sugar Land, Texas") whom a ``retrieved`` release names, with the
         words of each name. A release naming none of them reports no outcome of theirs ("How
         long was Amer Sinan Alhaggagi sentenced to ...?" is not answered from another
@@ -83,7 +83,7 @@ class Grounds:
         return [
             (name.rstrip("."), found[0])
             for name in q.names
-            if evidence.person_asked(name, q.text) and (found := evidence.mentioned([name], words))
+            if naming.person_asked(name, q.text) and (found := naming.mentioned([name], words))
         ]
 
     def _outcome_names(self, q: Question, releases: Iterable[Release]) -> list[frozenset[str]]:
@@ -95,7 +95,7 @@ class Grounds:
         former head of state") asks nothing of them."""
         if not q.outcomes or q.counted or q.wants_list:
             return []
-        return evidence.mentioned(q.names, [self.sentences.release_words(r) for r in releases])
+        return naming.mentioned(q.names, [self.sentences.release_words(r) for r in releases])
 
     def name_withheld(self, q: Question, groups: list[list[Candidate]], vector: np.ndarray) -> str:
         """Say that the releases do not name what the question asks the name of, if the

@@ -11,8 +11,9 @@ from dataclasses import dataclass, replace
 
 from qa.chat import ANAPHORA
 from qa.events import EVENT, OUTCOMES, TITLE_EVENTS
-from qa.evidence import CALENDAR, FUTURE, PLACE_BEFORE, name_words
+from qa.evidence import FUTURE
 from qa.kinds import AUXILIARY, LIST_QUESTION, expected_types, listed
+from qa.naming import CALENDAR, PLACE_BEFORE, name_words
 from qa.withheld import Thing, asked_thing
 
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")

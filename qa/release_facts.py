@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
-from qa import evidence
+from qa import evidence, naming
 from qa.candidates import Candidate, Memo, Topic, kept
 from qa.corpus import Release
 from qa.lexical import lexical_tokens, spellings
@@ -31,7 +31,7 @@ class ReleaseFacts:
         self._idf = idf_table(index)
         self._release_years: Memo[str, frozenset[str]] = Memo()
         self._term_in: Memo[tuple[str, str], bool] = Memo()
-        self._release_words: Memo[str, evidence.Words] = Memo(RELEASE_CACHE)
+        self._release_words: Memo[str, naming.Words] = Memo(RELEASE_CACHE)
         self._release_named: Memo[tuple[str, frozenset[str]], float] = Memo()
         self._lead: Memo[str, evidence.Surface] = Memo()
 
@@ -44,17 +44,17 @@ class ReleaseFacts:
         is about."""
         return self._lead.remember(release.id, partial(evidence.surface, release.text[:LEAD]))
 
-    def release_words(self, release: Release) -> evidence.Words:
-        """The words of a release's title and text (``evidence.word_set``), kept per release."""
+    def release_words(self, release: Release) -> naming.Words:
+        """The words of a release's title and text (``naming.word_set``), kept per release."""
         return self._release_words.remember(
-            release.id, partial(evidence.word_set, f"{release.title}\n{release.text}")
+            release.id, partial(naming.word_set, f"{release.title}\n{release.text}")
         )
 
     def release_share(self, release: Release, names: frozenset[str]) -> float:
         """The share of the words ``names`` that a release's title and text have, kept per
         release and names."""
         return self._release_named.remember(
-            (release.id, names), partial(evidence.share_of, names, self.release_words(release))
+            (release.id, names), partial(naming.share_of, names, self.release_words(release))
         )
 
     def of_years(self, candidates: list[Candidate], years: Sequence[str]) -> list[Candidate]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from qa import evidence, joining, kinds
+from qa import evidence, joining, kinds, naming
 from qa.candidates import LIST_UNITS, Candidate, Topic, unit_terms
 from qa.completion import close_to_best
 from qa.lexical import lexical_tokens
@@ -215,8 +215,7 @@ class Selector:
 
         def in_quoted(run: frozenset[str]) -> bool:
             return any(
-                evidence.share_of(run, self.sentences.release_words(releases[r])) == 1
-                for r in quoted
+                naming.share_of(run, self.sentences.release_words(releases[r])) == 1 for r in quoted
             )
 
         shared = sum(in_quoted(run) for run in given)

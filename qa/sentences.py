@@ -10,7 +10,7 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING
 
-from qa import answer_types, evidence, kinds
+from qa import answer_types, evidence, kinds, naming
 from qa.adapter import Adapter
 from qa.answer_types import TYPES, TypeReader, counts_in_words, names_a_time
 from qa.candidates import LIST_UNITS, Candidate, Memo, unit_terms
@@ -84,7 +84,7 @@ class Sentences(ReleaseFacts):
         )
         # per unit and the question's name words, the share of them it has
         self._named: Memo[tuple[str, int, frozenset[str]], float] = Memo()
-        self._words: Memo[tuple[str, int], evidence.Words] = Memo()  # a unit's words, lower case
+        self._words: Memo[tuple[str, int], naming.Words] = Memo()  # a unit's words, lower case
         self._surface: Memo[tuple[str, int], evidence.Surface] = Memo()
 
     def term_weights(self, q: Question) -> dict[str, float]:
@@ -157,7 +157,7 @@ class Sentences(ReleaseFacts):
                     1.0 - unit.start / max(1, len(release.text)),
                     self._names_share(rid, unit.start, text, names) if names else 0.0,
                     named_release[rid] if names else 0.0,
-                    float(q.who and self.holds(release, unit, "person", evidence.names_person)),
+                    float(q.who and self.holds(release, unit, "person", naming.names_person)),
                     float(q.wants_list and unit.kind in LIST_UNITS),
                     float(q.past and self.holds(release, unit, "ahead", evidence.tells_ahead)),
                 )
@@ -216,7 +216,7 @@ class Sentences(ReleaseFacts):
         # what the conversation gave already (a follow-up's subject, the other parts of a
         # compound question) is not new either
         given = f"{q.text}\n{q.borrowed}" if q.borrowed else q.text
-        words = evidence.word_set(given)
+        words = naming.word_set(given)
         figures = frozenset(evidence.FIGURE.findall(given))
         out = []
         for row, (release, unit, terms) in zip(rows, found, strict=True):
@@ -287,8 +287,8 @@ class Sentences(ReleaseFacts):
     def _names_share(self, rid: str, start: int, text: str, names: frozenset[str]) -> float:
         """The share of the question's name words a unit has, kept per unit and names (search's
         reordering and the answer score the same units); the unit's words kept per unit."""
-        words = self._words.remember((rid, start), partial(evidence.word_set, text))
-        return self._named.remember((rid, start, names), partial(evidence.share_of, names, words))
+        words = self._words.remember((rid, start), partial(naming.word_set, text))
+        return self._named.remember((rid, start, names), partial(naming.share_of, names, words))
 
     def expand(
         self, hits: Sequence[Hit], vector: np.ndarray, named: Sequence[str] = ()

@@ -1339,7 +1339,7 @@ def test_asked_who_an_answer_naming_no_one_gets_the_sentence_that_does() -> None
 
 
 def test_asked_about_two_names_an_answer_quotes_the_release_of_each() -> None:
-    from qa import evidence
+    from qa import naming
     from qa.candidates import Candidate
     from qa.chunking import Unit
     from qa.completion import missing_names
@@ -1366,8 +1366,8 @@ def test_asked_about_two_names_an_answer_quotes_the_release_of_each() -> None:
     def texts(groups: list[list[Candidate]]) -> list[str]:
         return [g[0].text for g in groups]
 
-    def words(release: Release) -> evidence.Words:
-        return evidence.word_set(f"{release.title}\n{release.text}")
+    def words(release: Release) -> naming.Words:
+        return naming.word_set(f"{release.title}\n{release.text}")
 
     # the best sentence of a release naming the other, not a weaker one
     assert texts(missing_names(question, [[a]], [a, b, c], 4, words)) == [first.text, second.text]
@@ -1734,7 +1734,7 @@ def test_a_title_written_short_in_a_question_is_no_part_of_the_name_looked_up(
     """A release writes "Lieutenant Colonel Derrick Shoemake"; the question asks about "Lt.
     Col. Derrick Shoemake". The name is looked up without its title, not said to be unknown;
     a name no release has, title or not, still is."""
-    from qa.evidence import named_part
+    from qa.naming import named_part
 
     assert named_part("Lt. Col. Derrick Shoemake") == "Derrick Shoemake"
     assert named_part("Army Capt. Elbert George") == "Elbert George"

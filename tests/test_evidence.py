@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import HAND_WEIGHTS, REPO
 
-from qa import evidence
+from qa import evidence, naming
 from qa.evaluation import load_questions
 from qa.evidence import FEATURES, Linear, Ranker, Scorer
 from qa.lexical import lexical_tokens
@@ -26,18 +26,18 @@ def test_question_names_leave_out_question_words_and_keep_multiword_names() -> N
     assert names("When did Jimenez-Naranjo plead?") == ["Jimenez Naranjo"]
     # a name made a modifier ends there: no "Nevada Pentagon" to look for in the releases
     assert names("What did the Nevada-based Pentagon contractor admit?") == ["Nevada", "Pentagon"]
-    assert evidence.name_words(["INTERPOL's Members"]) == {"interpol", "members"}
+    assert naming.name_words(["INTERPOL's Members"]) == {"interpol", "members"}
 
 
 def test_a_name_counts_as_mentioned_in_any_of_its_forms() -> None:
     text = "Technip S.A. and INTERPOLs Austria office; Carlos Mario Jimenez-Naranjo pleaded."
-    words = evidence.word_set(text)
-    assert evidence.unmentioned(["Technip S.A.", "INTERPOL's Austrian Office"], [words]) == []
-    assert evidence.unmentioned(["Carlos Jimenez Naranjo"], [words]) == []
+    words = naming.word_set(text)
+    assert naming.unmentioned(["Technip S.A.", "INTERPOL's Austrian Office"], [words]) == []
+    assert naming.unmentioned(["Carlos Jimenez Naranjo"], [words]) == []
     # every word of a name in one release; a name of one word is not checked (a place or a
     # nationality a paraphrase may put for another)
-    holdings = evidence.word_set("Holdings")
-    assert evidence.unmentioned(["Zentrix Holdings", "Pyongyang"], [words, holdings]) == [
+    holdings = naming.word_set("Holdings")
+    assert naming.unmentioned(["Zentrix Holdings", "Pyongyang"], [words, holdings]) == [
         "Zentrix Holdings"
     ]
 
@@ -54,19 +54,19 @@ def test_a_name_written_with_apostrophes_and_accents_matches_text_that_lost_them
     tokens = query_tokens("Who pleaded alongside John O'Shea?")
     assert tokens[: len(tokens) - 1] == lexical_tokens(["Who pleaded alongside John O'Shea?"])[0]
     assert tokens[-1] == "oshea"
-    lost = evidence.word_set("John Joseph OShea and Graubndner Kantonalbank agreed to pay.")
-    assert evidence.unmentioned(["John Joseph O'Shea", "Graubündner Kantonalbank"], [lost]) == []
-    kept = evidence.word_set("John Joseph O'Shea and Graubündner Kantonalbank agreed to pay.")
-    assert evidence.unmentioned(["John Joseph O'Shea", "Graubündner Kantonalbank"], [kept]) == []
-    assert evidence.unmentioned(["John Joseph O'Brien"], [lost]) == ["John Joseph O'Brien"]
+    lost = naming.word_set("John Joseph OShea and Graubndner Kantonalbank agreed to pay.")
+    assert naming.unmentioned(["John Joseph O'Shea", "Graubündner Kantonalbank"], [lost]) == []
+    kept = naming.word_set("John Joseph O'Shea and Graubündner Kantonalbank agreed to pay.")
+    assert naming.unmentioned(["John Joseph O'Shea", "Graubündner Kantonalbank"], [kept]) == []
+    assert naming.unmentioned(["John Joseph O'Brien"], [lost]) == ["John Joseph O'Brien"]
 
 
 def test_who_questions_and_sentences_that_name_someone() -> None:
     assert asks_person("Who is the Secretary General?")
     assert asks_person("and whose company paid the bribes?")
     assert not asks_person("When was the conference held?")
-    assert evidence.names_person("The plea was entered by Karim Baratov in court.")
-    assert not evidence.names_person("A retired officer was sentenced today.")
+    assert naming.names_person("The plea was entered by Karim Baratov in court.")
+    assert not naming.names_person("A retired officer was sentenced today.")
     # an organisation, a place, a law is no person; a title before a name is no part of it
     for text in (
         "The Department of Justice and the Federal Trade Commission signed it today.",
@@ -74,14 +74,14 @@ def test_who_questions_and_sentences_that_name_someone() -> None:
         "He was arrested in Los Angeles, California.",
         "The raid took place in New York City on Monday.",
     ):
-        assert not evidence.names_person(text), text
+        assert not naming.names_person(text), text
     for text in (
         "said INTERPOL Secretary General Jürgen Stock.",
         "The MOU was signed by Assistant Attorney General Bill Baer of the Justice Department.",
         "the statement of Special Agent in Charge John Smith.",
         "The court sentenced Jose Luis Garcia-Lopez.",
     ):
-        assert evidence.names_person(text), text
+        assert naming.names_person(text), text
 
 
 def test_the_shipped_model_loads_and_a_mismatch_is_refused(tmp_path: Path) -> None:
@@ -136,7 +136,7 @@ def test_a_ranker_fitted_before_the_last_features_reads_only_its_own(tmp_path: P
 
 def test_a_sentence_is_read_for_what_it_adds_to_the_question() -> None:
     face = evidence.surface("The firm Acme Widgets Inc. paid $4.5 million to Jane Roe on May 2.")
-    words = evidence.word_set("How much did Acme Widgets Inc. pay?")
+    words = naming.word_set("How much did Acme Widgets Inc. pay?")
     new_names, new_figures = evidence.added(words, frozenset(), face)
     # "Jane Roe" and "May" are new, "Acme Widgets Inc." is the question's own
     assert new_names == pytest.approx(2 / evidence.CAP)
@@ -148,10 +148,10 @@ def test_a_word_set_keeps_its_text_through_pickle_and_copy() -> None:
     import copy
     import pickle
 
-    words = evidence.word_set("INTERPOL's Austrian office")
+    words = naming.word_set("INTERPOL's Austrian office")
     for again in (pickle.loads(pickle.dumps(words)), copy.copy(words), copy.deepcopy(words)):
         assert again == words and again.text == words.text
-        assert evidence.share_of(evidence.name_words(["Austria"]), again) == 1.0
+        assert naming.share_of(naming.name_words(["Austria"]), again) == 1.0
 
 
 def test_capitalised_runs_skip_the_first_word_and_join_of_and() -> None:
