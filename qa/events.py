@@ -55,14 +55,15 @@ NOT_YET = re.compile(
     r"\b(?:if|upon|once|unless|be|being|faces?|facing|previously|formerly|prior)\b", re.I
 )
 # "What was seized during the INTERPOL Americas Regional Conference?", "What did the INTERPOL
-# Americas conference adopt?": a named event asked about as past, which a release announcing
-# it ("to be held in Chile in March") cannot answer
+# Americas conference adopt?", "What came out of INTERPOL's Americas Regional Conference?" (a
+# possessive for "the"): a named event asked about as past, which a release announcing it ("to
+# be held in Chile in March") cannot answer
 _EVENTS = (
     r"Conference|Summit|Meeting|Forum|Assembly|Congress|Symposium|Games|Olympics|"
     r"Championships?|Cup|Convention|Ceremony"
 )
 EVENT = re.compile(
-    r"\b(?i:was|were|did|had|came)\b.*\bthe\s+("
+    r"\b(?i:was|were|did|had|came)\b.*(?:\bthe|\b[A-Z][\w-]*['’]s)\s+("
     rf"(?:[A-Z][\w'-]*\s+){{1,6}}(?i:{_EVENTS})|(?:{_EVENTS})"
     r")\b"
 )

@@ -1000,6 +1000,9 @@ def test_event_mentions_are_told_ahead_from_past() -> None:
     # the event as the subject, named short: its mentions written in full are its own
     asked = EVENT.search("What did the Pacific Police summit adopt?")
     assert asked and asked.group(1) == "Pacific Police summit"
+    # a possessive in place of "the": the event is what follows it
+    owned = EVENT.search("What came out of INTERPOL's Pacific Police Summit in Fiji?")
+    assert owned and owned.group(1) == "Pacific Police Summit"
     full = [
         Release(
             id="r",
