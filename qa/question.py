@@ -79,7 +79,9 @@ def question_parts(question: str) -> list[str]:
 # A question about what someone faces, could get or might receive asks for the penalty.
 # "When will he be sentenced?", "when is sentencing scheduled?" ask about what is to come too.
 PROSPECTIVE = re.compile(
-    r"\b(?:face[sd]?|facing|could|would|might|maximum|potential|will|scheduled)\b", re.I
+    r"\b(?:face[sd]?|facing|could|would|might|maximum|potential|will|scheduled|"
+    r"(?:due|set|expected|slated) to be)\b",
+    re.I,
 )
 # A question asking who: "who ...", or the role a person is asked about by, followed by what
 # he did or where he is from ("Which Estonian accomplice of ...", "Which Cuban national was

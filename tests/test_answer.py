@@ -388,6 +388,24 @@ def test_each_part_of_a_compound_question_is_checked_on_its_own(tmp_path: Path) 
     assert "27 years" not in answer.text and "faces a maximum" not in answer.text
 
 
+def test_a_part_asking_when_someone_is_due_to_be_sentenced_asks_what_is_to_come(
+    tmp_path: Path,
+) -> None:
+    """ "Due to be sentenced", like "scheduled to be sentenced", asks about what is to come:
+    the part is answered from the sentencing date, not checked for a sentence handed down."""
+    from qa.question import read
+
+    for asked in ("due", "set", "expected", "scheduled"):
+        assert read(f"When is Ivan Petrov {asked} to be sentenced?").prospective
+    assert not read("When was Ivan Petrov sentenced?").prospective
+    engine = _court_engine(tmp_path, FakeEncoder())
+    answer = engine.ask(
+        "How much were the hawksbill turtle shells seized at the port of Miami worth, and "
+        "when is Ivan Petrov due to be sentenced?"
+    ).answer
+    assert not answer.abstained and "$450,000" in answer.text and "Sept. 9, 2014" in answer.text
+
+
 def test_each_part_of_a_compound_question_gets_its_own_sentences(tmp_path: Path) -> None:
     """Each part of a compound question gets up to ``part_sentences`` sentences of its own
     (``QA_PART_ANSWER_SENTENCES``), not a share of the whole answer's four."""
