@@ -406,6 +406,18 @@ def test_a_part_asking_when_someone_is_due_to_be_sentenced_asks_what_is_to_come(
     assert not answer.abstained and "$450,000" in answer.text and "Sept. 9, 2014" in answer.text
 
 
+def _sentences_by_share(engine: Engine, question: str) -> dict[int, int]:
+    """How many sentences the answer to ``question`` has with one and with three sentences a
+    part (``part_sentences``); it answers both times."""
+    counts = {}
+    for share in (1, 3):
+        engine.composer.part_sentences = share
+        answer = engine.ask(question).answer
+        assert not answer.abstained
+        counts[share] = len(answer.sentences)
+    return counts
+
+
 def test_each_part_of_a_compound_question_gets_its_own_sentences(tmp_path: Path) -> None:
     """Each part of a compound question gets up to ``part_sentences`` sentences of its own
     (``QA_PART_ANSWER_SENTENCES``), not a share of the whole answer's four."""
@@ -425,12 +437,7 @@ def test_each_part_of_a_compound_question_gets_its_own_sentences(tmp_path: Path)
         "What about the hawksbill turtle shells seized at the port of Miami, and what was "
         "Ivan Petrov sentenced to?"
     )
-    counts = {}
-    for share in (1, 3):
-        engine.composer.part_sentences = share
-        answer = engine.ask(question).answer
-        assert not answer.abstained
-        counts[share] = len(answer.sentences)
+    counts = _sentences_by_share(engine, question)
     assert counts[1] <= 2 < counts[3] <= 6
 
 
@@ -463,12 +470,7 @@ def test_two_names_asked_about_together_get_sentences_each(tmp_path: Path) -> No
     records = [_release("pair", "Smugglers Sentenced for Turtle Shells", body), *UNRELATED]
     engine = _engine_of(tmp_path, "together", records, FakeEncoder())
     question = "What were Ivan Petrov and Olga Sokolova ordered and sentenced to in Miami?"
-    counts = {}
-    for share in (1, 3):
-        engine.composer.part_sentences = share
-        answer = engine.ask(question).answer
-        assert not answer.abstained
-        counts[share] = len(answer.sentences)
+    counts = _sentences_by_share(engine, question)
     assert counts[1] <= engine.composer.max_sentences < counts[3] <= 6
 
 
