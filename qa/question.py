@@ -134,9 +134,13 @@ def question_names(question: str) -> list[str]:
     capitalised words, a run of them one name (ended by a modifier: "Nevada-based
     Pentagon" is two); the question's first word, question words, months and days left
     out."""
-    body = _FIRST_WORD.sub(" ", question, count=1)
+    return _names_in(_FIRST_WORD.sub(" ", question, count=1))
+
+
+def _names_in(text: str) -> list[str]:
+    """The names in ``text`` as ``question_names`` reads them, its first word kept."""
     names = []
-    for m in NAME.finditer(body):
+    for m in NAME.finditer(text):
         for run in _MODIFIER.split(m.group()):
             words = [
                 w
@@ -169,8 +173,7 @@ def together(question: str) -> tuple[str, ...]:
     own."""
     body = _FIRST_WORD.sub(" ", question, count=1)
     for m in TOGETHER.finditer(body):
-        # each side read as ``question_names`` reads a name (its first word is not dropped)
-        pair = tuple(name for side in m.groups() for name in question_names(f"Of {side}")[:1])
+        pair = tuple(name for side in m.groups() for name in _names_in(side)[:1])
         if (
             len(pair) == 2
             and pair[0] != pair[1]
